@@ -1,0 +1,174 @@
+/**
+ * Database: the storage behind Trillian.
+ *
+ * In-cluster mode runs Trillian's own `db_server` image (MySQL 8.4 with Trillian's storage.sql in
+ * docker-entrypoint-initdb.d), so the schema is loaded on first start from inside the image: nothing
+ * is downloaded, which keeps air-gapped clusters working. The readiness probe talks TCP to 127.0.0.1,
+ * which the MySQL entrypoint only opens after the init scripts ran, so "ready" means "schema loaded".
+ *
+ * External mode points Trillian at an existing MySQL or PostgreSQL. For MySQL a Job loads the same
+ * schema (it is idempotent: CREATE TABLE IF NOT EXISTS) from the db_server image.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { DatabaseConfig, DatabaseEngine } from "../config";
+import { keep, labels, podSecurity, secretEnv, selector, serviceHost } from "./kube";
+
+export interface DatabaseArgs {
+    namespace: pulumi.Input<string>;
+    namespaceName: string;
+    config: DatabaseConfig;
+    /** Trillian's db_server image (also used for its mysql client and schema file in external mode). */
+    image: string;
+    protectData: boolean;
+}
+
+/** How Trillian reaches the database. The password stays in the Secret; only its name and key travel. */
+export interface DatabaseConnection {
+    engine: DatabaseEngine;
+    host: string;
+    port: number;
+    name: string;
+    user: string;
+    secretName: pulumi.Output<string>;
+    passwordKey: string;
+}
+
+const port = 3306;
+const serviceName = "trillian-db";
+
+export class Database extends pulumi.ComponentResource {
+    readonly connection: DatabaseConnection;
+    /** Resolves once the schema is in place; Trillian's workloads depend on it. */
+    readonly ready: pulumi.Resource[];
+    readonly credentials: k8s.core.v1.Secret;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sigstore:index:Database", name, {}, opts);
+        const external = args.config.external;
+        this.credentials = external ? this.externalCredentials(name, args, external.password) : this.generatedCredentials(name, args);
+
+        if (external) {
+            this.connection = {
+                engine: external.engine, host: external.host, port: external.port, name: external.name, user: external.user,
+                secretName: this.credentials.metadata.name, passwordKey: "password",
+            };
+            this.ready = external.engine === "mysql" ? [this.schemaJob(name, args)] : [this.credentials];
+        } else {
+            this.connection = {
+                engine: "mysql", host: serviceHost(serviceName, args.namespaceName), port, name: "trillian", user: "trillian",
+                secretName: this.credentials.metadata.name, passwordKey: "password",
+            };
+            this.ready = [this.inClusterMysql(name, args)];
+        }
+
+        this.registerOutputs({ host: this.connection.host, port: this.connection.port, secretName: this.connection.secretName });
+    }
+
+    /** Passwords are generated once and stored in Pulumi state as secrets and in one Kubernetes Secret. */
+    private generatedCredentials(name: string, args: DatabaseArgs): k8s.core.v1.Secret {
+        // Alphanumeric only: the password is spliced into Trillian's MySQL DSN, where ':' '@' '/' '?' are syntax.
+        const password = (role: string) =>
+            new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false }, { parent: this, ...keep(args.protectData) });
+        return new k8s.core.v1.Secret(`${name}-credentials`, {
+            metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
+            type: "Opaque",
+            stringData: {
+                "root-password": password("root").result,
+                password: password("trillian").result,
+                user: "trillian",
+                database: "trillian",
+            },
+        }, { parent: this, ...keep(args.protectData) });
+    }
+
+    private externalCredentials(name: string, args: DatabaseArgs, password: pulumi.Output<string>): k8s.core.v1.Secret {
+        return new k8s.core.v1.Secret(`${name}-credentials`, {
+            metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
+            type: "Opaque",
+            stringData: { password },
+        }, { parent: this });
+    }
+
+    private inClusterMysql(name: string, args: DatabaseArgs): k8s.apps.v1.StatefulSet {
+        const appLabels = labels(serviceName, "database");
+        // An explicit claim (not a volumeClaimTemplate) so it can be protected and retained in prod.
+        const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
+            metadata: { namespace: args.namespace, labels: appLabels },
+            spec: {
+                accessModes: ["ReadWriteOnce"],
+                storageClassName: args.config.storageClass,
+                resources: { requests: { storage: args.config.storageSize } },
+            },
+        }, { parent: this, ...keep(args.protectData), ignoreChanges: ["spec.storageClassName"] });
+
+        const service = new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: serviceName, namespace: args.namespace, labels: appLabels },
+            spec: { clusterIP: "None", selector: selector(serviceName), ports: [{ name: "mysql", port, targetPort: "mysql" }] },
+        }, { parent: this });
+
+        const secret = this.credentials.metadata.name;
+        return new k8s.apps.v1.StatefulSet(`${name}-mysql`, {
+            metadata: { namespace: args.namespace, labels: appLabels },
+            spec: {
+                serviceName: service.metadata.name,
+                replicas: 1,
+                selector: { matchLabels: selector(serviceName) },
+                template: {
+                    metadata: { labels: appLabels },
+                    spec: {
+                        securityContext: { ...podSecurity, fsGroup: 999 },
+                        containers: [{
+                            name: "mysql",
+                            image: args.image,
+                            ports: [{ name: "mysql", containerPort: port }],
+                            env: [
+                                secretEnv("MYSQL_ROOT_PASSWORD", secret, "root-password"),
+                                { name: "MYSQL_DATABASE", value: "trillian" },
+                                { name: "MYSQL_USER", value: "trillian" },
+                                secretEnv("MYSQL_PASSWORD", secret, "password"),
+                            ],
+                            // TCP on 127.0.0.1 opens only after the entrypoint has run the schema scripts.
+                            readinessProbe: { exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 60 },
+                            livenessProbe: { exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] }, initialDelaySeconds: 120, periodSeconds: 20, failureThreshold: 6 },
+                            resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
+                            volumeMounts: [{ name: "data", mountPath: "/var/lib/mysql" }],
+                        }],
+                        volumes: [{ name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } }],
+                    },
+                },
+            },
+        }, { parent: this });
+    }
+
+    /** Loads Trillian's schema into an external MySQL. MYSQL_PWD keeps the password out of argv. */
+    private schemaJob(name: string, args: DatabaseArgs): k8s.batch.v1.Job {
+        const ext = args.config.external!;
+        return new k8s.batch.v1.Job(`${name}-schema`, {
+            metadata: { namespace: args.namespace, labels: labels("trillian-db-schema", "database") },
+            spec: {
+                backoffLimit: 6,
+                template: {
+                    metadata: { labels: labels("trillian-db-schema", "database") },
+                    spec: {
+                        restartPolicy: "OnFailure",
+                        securityContext: podSecurity,
+                        containers: [{
+                            name: "load-schema",
+                            image: args.image,
+                            command: ["sh", "-c", 'mysql --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" "$DB_NAME" < /docker-entrypoint-initdb.d/storage.sql'],
+                            env: [
+                                { name: "DB_HOST", value: ext.host },
+                                { name: "DB_PORT", value: String(ext.port) },
+                                { name: "DB_USER", value: ext.user },
+                                { name: "DB_NAME", value: ext.name },
+                                secretEnv("MYSQL_PWD", this.credentials.metadata.name, "password"),
+                            ],
+                        }],
+                    },
+                },
+            },
+        }, { parent: this });
+    }
+}

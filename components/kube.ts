@@ -1,0 +1,65 @@
+/**
+ * Small Kubernetes building blocks shared by the five components. No resources are created here:
+ * only plain object shapes, so every component stays readable as "what it deploys".
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+export const partOf = "sigstore";
+
+/** Standard labels; `app.kubernetes.io/name` doubles as the selector. */
+export function labels(name: string, component: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": partOf,
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+export function selector(name: string): Record<string, string> {
+    return { "app.kubernetes.io/name": name };
+}
+
+export function httpProbe(path: string, port: number | string, initialDelaySeconds = 5): k8s.types.input.core.v1.Probe {
+    return { httpGet: { path, port }, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
+}
+
+export function tcpProbe(port: number | string, initialDelaySeconds = 5): k8s.types.input.core.v1.Probe {
+    return { tcpSocket: { port }, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
+}
+
+/** For our Go servers: nothing they do needs privileges. */
+export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    readOnlyRootFilesystem: true,
+};
+
+export const podSecurity: k8s.types.input.core.v1.PodSecurityContext = {
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** An env var whose value the kubelet reads from a Secret: the value never appears in the pod spec. */
+export function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): k8s.types.input.core.v1.EnvVar {
+    return { name, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+export function configMapEnv(name: string, configMapName: pulumi.Input<string>, key: string): k8s.types.input.core.v1.EnvVar {
+    return { name, valueFrom: { configMapKeyRef: { name: configMapName, key } } };
+}
+
+export const podNameEnv: k8s.types.input.core.v1.EnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
+
+/** Resource options for anything whose loss loses data or trust (tree IDs, keys, volumes). */
+export function keep(protectData: boolean, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+    return protectData ? { ...extra, protect: true, retainOnDelete: true } : extra;
+}
+
+/** In-cluster DNS name of a Service. */
+export function serviceHost(service: string, namespace: string): string {
+    return `${service}.${namespace}.svc`;
+}

@@ -1,0 +1,454 @@
+/**
+ * The one module that reads stack configuration. Everything else receives a typed, validated
+ * `SigstoreConfig`. Every problem is reported with the key, the offending value and what is allowed,
+ * and all problems are reported at once so a bad stack file is fixed in one round.
+ *
+ * Defaults here must equal the `default:` entries in Pulumi.yaml (a unit test enforces it): the CLI
+ * applies Pulumi.yaml defaults, Pulumi's mocks do not, so both must agree.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parsePositiveInt64 } from "./lib/tree-id";
+import { ImageName, upstream, upstreamImages } from "./versions";
+
+export const caModes = ["self-signed", "chained", "pkcs11", "kms"] as const;
+export const databaseModes = ["in-cluster", "external"] as const;
+export const databaseEngines = ["mysql", "postgresql"] as const;
+export const createtreeModes = ["port-forward", "pod"] as const;
+/** Issuer types Fulcio v1.8.8 knows (pkg/config/config.go IssuerType constants). */
+export const oidcIssuerTypes = [
+    "email", "username", "uri", "spiffe", "kubernetes", "github-workflow", "gitlab-pipeline",
+    "buildkite-job", "codefresh-workflow", "chainguard-identity", "ci-provider",
+] as const;
+
+export type CaMode = (typeof caModes)[number];
+export type DatabaseMode = (typeof databaseModes)[number];
+export type DatabaseEngine = (typeof databaseEngines)[number];
+export type CreatetreeMode = (typeof createtreeModes)[number];
+
+export interface ClusterConfig {
+    /** Path to a kubeconfig file; empty means the ambient one (KUBECONFIG or ~/.kube/config). */
+    kubeconfig?: string;
+    kubeContext?: string;
+    namespace: string;
+}
+
+export interface ImagesConfig {
+    /** Fully resolved image references, registry mirroring and tag overrides applied. */
+    refs: Record<ImageName, string>;
+}
+
+export interface DatabaseConfig {
+    mode: DatabaseMode;
+    storageSize: string;
+    storageClass?: string;
+    /** Only for mode "external". */
+    external?: {
+        engine: DatabaseEngine;
+        host: string;
+        port: number;
+        name: string;
+        user: string;
+        password: pulumi.Output<string>;
+    };
+}
+
+export interface TrillianConfig {
+    serverReplicas: number;
+    signerReplicas: number;
+    /** Adopt existing trees instead of creating them (disaster recovery, migration). */
+    rekorTreeId?: string;
+    ctlogTreeId?: string;
+    createtree: { mode: CreatetreeMode; binary: string; image?: string };
+}
+
+export interface OidcConfig {
+    issuerUrl: string;
+    clientId: string;
+    issuerType: string;
+    /** PEM of the private CA that signed the IdP's TLS certificate, if any. */
+    issuerCaCert?: string;
+    /** The organisation's email domain: used in the ready-to-paste verify command. */
+    emailDomain: string;
+}
+
+export interface CaConfig {
+    mode: CaMode;
+    organization: string;
+    commonName: string;
+    validityHours: number;
+    /** Enterprise root for mode "chained". */
+    rootCertPem?: string;
+    rootKeyPem?: pulumi.Output<string>;
+    /** Public chain (issuing cert first, root last) for "pkcs11" and "kms". */
+    certChainPem?: string;
+    hsmRootId?: string;
+    pkcs11Config?: pulumi.Output<string>;
+    kmsResource?: string;
+}
+
+export interface SigstoreConfig {
+    cluster: ClusterConfig;
+    images: ImagesConfig;
+    database: DatabaseConfig;
+    trillian: TrillianConfig;
+    rekor: { replicas: number; redisStorageSize: string };
+    fulcio: { replicas: number };
+    ctlog: { replicas: number; prefix: string };
+    oidc: OidcConfig;
+    ca: CaConfig;
+    publicDomain: string;
+    ingressClassName?: string;
+    /** protect/retainOnDelete for everything whose loss loses data or trust. */
+    protectData: boolean;
+}
+
+/** Every default, in one place (mirrored in Pulumi.yaml; a test keeps them equal). */
+export const defaults = {
+    namespace: "sigstore",
+    imageRegistry: "",
+    trillianTag: upstream.trillian,
+    rekorTag: upstream.rekor,
+    fulcioTag: upstream.fulcio,
+    ctlogTag: upstream.ctfe,
+    redisTag: upstream.redis,
+    databaseMode: "in-cluster",
+    databaseStorageSize: "10Gi",
+    databaseEngine: "mysql",
+    databasePort: 3306,
+    databaseName: "trillian",
+    databaseUser: "trillian",
+    trillianServerReplicas: 1,
+    trillianSignerReplicas: 1,
+    createtreeMode: "port-forward",
+    createtreeBinary: "createtree",
+    rekorReplicas: 1,
+    redisStorageSize: "1Gi",
+    fulcioReplicas: 1,
+    ctlogReplicas: 1,
+    ctlogPrefix: "sigstore",
+    oidcClientId: "sigstore",
+    oidcIssuerType: "email",
+    caMode: "self-signed",
+    caOrganization: "Sigstore on-prem",
+    caCommonName: "sigstore-onprem-fulcio",
+    caValidityHours: 87600,
+    publicDomain: "sigstore.internal",
+    protectData: false,
+} as const;
+
+/** Reads raw values; a seam so tests can feed values without the Pulumi runtime. */
+export interface ConfigSource {
+    get(key: string): string | undefined;
+    getSecret(key: string): pulumi.Output<string> | undefined;
+}
+
+export function pulumiConfigSource(config = new pulumi.Config()): ConfigSource {
+    return {
+        get: (key) => config.get(key),
+        getSecret: (key) => config.getSecret(key),
+    };
+}
+
+/** Collects every problem so the user sees all of them at once. */
+class Reader {
+    readonly problems: string[] = [];
+    constructor(private readonly source: ConfigSource, private readonly project: string) {}
+
+    private fail(key: string, value: unknown, allowed: string): void {
+        this.problems.push(`${this.project}:${key} = ${JSON.stringify(value)}: ${allowed}`);
+    }
+
+    raw(key: string): string | undefined {
+        const v = this.source.get(key);
+        return v === undefined || v === "" ? undefined : v;
+    }
+
+    string(key: string, fallback: string, check?: (v: string) => string | undefined): string {
+        const v = this.raw(key) ?? fallback;
+        const problem = check?.(v);
+        if (problem) this.fail(key, v, problem);
+        return v;
+    }
+
+    optional(key: string, check?: (v: string) => string | undefined): string | undefined {
+        const v = this.raw(key);
+        if (v === undefined) return undefined;
+        const problem = check?.(v);
+        if (problem) this.fail(key, v, problem);
+        return v;
+    }
+
+    required(key: string, check?: (v: string) => string | undefined): string {
+        const v = this.raw(key);
+        if (v === undefined) {
+            this.fail(key, v, "is required; set it with `pulumi config set " + key + " <value>`");
+            return "";
+        }
+        return this.optional(key, check) ?? "";
+    }
+
+    oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+        const v = this.raw(key) ?? fallback;
+        if (!(allowed as readonly string[]).includes(v)) {
+            this.fail(key, v, `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+            return fallback;
+        }
+        return v as T;
+    }
+
+    int(key: string, fallback: number, min: number, max: number): number {
+        const text = this.raw(key);
+        if (text === undefined) return fallback;
+        const n = Number(text);
+        if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+            this.fail(key, text, `must be a whole number from ${min} to ${max}`);
+            return fallback;
+        }
+        return n;
+    }
+
+    bool(key: string, fallback: boolean): boolean {
+        const text = this.raw(key);
+        if (text === undefined) return fallback;
+        if (text !== "true" && text !== "false") {
+            this.fail(key, text, 'must be "true" or "false"');
+            return fallback;
+        }
+        return text === "true";
+    }
+
+    secret(key: string): pulumi.Output<string> | undefined {
+        return this.source.getSecret(key);
+    }
+
+    requiredSecret(key: string, why: string): pulumi.Output<string> | undefined {
+        const s = this.source.getSecret(key);
+        if (s === undefined) this.fail(key, undefined, `is required ${why}; set it with \`pulumi config set --secret ${key} ...\``);
+        return s;
+    }
+
+    demand(key: string, value: unknown, allowed: string): void {
+        this.fail(key, value, allowed);
+    }
+}
+
+// ---- value checks: each returns a description of what is allowed, or undefined when fine ----
+
+const dnsLabel = (v: string) =>
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v) ? undefined
+        : "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric, at most 63 characters";
+
+const dnsName = (v: string) =>
+    v.length <= 253 && v.split(".").every((l) => dnsLabel(l) === undefined) ? undefined
+        : "must be a DNS name such as sigstore.corp.example (lowercase labels separated by dots)";
+
+const quantity = (v: string) =>
+    /^[1-9]\d*(Ki|Mi|Gi|Ti|Pi)$/.test(v) ? undefined : "must be a Kubernetes storage quantity such as 10Gi or 500Mi";
+
+const imageTag = (v: string) =>
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?$/.test(v) ? undefined
+        : "must be an image tag (e.g. v1.7.3), optionally pinned with @sha256:<64 hex digits>";
+
+const registry = (v: string) =>
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/.test(v) ? undefined
+        : "must be a registry host with an optional path, such as registry.corp.example:5000/sigstore (no scheme, no trailing slash)";
+
+const treeId = (v: string) =>
+    parsePositiveInt64(v) !== undefined ? undefined : "must be a Trillian tree ID: a positive 64-bit decimal integer";
+
+const pem = (kind: string) => (v: string) =>
+    v.includes(`-----BEGIN ${kind}-----`) ? undefined : `must be PEM text containing a "-----BEGIN ${kind}-----" block`;
+
+const pathLike = (v: string) => (/^[^\0\n]+$/.test(v) ? undefined : "must be a file path");
+
+/** Keycloak ≥17 issuers look like https://host/realms/<realm>; Fulcio compares `iss` byte for byte. */
+const issuerUrl = (v: string) => {
+    let url: URL;
+    try {
+        url = new URL(v);
+    } catch {
+        return "must be an absolute URL such as https://keycloak.corp.example/realms/sigstore";
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return "must use https:// (or http:// for a test issuer)";
+    if (v.endsWith("/")) return "must not end with '/': it must equal the token's `iss` claim exactly";
+    if (url.search || url.hash) return "must not contain a query or fragment";
+    return undefined;
+};
+
+const emailDomain = (v: string) =>
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(v) ? undefined
+        : "must be an email domain such as corp.example";
+
+const ctPrefix = (v: string) =>
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(v) ? undefined : "must be a URL path segment of letters, digits, '_' and '-'";
+
+export function loadConfig(source: ConfigSource = pulumiConfigSource(), project = "sigstore"): SigstoreConfig {
+    const r = new Reader(source, project);
+
+    const cluster: ClusterConfig = {
+        kubeconfig: r.optional("kubeconfig", pathLike),
+        kubeContext: r.optional("kubeContext"),
+        namespace: r.string("namespace", defaults.namespace, dnsLabel),
+    };
+
+    const images = readImages(r);
+    const database = readDatabase(r);
+    const trillian = readTrillian(r);
+
+    const config: SigstoreConfig = {
+        cluster,
+        images,
+        database,
+        trillian,
+        rekor: {
+            replicas: r.int("rekorReplicas", defaults.rekorReplicas, 1, 20),
+            redisStorageSize: r.string("redisStorageSize", defaults.redisStorageSize, quantity),
+        },
+        fulcio: { replicas: r.int("fulcioReplicas", defaults.fulcioReplicas, 1, 20) },
+        ctlog: {
+            replicas: r.int("ctlogReplicas", defaults.ctlogReplicas, 1, 20),
+            prefix: r.string("ctlogPrefix", defaults.ctlogPrefix, ctPrefix),
+        },
+        oidc: {
+            issuerUrl: r.required("oidcIssuerUrl", issuerUrl),
+            clientId: r.string("oidcClientId", defaults.oidcClientId, (v) =>
+                /^[\x21-\x7e]+$/.test(v) ? undefined : "must be a non-empty client ID without spaces"),
+            issuerType: r.oneOf("oidcIssuerType", oidcIssuerTypes, defaults.oidcIssuerType),
+            issuerCaCert: r.optional("oidcIssuerCaCert", pem("CERTIFICATE")),
+            emailDomain: r.required("emailDomain", emailDomain),
+        },
+        ca: readCa(r),
+        publicDomain: r.string("publicDomain", defaults.publicDomain, dnsName),
+        ingressClassName: r.optional("ingressClassName", dnsLabel),
+        protectData: r.bool("protectData", defaults.protectData),
+    };
+
+    if (r.problems.length > 0) {
+        throw new Error(`Invalid stack configuration (${r.problems.length} problem${r.problems.length > 1 ? "s" : ""}):\n  - ${r.problems.join("\n  - ")}`);
+    }
+    return config;
+}
+
+function readImages(r: Reader): ImagesConfig {
+    const mirror = r.optional("imageRegistry", registry);
+    const tags: Record<ImageName, string> = {
+        trillianLogServer: r.string("trillianTag", defaults.trillianTag, imageTag),
+        trillianLogSigner: "",
+        trillianDatabase: "",
+        rekor: r.string("rekorTag", defaults.rekorTag, imageTag),
+        fulcio: r.string("fulcioTag", defaults.fulcioTag, imageTag),
+        ctlog: r.string("ctlogTag", defaults.ctlogTag, imageTag),
+        redis: r.string("redisTag", defaults.redisTag, imageTag),
+    };
+    // The three Trillian images are released together and must match.
+    tags.trillianLogSigner = tags.trillianLogServer;
+    tags.trillianDatabase = tags.trillianLogServer;
+    const refs = {} as Record<ImageName, string>;
+    for (const name of Object.keys(upstreamImages) as ImageName[]) {
+        refs[name] = imageRef(upstreamImages[name], tags[name], mirror);
+    }
+    return { refs };
+}
+
+/**
+ * Rewrites an upstream image to a mirror that keeps the upstream path (the layout `crane copy` and
+ * most registry mirrors produce): gcr.io/trillian-opensource-ci/log_server → <mirror>/trillian-opensource-ci/log_server.
+ */
+export function imageRef(upstreamRef: string, tag: string, mirror?: string): string {
+    const repository = upstreamRef.slice(0, upstreamRef.lastIndexOf(":"));
+    const path = repository.slice(repository.indexOf("/") + 1);
+    const base = mirror ? `${mirror}/${path}` : repository;
+    return tag.startsWith("@") ? `${base}${tag}` : `${base}:${tag}`;
+}
+
+function readDatabase(r: Reader): DatabaseConfig {
+    const mode = r.oneOf("databaseMode", databaseModes, defaults.databaseMode);
+    const database: DatabaseConfig = {
+        mode,
+        storageSize: r.string("databaseStorageSize", defaults.databaseStorageSize, quantity),
+        storageClass: r.optional("databaseStorageClass", dnsName),
+    };
+    const externalKeys = ["databaseHost", "databaseEngine", "databasePort", "databaseName", "databaseUser"];
+    if (mode === "external") {
+        const why = "when databaseMode is \"external\"";
+        database.external = {
+            engine: r.oneOf("databaseEngine", databaseEngines, defaults.databaseEngine),
+            host: r.required("databaseHost", dnsOrIp),
+            port: r.int("databasePort", defaults.databasePort, 1, 65535),
+            name: r.string("databaseName", defaults.databaseName, sqlIdentifier),
+            user: r.string("databaseUser", defaults.databaseUser, sqlIdentifier),
+            password: r.requiredSecret("databasePassword", why) ?? pulumi.secret(""),
+        };
+    } else {
+        for (const key of externalKeys) {
+            const v = r.raw(key);
+            if (v !== undefined) r.demand(key, v, 'only applies when databaseMode is "external"; remove it or set databaseMode');
+        }
+    }
+    return database;
+}
+
+const dnsOrIp = (v: string) =>
+    /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) ? undefined
+        : "must be a host name or IP address without a port (set databasePort separately)";
+
+const sqlIdentifier = (v: string) =>
+    /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v) ? undefined : "must be letters, digits and '_' (at most 32 characters)";
+
+function readTrillian(r: Reader): TrillianConfig {
+    const mode = r.oneOf("createtreeMode", createtreeModes, defaults.createtreeMode);
+    const image = r.optional("createtreeImage", (v) =>
+        /^[a-z0-9][a-z0-9./:_-]*(@sha256:[a-f0-9]{64})?$/.test(v) ? undefined : "must be an image reference");
+    if (mode === "pod" && !image) {
+        r.demand("createtreeImage", image, 'is required when createtreeMode is "pod": an image with Trillian\'s createtree at /createtree');
+    }
+    return {
+        serverReplicas: r.int("trillianServerReplicas", defaults.trillianServerReplicas, 1, 20),
+        signerReplicas: r.int("trillianSignerReplicas", defaults.trillianSignerReplicas, 1, 5),
+        rekorTreeId: r.optional("rekorTreeId", treeId),
+        ctlogTreeId: r.optional("ctlogTreeId", treeId),
+        createtree: {
+            mode,
+            binary: r.string("createtreeBinary", defaults.createtreeBinary, pathLike),
+            image,
+        },
+    };
+}
+
+function readCa(r: Reader): CaConfig {
+    const mode = r.oneOf("caMode", caModes, defaults.caMode);
+    const ca: CaConfig = {
+        mode,
+        organization: r.string("caOrganization", defaults.caOrganization, (v) =>
+            v.trim().length > 0 && v.length <= 64 ? undefined : "must be 1 to 64 characters"),
+        commonName: r.string("caCommonName", defaults.caCommonName, (v) =>
+            v.trim().length > 0 && v.length <= 64 ? undefined : "must be 1 to 64 characters"),
+        // At least a day, at most 30 years: Fulcio refuses to issue past its CA's expiry.
+        validityHours: r.int("caValidityHours", defaults.caValidityHours, 24, 262800),
+    };
+    const needs = (modes: CaMode[]) => `is required when caMode is ${modes.map((m) => `"${m}"`).join(" or ")}`;
+    switch (mode) {
+        case "chained":
+            ca.rootCertPem = r.optional("caRootCert", pem("CERTIFICATE"));
+            if (!ca.rootCertPem) r.demand("caRootCert", undefined, needs(["chained"]) + ": the enterprise root certificate (PEM)");
+            ca.rootKeyPem = r.requiredSecret("caRootKey", "when caMode is \"chained\" (the enterprise root's private key, PEM)");
+            break;
+        case "pkcs11":
+            ca.hsmRootId = r.optional("caHsmRootId", (v) => (/^\d+$/.test(v) ? undefined : "must be the numeric CKA_ID of the CA key in the HSM"));
+            if (!ca.hsmRootId) r.demand("caHsmRootId", undefined, needs(["pkcs11"]));
+            ca.pkcs11Config = r.requiredSecret("caPkcs11Config", "when caMode is \"pkcs11\" (crypto11 JSON: Path, TokenLabel, Pin)");
+            ca.certChainPem = r.optional("caCertChain", pem("CERTIFICATE"));
+            if (!ca.certChainPem) r.demand("caCertChain", undefined, needs(["pkcs11"]) + ": the CA's public chain (PEM, root last) for the trusted root");
+            break;
+        case "kms":
+            ca.kmsResource = r.optional("caKmsResource", (v) =>
+                /^(awskms|gcpkms|azurekms|hashivault):\/\/.+/.test(v) ? undefined : "must be a KMS URI such as hashivault://fulcio-ca or awskms:///arn:...");
+            if (!ca.kmsResource) r.demand("caKmsResource", undefined, needs(["kms"]));
+            ca.certChainPem = r.optional("caCertChain", pem("CERTIFICATE"));
+            if (!ca.certChainPem) r.demand("caCertChain", undefined, needs(["kms"]) + ": the CA's chain (PEM, issuing cert first, root last)");
+            break;
+        case "self-signed":
+            break;
+    }
+    return ca;
+}

@@ -1,0 +1,191 @@
+/**
+ * Runs the real program (index.ts) under Pulumi's mocks and records everything it registers.
+ *
+ * The mock behaves like a stack's state: a resource whose URN and inputs are unchanged since an
+ * earlier evaluation gets its earlier outputs back, as Pulumi would on an `up` with no diff. That
+ * lets tests prove a second evaluation changes nothing and creates nothing new.
+ *
+ * tls resources produce real keys and certificates (tls-emulator.ts). random passwords and the
+ * createtree command are pluggable: unit tests use deterministic values, the end-to-end suite real
+ * ones (and really runs the command).
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "./tls-emulator";
+
+export const repoRoot = path.resolve(__dirname, "..", "..");
+
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+}
+
+export interface CommandResult { stdout: string; stderr: string }
+
+export interface MockHooks {
+    /** Produces a local Command's outputs. Default: a deterministic tree ID. */
+    runCommand?: (name: string, inputs: Record<string, any>) => Promise<CommandResult>;
+    /** Produces a RandomPassword's result. Default: deterministic per resource name. */
+    password?: (name: string, length: number) => string;
+    now?: () => Date;
+}
+
+/** Outputs kept between evaluations, keyed by type and name: the "stack state". */
+export type StackState = Map<string, { inputs: string; state: Record<string, any> }>;
+
+export class MockCloud implements pulumi.runtime.Mocks {
+    readonly resources: RegisteredResource[] = [];
+    readonly created: string[] = [];
+
+    constructor(private readonly hooks: MockHooks = {}, readonly stackState: StackState = new Map()) {}
+
+    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+        const key = `${args.type}::${args.name}`;
+        const inputsJson = JSON.stringify(args.inputs);
+        const previous = this.stackState.get(key);
+        const state = previous && previous.inputs === inputsJson ? previous.state : await this.create(args);
+        if (!(previous && previous.inputs === inputsJson)) this.created.push(key);
+        this.stackState.set(key, { inputs: inputsJson, state });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        return { id: `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        return args.inputs;
+    }
+
+    private async create(args: pulumi.runtime.MockResourceArgs): Promise<Record<string, any>> {
+        const inputs = args.inputs;
+        const now = this.hooks.now?.() ?? new Date();
+        switch (args.type) {
+            case "random:index/randomPassword:RandomPassword":
+                return { ...inputs, result: (this.hooks.password ?? deterministicPassword)(args.name, inputs.length) };
+            case "tls:index/privateKey:PrivateKey":
+                return privateKey(inputs);
+            case "tls:index/selfSignedCert:SelfSignedCert":
+                return selfSignedCert(inputs, now);
+            case "tls:index/certRequest:CertRequest":
+                return certRequest(inputs);
+            case "tls:index/locallySignedCert:LocallySignedCert":
+                return locallySignedCert(inputs, now);
+            case "command:local:Command": {
+                const result = await (this.hooks.runCommand ?? deterministicTreeId)(args.name, inputs);
+                return { ...inputs, ...result };
+            }
+            default:
+                return kubernetesState(args);
+        }
+    }
+
+    ofType(type: string): RegisteredResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    one(type: string, name: string): RegisteredResource {
+        const found = this.resources.find((r) => r.type === type && r.name === name);
+        if (!found) throw new Error(`no ${type} named ${name}; have: ${this.ofType(type).map((r) => r.name).join(", ")}`);
+        return found;
+    }
+}
+
+function deterministicPassword(name: string, length: number): string {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const bytes = crypto.createHash("sha512").update(`password:${name}`).digest();
+    return Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("");
+}
+
+async function deterministicTreeId(name: string): Promise<CommandResult> {
+    const id = BigInt("0x" + crypto.createHash("sha256").update(name).digest("hex").slice(0, 15)) + 1n;
+    return { stdout: `${id}\n`, stderr: "" };
+}
+
+/** Kubernetes objects echo their inputs; auto-named ones get a name suffix as the provider does. */
+function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, any> {
+    const inputs = args.inputs;
+    if (!args.type.startsWith("kubernetes:") || args.type === "pulumi:providers:kubernetes") return inputs;
+    const metadata = { ...(inputs.metadata ?? {}) };
+    if (!metadata.name) {
+        metadata.name = `${args.name}-${crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 8)}`;
+    }
+    return { ...inputs, metadata };
+}
+
+/** Reads Pulumi.<stack>.yaml into the flat "project:key" → string map Pulumi hands the program. */
+export function stackConfig(stack: string): Record<string, string> {
+    const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries<any>(doc.config ?? {})) {
+        if (v && typeof v === "object" && "secure" in v) throw new Error(`${file}: secure values cannot be decrypted under mocks (${k})`);
+        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/** Keys Pulumi.yaml declares `secret: true`. */
+export function secretKeys(): string[] {
+    const project = YAML.parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8"));
+    return Object.entries<any>(project.config ?? {}).filter(([, v]) => v?.secret).map(([k]) => `sigstore:${k}`);
+}
+
+export interface Evaluation {
+    cloud: MockCloud;
+    outputs: Record<string, any>;
+    /** Raw exported Outputs (for secretness checks). */
+    exports: Record<string, any>;
+}
+
+export interface EvaluateOptions {
+    stack: string;
+    /** Replaces or adds config ("sigstore:key" or "key"); undefined deletes a key. */
+    overrides?: Record<string, string | undefined>;
+    hooks?: MockHooks;
+    state?: StackState;
+}
+
+/** Evaluates index.ts for a stack and resolves every export. Fresh modules each time. */
+export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
+    const cloud = new MockCloud(options.hooks, options.state);
+    await pulumi.runtime.setMocks(cloud, "sigstore", options.stack, false);
+    const config = { ...stackConfig(options.stack) };
+    for (const [k, v] of Object.entries(options.overrides ?? {})) {
+        const key = k.includes(":") ? k : `sigstore:${k}`;
+        if (v === undefined) delete config[key];
+        else config[key] = v;
+    }
+    pulumi.runtime.setAllConfig(config, secretKeys().filter((k) => k in config));
+    clearProgramModules();
+    const programExports = require(path.join(repoRoot, "index.ts"));
+    const outputs: Record<string, any> = {};
+    for (const [k, v] of Object.entries<any>(programExports)) outputs[k] = await resolve(v);
+    await waitForRegistrations();
+    return { cloud, outputs, exports: programExports };
+}
+
+export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise((res) => pulumi.output(value).apply((v) => { res(v as T); return v; }));
+}
+
+/** Whether an Output is marked secret. */
+export async function isSecret(value: unknown): Promise<boolean> {
+    return pulumi.Output.isInstance(value) ? await pulumi.isSecret(value as pulumi.Output<unknown>) : false;
+}
+
+async function waitForRegistrations(): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    await settings.waitForRPCs();
+}
+
+function clearProgramModules(): void {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(repoRoot) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}support${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/**
+ * The upstream releases this program deploys and is tested against: the one source of truth for
+ * versions. Image tags default to these (config.ts), and the end-to-end suite builds the real
+ * binaries from the same Go module versions (e2e/binaries.ts), so what we test is what we ship.
+ */
+export const upstream = {
+    /** github.com/google/trillian: log_server, log_signer, db_server images and createtree. */
+    trillian: "v1.7.3",
+    /** github.com/sigstore/rekor: rekor-server image. */
+    rekor: "v1.5.4",
+    /** github.com/sigstore/fulcio: fulcio image. */
+    fulcio: "v1.8.8",
+    /** github.com/google/certificate-transparency-go: ctfe image (ct_server). */
+    ctfe: "v1.3.3",
+    /** github.com/sigstore/cosign/v3: the client our README and outputs target. */
+    cosign: "v3.1.2",
+    /** Redis for Rekor's index (the official image; any Redis >= 6 works). */
+    redis: "7.4.2",
+} as const;
+
+/** Where each image lives upstream, without registry mirroring applied (see config.imageRef). */
+export const upstreamImages = {
+    trillianLogServer: `gcr.io/trillian-opensource-ci/log_server:${upstream.trillian}`,
+    trillianLogSigner: `gcr.io/trillian-opensource-ci/log_signer:${upstream.trillian}`,
+    trillianDatabase: `gcr.io/trillian-opensource-ci/db_server:${upstream.trillian}`,
+    rekor: `ghcr.io/sigstore/rekor/rekor-server:${upstream.rekor}`,
+    fulcio: `ghcr.io/sigstore/fulcio:${upstream.fulcio}`,
+    ctlog: `gcr.io/trillian-opensource-ci/ctfe:${upstream.ctfe}`,
+    redis: `docker.io/library/redis:${upstream.redis}`,
+} as const;
+
+export type ImageName = keyof typeof upstreamImages;
