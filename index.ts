@@ -1,11 +1,16 @@
 /**
  * Wiring only: read config, create the provider and namespace, connect the five components, export
- * the contract other stacks consume (see README "Outputs").
+ * the contract other stacks consume (README "Outputs"; `outputsVersion` is bumped on breaking change).
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
+import { buildClientMaterial } from "./lib/client-material";
+import { CtLog, ctLogUrl } from "./components/ctlog";
 import { Database } from "./components/database";
+import { Fulcio } from "./components/fulcio";
 import { keep } from "./components/kube";
+import { Rekor } from "./components/rekor";
 import { Trillian } from "./components/trillian";
 
 const config = loadConfig();
@@ -21,21 +26,65 @@ const namespace = new k8s.core.v1.Namespace("namespace", {
 }, { provider, ...keep(config.protectData) });
 
 const opts = { providers: [provider] };
-const ns = namespace.metadata.name;
-const nsName = config.cluster.namespace;
+const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.namespace };
+const images = config.images.refs;
+const protectData = config.protectData;
+const publicHost = (service: string) => `${service}.${config.publicDomain}`;
+const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service) } : undefined;
 
-const database = new Database("database", {
-    namespace: ns, namespaceName: nsName, config: config.database,
-    image: config.images.refs.trillianDatabase, protectData: config.protectData,
-}, opts);
+const database = new Database("database", { ...ns, config: config.database, image: images.trillianDatabase, protectData }, opts);
 
 const trillian = new Trillian("trillian", {
-    namespace: ns, namespaceName: nsName, cluster: config.cluster, config: config.trillian,
+    ...ns, cluster: config.cluster, config: config.trillian,
     database: database.connection, databaseReady: database.ready,
-    images: { logServer: config.images.refs.trillianLogServer, logSigner: config.images.refs.trillianLogSigner },
-    protectData: config.protectData,
+    images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner }, protectData,
 }, opts);
 
-export const namespaceName = ns;
+const rekor = new Rekor("rekor", {
+    ...ns, tree: trillian.trees.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
+    images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
+}, opts);
+
+const fulcio = new Fulcio("fulcio", {
+    ...ns, replicas: config.fulcio.replicas, image: images.fulcio, ca: config.ca, oidc: config.oidc,
+    ctLogUrl: ctLogUrl(config.cluster.namespace, config.ctlog.prefix), ingress: ingress("fulcio"), protectData,
+}, opts);
+
+const ctlog = new CtLog("ctlog", {
+    ...ns, tree: trillian.trees.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas,
+    image: images.ctlog, prefix: config.ctlog.prefix, fulcioChainPem: fulcio.chainPem, ingress: ingress("ctlog"), protectData,
+}, opts);
+
+const publicUrls = {
+    fulcio: `https://${publicHost("fulcio")}`,
+    rekor: `https://${publicHost("rekor")}`,
+    ctlog: `https://${publicHost("ctlog")}/${config.ctlog.prefix}`,
+    oidcIssuer: config.oidc.issuerUrl,
+};
+
+const client = pulumi.all([fulcio.chainPem, rekor.publicKeyPem, ctlog.publicKeyPem, fulcio.validFrom])
+    .apply(([fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom]) => buildClientMaterial({
+        urls: publicUrls, fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom,
+        oidcClientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
+    }));
+
+// ---- Stack outputs: a versioned contract (README "Outputs"). Public material only. ----
+export const outputsVersion = 1;
+export const namespaceName = namespace.metadata.name;
+export const urls = publicUrls;
+export const internalUrls = { fulcio: fulcio.internalUrl, rekor: rekor.internalUrl, ctlog: ctlog.internalUrl, trillian: trillian.logServerAddress };
 export const rekorTreeId = trillian.trees.rekor.treeId;
 export const ctlogTreeId = trillian.trees.ctlog.treeId;
+export const fulcioCertChainPem = fulcio.chainPem;
+export const rekorPublicKeyPem = rekor.publicKeyPem;
+export const ctlogPublicKeyPem = ctlog.publicKeyPem;
+export const trustedRoot = client.trustedRoot;
+export const signingConfig = client.signingConfig;
+export const cosign = {
+    v3: { sign: client.cosignV3SignCommand, verify: client.cosignV3VerifyCommand },
+    v2: { environment: client.cosignV2Environment, sign: client.cosignV2SignCommand, verify: client.cosignV2VerifyCommand },
+};
+/** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
+export const imageList = Object.values(images).sort();
+/** Secret outputs, for automation that must reach the database directly (e.g. backups). */
+export const databaseCredentialsSecretName = database.connection.secretName;

@@ -63,3 +63,28 @@ export function keep(protectData: boolean, extra: pulumi.CustomResourceOptions =
 export function serviceHost(service: string, namespace: string): string {
     return `${service}.${namespace}.svc`;
 }
+
+export interface IngressSpec {
+    className: string;
+    host: string;
+}
+
+/**
+ * Exposes a Service under a public host. Optional (config ingressClassName): bare-metal clusters
+ * often expose services their own way, and `up` must not wait on a load balancer that never comes.
+ */
+export function exposeService(name: string, parent: pulumi.Resource, namespace: pulumi.Input<string>, spec: IngressSpec,
+    service: string, port: number): k8s.networking.v1.Ingress {
+    return new k8s.networking.v1.Ingress(name, {
+        metadata: {
+            namespace,
+            labels: labels(service, "ingress"),
+            // Do not block `up` until an address is assigned: not every controller reports one.
+            annotations: { "pulumi.com/skipAwait": "true" },
+        },
+        spec: {
+            ingressClassName: spec.className,
+            rules: [{ host: spec.host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
+        },
+    }, { parent });
+}

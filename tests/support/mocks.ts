@@ -44,7 +44,9 @@ export class MockCloud implements pulumi.runtime.Mocks {
 
     constructor(private readonly hooks: MockHooks = {}, readonly stackState: StackState = new Map()) {}
 
-    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+    async newResource(raw: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
+        // Secret inputs arrive wrapped; providers see plain values, and so does our emulation.
+        const args = { ...raw, inputs: unwrapSecrets(raw.inputs) };
         const key = `${args.type}::${args.name}`;
         const inputsJson = JSON.stringify(args.inputs);
         const previous = this.stackState.get(key);
@@ -91,6 +93,19 @@ export class MockCloud implements pulumi.runtime.Mocks {
         if (!found) throw new Error(`no ${type} named ${name}; have: ${this.ofType(type).map((r) => r.name).join(", ")}`);
         return found;
     }
+}
+
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+const sigKey = "4dabf18193072939515e22adb298388d";
+
+/** Names of resources whose inputs carried a secret value, for secretness assertions. */
+export function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        if (value[sigKey] === secretSig) return unwrapSecrets(value.value);
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
 }
 
 function deterministicPassword(name: string, length: number): string {
@@ -167,8 +182,10 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     return { cloud, outputs, exports: programExports };
 }
 
+/** Resolves an Output; a failure inside an apply rejects (with the program's error) instead of hanging. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
-    return new Promise((res) => pulumi.output(value).apply((v) => { res(v as T); return v; }));
+    // Output.promise() is internal but stable; it is how the SDK's own tests await outputs.
+    return (pulumi.output(value) as any).promise() as Promise<T>;
 }
 
 /** Whether an Output is marked secret. */

@@ -1,0 +1,144 @@
+/**
+ * CtLog: a Certificate Transparency log (ct_server) on its own Trillian tree, trusting Fulcio's CA,
+ * so Fulcio can embed SCTs in the certificates it issues.
+ *
+ * ct_server has no tree or Trillian flags: both live in the --log_config text-proto (rendered by
+ * lib/ctlog-config.ts). Its key must be a legacy-encrypted PEM with a non-empty password; we encrypt
+ * the @pulumi/tls key deterministically (lib/legacy-pem.ts) so the stored form, and thus every
+ * preview, stays the same. Config and key are in one Secret (the config holds the key's password).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { renderCtLogConfig } from "../lib/ctlog-config";
+import { encryptLegacyPem } from "../lib/legacy-pem";
+import { LogTree } from "./trillian";
+import { exposeService, httpProbe, keep, labels, podSecurity, restrictedContainer, selector, serviceHost, IngressSpec } from "./kube";
+
+export interface CtLogArgs {
+    namespace: pulumi.Input<string>;
+    namespaceName: string;
+    tree: LogTree;
+    /** Trillian log server gRPC address (host:port). */
+    trillianAddress: string;
+    replicas: number;
+    image: string;
+    prefix: string;
+    /** Fulcio's chain (PEM): the roots this log accepts submissions under. */
+    fulcioChainPem: pulumi.Input<string>;
+    protectData: boolean;
+    /** Public exposure through an Ingress (omitted: none). */
+    ingress?: IngressSpec;
+}
+
+export const ctlogPorts = { http: 6962, metrics: 6963 } as const;
+export const ctlogService = "ctlog";
+const configMount = "/etc/ctlog/config";
+const rootsMount = "/etc/ctlog/roots";
+
+export class CtLog extends pulumi.ComponentResource {
+    readonly publicKeyPem: pulumi.Output<string>;
+    /** Base URL of the log including its prefix (what Fulcio's --ct-log-url wants). */
+    readonly internalUrl: string;
+    readonly deployment: k8s.apps.v1.Deployment;
+
+    constructor(name: string, args: CtLogArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sigstore:index:CtLog", name, {}, opts);
+        this.internalUrl = ctLogUrl(args.namespaceName, args.prefix);
+        const protect = keep(args.protectData);
+
+        const key = new tls.PrivateKey(`${name}-signing-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" },
+            { parent: this, ...protect, ignoreChanges: ["algorithm", "ecdsaCurve", "rsaBits"] });
+        const password = new random.RandomPassword(`${name}-key-password`, { length: 32, special: false }, { parent: this, ...protect });
+        this.publicKeyPem = key.publicKeyPem;
+
+        const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {
+            metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
+            data: { "roots.pem": args.fulcioChainPem },
+        }, { parent: this });
+
+        const logConfig = pulumi.all([args.tree.treeId, password.result]).apply(([treeId, pw]) => renderCtLogConfig({
+            treeId,
+            prefix: args.prefix,
+            trillianBackend: args.trillianAddress,
+            rootsPemFile: `${rootsMount}/roots.pem`,
+            privateKeyPath: `${configMount}/key.pem`,
+            privateKeyPassword: pw,
+            extKeyUsages: ["CodeSigning"],
+        }));
+        const secret = new k8s.core.v1.Secret(`${name}-config`, {
+            metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
+            stringData: {
+                "config.textproto": pulumi.secret(logConfig),
+                "key.pem": pulumi.secret(pulumi.all([key.privateKeyPem, password.result]).apply(([pem, pw]) => encryptLegacyPem(pem, pw))),
+            },
+        }, { parent: this, ...protect });
+
+        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
+            metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: selector(ctlogService) },
+                template: {
+                    metadata: { labels: labels(ctlogService, "ctlog"), annotations: { "sigstore.dev/tree-id": args.tree.treeId } },
+                    spec: {
+                        securityContext: podSecurity,
+                        automountServiceAccountToken: false,
+                        containers: [{
+                            name: "ct-server",
+                            image: args.image,
+                            args: ctServerArgs(),
+                            ports: [
+                                { name: "http", containerPort: ctlogPorts.http },
+                                { name: "metrics", containerPort: ctlogPorts.metrics },
+                            ],
+                            readinessProbe: httpProbe("/healthz", "http"),
+                            livenessProbe: httpProbe("/healthz", "http", 30),
+                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                            securityContext: restrictedContainer,
+                            volumeMounts: [
+                                { name: "config", mountPath: configMount, readOnly: true },
+                                { name: "roots", mountPath: rootsMount, readOnly: true },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "config", secret: { secretName: secret.metadata.name } },
+                            { name: "roots", configMap: { name: roots.metadata.name } },
+                        ],
+                    },
+                },
+            },
+        }, { parent: this });
+
+        new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: ctlogService, namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
+            spec: {
+                selector: selector(ctlogService),
+                ports: [
+                    { name: "http", port: ctlogPorts.http, targetPort: "http" },
+                    { name: "metrics", port: ctlogPorts.metrics, targetPort: "metrics" },
+                ],
+            },
+        }, { parent: this });
+
+        if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http);
+
+        this.registerOutputs({ publicKeyPem: this.publicKeyPem, internalUrl: this.internalUrl });
+    }
+}
+
+/** The in-cluster URL of the log; Fulcio is configured before the CtLog exists, so it is derived. */
+export function ctLogUrl(namespaceName: string, prefix: string): string {
+    return `http://${serviceHost(ctlogService, namespaceName)}:${ctlogPorts.http}/${prefix}`;
+}
+
+/** ct_server flags (Go flag: `--name=value`). */
+export function ctServerArgs(): string[] {
+    return [
+        `--log_config=${configMount}/config.textproto`,
+        `--http_endpoint=0.0.0.0:${ctlogPorts.http}`,
+        `--metrics_endpoint=0.0.0.0:${ctlogPorts.metrics}`,
+        "--alsologtostderr",
+    ];
+}

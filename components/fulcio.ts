@@ -1,0 +1,240 @@
+/**
+ * Fulcio: the CA that issues short-lived code-signing certificates to OIDC identities, logging each
+ * pre-certificate to our CT log.
+ *
+ * CA modes (config caMode):
+ *  - self-signed: a root generated once by @pulumi/tls (dev default).
+ *  - chained:     an intermediate generated here and signed by the enterprise root from config; the
+ *                 chain file is intermediate first, root last, and the intermediate carries the
+ *                 codeSigning EKU Fulcio requires of a multi-cert chain.
+ *  - pkcs11/kms:  the key stays in an HSM or KMS; config supplies its public chain.
+ * Generated keys are encrypted (legacy PEM, deterministic) with a generated password, which Fulcio
+ * needs anyway (--fileca-key-passwd is mandatory). Key and certificates ignore input changes and are
+ * protected in prod: a CA is rotated on purpose (`pulumi up --replace <urn>`), never by accident.
+ *
+ * OIDC issuers live only in the --config-path file (Fulcio has no issuer flags), rendered from typed
+ * config by lib/fulcio-config.ts.
+ */
+import { X509Certificate } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { CaConfig, OidcConfig } from "../config";
+import { renderFulcioConfig } from "../lib/fulcio-config";
+import { encryptLegacyPem } from "../lib/legacy-pem";
+import { exposeService, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, selector, serviceHost, IngressSpec } from "./kube";
+
+export interface FulcioArgs {
+    namespace: pulumi.Input<string>;
+    namespaceName: string;
+    replicas: number;
+    image: string;
+    ca: CaConfig;
+    oidc: OidcConfig;
+    /** Where Fulcio submits pre-certificates: http://<ctlog service>:<port>/<prefix>. */
+    ctLogUrl: string;
+    protectData: boolean;
+    /** Public exposure through an Ingress (omitted: none). */
+    ingress?: IngressSpec;
+}
+
+export const fulcioPorts = { http: 5555, grpc: 5554, metrics: 2112 } as const;
+export const fulcioService = "fulcio-server";
+const configMount = "/etc/fulcio/config";
+const caMount = "/etc/fulcio/ca";
+
+/** What the CA mode yields: the public chain and, for generated keys, the Secret-bound key material. */
+interface CaMaterial {
+    chainPem: pulumi.Output<string>;
+    /** RFC 3339 start of the CA's validity: the trusted root's validFor.start (stable: from state). */
+    validFrom: pulumi.Output<string>;
+    /** Extra Secret data and Fulcio flags for this mode. */
+    secretData: Record<string, pulumi.Input<string>>;
+    args: string[];
+    /** Whether Fulcio reads the key password from the Secret's `password` key. */
+    keyPassword: boolean;
+}
+
+/** Inputs of a generated CA certificate that must never trigger a silent regeneration. */
+const certIgnoreChanges = ["subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "earlyRenewalHours", "setSubjectKeyId", "setAuthorityKeyId", "maxPathLength"];
+const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
+
+export class Fulcio extends pulumi.ComponentResource {
+    readonly chainPem: pulumi.Output<string>;
+    readonly validFrom: pulumi.Output<string>;
+    readonly internalUrl: string;
+    readonly deployment: k8s.apps.v1.Deployment;
+
+    constructor(name: string, args: FulcioArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sigstore:index:Fulcio", name, {}, opts);
+        this.internalUrl = `http://${serviceHost(fulcioService, args.namespaceName)}:${fulcioPorts.http}`;
+
+        const ca = this.caMaterial(name, args);
+        this.chainPem = ca.chainPem;
+        this.validFrom = ca.validFrom;
+
+        const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
+            metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
+            data: {
+                "config.json": renderFulcioConfig([{
+                    issuerUrl: args.oidc.issuerUrl, clientId: args.oidc.clientId, type: args.oidc.issuerType, caCert: args.oidc.issuerCaCert,
+                }]),
+                "chain.pem": ca.chainPem,
+            },
+        }, { parent: this });
+
+        const secret = new k8s.core.v1.Secret(`${name}-ca`, {
+            metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
+            stringData: ca.secretData,
+        }, { parent: this, ...keep(args.protectData) });
+
+        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
+            metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: selector(fulcioService) },
+                template: {
+                    metadata: { labels: labels(fulcioService, "fulcio") },
+                    spec: {
+                        securityContext: podSecurity,
+                        automountServiceAccountToken: false,
+                        containers: [{
+                            name: "fulcio",
+                            image: args.image,
+                            args: fulcioArgs(args.ctLogUrl, ca.args),
+                            env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
+                            ports: [
+                                { name: "http", containerPort: fulcioPorts.http },
+                                { name: "grpc", containerPort: fulcioPorts.grpc },
+                                { name: "metrics", containerPort: fulcioPorts.metrics },
+                            ],
+                            readinessProbe: httpProbe("/healthz", "http"),
+                            livenessProbe: httpProbe("/healthz", "http", 30),
+                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                            securityContext: restrictedContainer,
+                            volumeMounts: [
+                                { name: "config", mountPath: configMount, readOnly: true },
+                                { name: "ca", mountPath: caMount, readOnly: true },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "config", configMap: { name: configMap.metadata.name } },
+                            { name: "ca", secret: { secretName: secret.metadata.name } },
+                        ],
+                    },
+                },
+            },
+        }, { parent: this });
+
+        new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: fulcioService, namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
+            spec: {
+                selector: selector(fulcioService),
+                ports: [
+                    { name: "http", port: fulcioPorts.http, targetPort: "http" },
+                    { name: "grpc", port: fulcioPorts.grpc, targetPort: "grpc" },
+                    { name: "metrics", port: fulcioPorts.metrics, targetPort: "metrics" },
+                ],
+            },
+        }, { parent: this });
+
+        if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, fulcioService, fulcioPorts.http);
+
+        this.registerOutputs({ chainPem: this.chainPem, validFrom: this.validFrom, internalUrl: this.internalUrl });
+    }
+
+    private caMaterial(name: string, args: FulcioArgs): CaMaterial {
+        switch (args.ca.mode) {
+            case "self-signed":
+            case "chained":
+                return this.generatedCa(name, args);
+            case "pkcs11":
+                return {
+                    ...externalChain(args.ca.certChainPem!),
+                    secretData: { "crypto11.conf": args.ca.pkcs11Config! },
+                    args: ["--ca=pkcs11ca", `--hsm-caroot-id=${args.ca.hsmRootId}`, `--pkcs11-config-path=${caMount}/crypto11.conf`],
+                    keyPassword: false,
+                };
+            case "kms":
+                return {
+                    ...externalChain(args.ca.certChainPem!),
+                    secretData: {},
+                    args: ["--ca=kmsca", `--kms-resource=${args.ca.kmsResource}`, `--kms-cert-chain-path=${configMount}/chain.pem`],
+                    keyPassword: false,
+                };
+        }
+    }
+
+    /** A CA key generated here: self-signed root, or intermediate under the enterprise root. */
+    private generatedCa(name: string, args: FulcioArgs): CaMaterial {
+        const protect = keep(args.protectData);
+        const key = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" },
+            { parent: this, ...protect, ignoreChanges: keyIgnoreChanges });
+        const subject = { organization: args.ca.organization, commonName: args.ca.commonName };
+        let cert: tls.SelfSignedCert | tls.LocallySignedCert;
+        let chainPem: pulumi.Output<string>;
+        if (args.ca.mode === "self-signed") {
+            cert = new tls.SelfSignedCert(`${name}-ca-cert`, {
+                privateKeyPem: key.privateKeyPem,
+                subject,
+                isCaCertificate: true,
+                allowedUses: ["cert_signing", "crl_signing"],
+                validityPeriodHours: args.ca.validityHours,
+                earlyRenewalHours: 0,
+                setSubjectKeyId: true,
+            }, { parent: this, ...protect, ignoreChanges: certIgnoreChanges });
+            chainPem = cert.certPem;
+        } else {
+            const request = new tls.CertRequest(`${name}-ca-csr`, { privateKeyPem: key.privateKeyPem, subject },
+                { parent: this, ignoreChanges: ["subject"] });
+            cert = new tls.LocallySignedCert(`${name}-ca-cert`, {
+                certRequestPem: request.certRequestPem,
+                caCertPem: args.ca.rootCertPem!,
+                caPrivateKeyPem: args.ca.rootKeyPem!,
+                isCaCertificate: true,
+                // Fulcio requires codeSigning on the issuing cert when the chain has more than one cert.
+                allowedUses: ["cert_signing", "crl_signing", "code_signing"],
+                validityPeriodHours: args.ca.validityHours,
+                earlyRenewalHours: 0,
+                setSubjectKeyId: true,
+            }, { parent: this, ...protect, ignoreChanges: [...certIgnoreChanges, "certRequestPem", "caCertPem", "caPrivateKeyPem"] });
+            // Issuing certificate first, root last.
+            chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(args.ca.rootCertPem!)}`;
+        }
+        const password = new random.RandomPassword(`${name}-ca-key-password`, { length: 32, special: false }, { parent: this, ...protect });
+        const encryptedKey = pulumi.secret(pulumi.all([key.privateKeyPem, password.result]).apply(([pem, pw]) => encryptLegacyPem(pem, pw)));
+        return {
+            chainPem,
+            validFrom: cert.validityStartTime,
+            secretData: { "key.pem": encryptedKey, password: password.result },
+            args: ["--ca=fileca", `--fileca-cert=${configMount}/chain.pem`, `--fileca-key=${caMount}/key.pem`, "--fileca-key-passwd=$(CA_KEY_PASSWORD)"],
+            keyPassword: true,
+        };
+    }
+}
+
+function ensureNewline(pem: string): string {
+    return pem.endsWith("\n") ? pem : `${pem}\n`;
+}
+
+/** For HSM/KMS modes: the chain is config, and its first certificate's notBefore is the validity start. */
+function externalChain(chainPem: string): Pick<CaMaterial, "chainPem" | "validFrom"> {
+    const first = new X509Certificate(chainPem);
+    const validFrom = new Date(first.validFrom).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return { chainPem: pulumi.output(ensureNewline(chainPem)), validFrom: pulumi.output(validFrom) };
+}
+
+/** fulcio serve flags (cobra: `--name=value`). Issuers are only in the --config-path file. */
+export function fulcioArgs(ctLogUrl: string, caArgs: string[]): string[] {
+    return [
+        "serve",
+        `--port=${fulcioPorts.http}`,
+        `--grpc-port=${fulcioPorts.grpc}`,
+        `--metrics-port=${fulcioPorts.metrics}`,
+        ...caArgs,
+        `--ct-log-url=${ctLogUrl}`,
+        `--config-path=${configMount}/config.json`,
+        "--log_type=prod",
+    ];
+}

@@ -1,0 +1,179 @@
+/**
+ * Rekor: the transparency log for signatures, on its Trillian tree, with Redis as its index.
+ *
+ * The signing key is generated once by @pulumi/tls and mounted from a Secret (never the memory
+ * signer, which makes a new public key at every restart and breaks every client's trust root).
+ * The tree ID comes from the Trillian tree ConfigMap: an env var reads it and the pod template
+ * carries it as an annotation, so the Deployment depends on the ConfigMap and rolls if it changes.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { LogTree, logServerService, trillianPorts } from "./trillian";
+import { exposeService, configMapEnv, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, selector, serviceHost, tcpProbe, IngressSpec } from "./kube";
+
+export interface RekorArgs {
+    namespace: pulumi.Input<string>;
+    namespaceName: string;
+    tree: LogTree;
+    replicas: number;
+    redisStorageSize: string;
+    images: { rekor: string; redis: string };
+    /** Public host name, e.g. rekor.sigstore.corp.example (--rekor_server.hostname). */
+    publicHost: string;
+    protectData: boolean;
+    /** Public exposure through an Ingress (omitted: none). */
+    ingress?: IngressSpec;
+}
+
+export const rekorPorts = { http: 3000, metrics: 2112, redis: 6379 } as const;
+export const rekorService = "rekor-server";
+const redisService = "rekor-redis";
+const signerMount = "/var/run/rekor/signer";
+
+export class Rekor extends pulumi.ComponentResource {
+    readonly publicKeyPem: pulumi.Output<string>;
+    readonly internalUrl: string;
+    readonly deployment: k8s.apps.v1.Deployment;
+
+    constructor(name: string, args: RekorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sigstore:index:Rekor", name, {}, opts);
+        this.internalUrl = `http://${serviceHost(rekorService, args.namespaceName)}:${rekorPorts.http}`;
+
+        const signingKey = new tls.PrivateKey(`${name}-signing-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" },
+            { parent: this, ...keep(args.protectData), ignoreChanges: ["algorithm", "ecdsaCurve", "rsaBits"] });
+        this.publicKeyPem = signingKey.publicKeyPem;
+
+        const redisSecret = this.redis(name, args);
+        const signerSecret = new k8s.core.v1.Secret(`${name}-signer`, {
+            metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
+            stringData: { "signer.pem": signingKey.privateKeyPem },
+        }, { parent: this, ...keep(args.protectData) });
+
+        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
+            metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
+            spec: {
+                replicas: args.replicas,
+                selector: { matchLabels: selector(rekorService) },
+                template: {
+                    metadata: {
+                        labels: labels(rekorService, "rekor"),
+                        annotations: { "sigstore.dev/tree-id": args.tree.treeId },
+                    },
+                    spec: {
+                        securityContext: podSecurity,
+                        automountServiceAccountToken: false,
+                        containers: [{
+                            name: "rekor-server",
+                            image: args.images.rekor,
+                            args: rekorArgs(args),
+                            env: [
+                                configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
+                                secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
+                            ],
+                            ports: [
+                                { name: "http", containerPort: rekorPorts.http },
+                                { name: "metrics", containerPort: rekorPorts.metrics },
+                            ],
+                            readinessProbe: httpProbe("/ping", "http"),
+                            livenessProbe: httpProbe("/ping", "http", 30),
+                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                            securityContext: restrictedContainer,
+                            volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }],
+                        }],
+                        volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }],
+                    },
+                },
+            },
+        }, { parent: this });
+
+        new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: rekorService, namespace: args.namespace, labels: labels(rekorService, "rekor") },
+            spec: {
+                selector: selector(rekorService),
+                ports: [
+                    { name: "http", port: rekorPorts.http, targetPort: "http" },
+                    { name: "metrics", port: rekorPorts.metrics, targetPort: "metrics" },
+                ],
+            },
+        }, { parent: this });
+
+        if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, rekorService, rekorPorts.http);
+
+        this.registerOutputs({ publicKeyPem: this.publicKeyPem, internalUrl: this.internalUrl });
+    }
+
+    /** Redis with a password (from a generated secret, via a config file, never argv) and a volume. */
+    private redis(name: string, args: RekorArgs): k8s.core.v1.Secret {
+        const appLabels = labels(redisService, "rekor");
+        const password = new random.RandomPassword(`${name}-redis-password`, { length: 32, special: false }, { parent: this });
+        const secret = new k8s.core.v1.Secret(`${name}-redis`, {
+            metadata: { namespace: args.namespace, labels: appLabels },
+            stringData: {
+                password: password.result,
+                "redis.conf": pulumi.interpolate`requirepass ${password.result}\nappendonly yes\ndir /data\nprotected-mode no\n`,
+            },
+        }, { parent: this });
+        const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis-data`, {
+            metadata: { namespace: args.namespace, labels: appLabels },
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.redisStorageSize } } },
+        }, { parent: this, ...keep(args.protectData) });
+        new k8s.apps.v1.Deployment(`${name}-redis`, {
+            metadata: { namespace: args.namespace, labels: appLabels },
+            spec: {
+                replicas: 1,
+                strategy: { type: "Recreate" },
+                selector: { matchLabels: selector(redisService) },
+                template: {
+                    metadata: { labels: appLabels },
+                    spec: {
+                        securityContext: { ...podSecurity, fsGroup: 999, runAsUser: 999, runAsGroup: 999, runAsNonRoot: true },
+                        automountServiceAccountToken: false,
+                        containers: [{
+                            name: "redis",
+                            image: args.images.redis,
+                            args: ["/etc/redis/redis.conf"],
+                            ports: [{ name: "redis", containerPort: rekorPorts.redis }],
+                            readinessProbe: tcpProbe("redis"),
+                            livenessProbe: tcpProbe("redis", 30),
+                            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
+                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                            volumeMounts: [
+                                { name: "data", mountPath: "/data" },
+                                { name: "config", mountPath: "/etc/redis", readOnly: true },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
+                            { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
+                        ],
+                    },
+                },
+            },
+        }, { parent: this });
+        new k8s.core.v1.Service(`${name}-redis-service`, {
+            metadata: { name: redisService, namespace: args.namespace, labels: appLabels },
+            spec: { selector: selector(redisService), ports: [{ name: "redis", port: rekorPorts.redis, targetPort: "redis" }] },
+        }, { parent: this });
+        return secret;
+    }
+}
+
+/** rekor-server flags (cobra: `--name=value`; addresses are hosts, ports are separate flags). */
+export function rekorArgs(args: Pick<RekorArgs, "namespaceName" | "publicHost">): string[] {
+    return [
+        "serve",
+        `--trillian_log_server.address=${serviceHost(logServerService, args.namespaceName)}`,
+        `--trillian_log_server.port=${trillianPorts.grpc}`,
+        "--trillian_log_server.tlog_id=$(TREE_ID)",
+        `--redis_server.address=${serviceHost(redisService, args.namespaceName)}`,
+        `--redis_server.port=${rekorPorts.redis}`,
+        "--redis_server.password=$(REDIS_PASSWORD)",
+        "--rekor_server.address=0.0.0.0",
+        `--port=${rekorPorts.http}`,
+        `--rekor_server.hostname=${args.publicHost}`,
+        `--rekor_server.signer=${signerMount}/signer.pem`,
+        "--log_type=prod",
+    ];
+}

@@ -1,0 +1,81 @@
+/**
+ * What a client (cosign, a CI pipeline, another stack) needs to sign and verify against this
+ * deployment: the trusted root, the signing config and ready-to-paste commands. Pure functions of
+ * public material only: nothing here may ever see a private key or password.
+ */
+import { buildSigningConfig, buildTrustedRoot } from "./trust-material";
+
+export interface PublicEndpoints {
+    fulcio: string;
+    rekor: string;
+    /** CT log base URL including its prefix. */
+    ctlog: string;
+    oidcIssuer: string;
+}
+
+export interface ClientMaterialInput {
+    urls: PublicEndpoints;
+    fulcioChainPem: string;
+    rekorPublicKeyPem: string;
+    ctlogPublicKeyPem: string;
+    /** RFC 3339; start of validity for every entry (the CA's notBefore, from state: stable). */
+    validFrom: string;
+    oidcClientId: string;
+    emailDomain: string;
+}
+
+export interface ClientMaterial {
+    trustedRoot: string;
+    signingConfig: string;
+    cosignV3SignCommand: string;
+    cosignV3VerifyCommand: string;
+    cosignV2Environment: string;
+    cosignV2SignCommand: string;
+    cosignV2VerifyCommand: string;
+}
+
+export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial {
+    const trustedRoot = buildTrustedRoot({
+        certificateAuthorities: [{ url: input.urls.fulcio, certChainPem: input.fulcioChainPem, validFrom: input.validFrom }],
+        tlogs: [{ baseUrl: input.urls.rekor, publicKeyPem: input.rekorPublicKeyPem, validFrom: input.validFrom }],
+        ctlogs: [{ baseUrl: input.urls.ctlog, publicKeyPem: input.ctlogPublicKeyPem, validFrom: input.validFrom }],
+    });
+    const signingConfig = buildSigningConfig({
+        caUrls: [input.urls.fulcio],
+        oidcUrls: [input.urls.oidcIssuer],
+        rekorUrls: [input.urls.rekor],
+        validFrom: input.validFrom,
+    });
+    const identity = identityRegexp(input.emailDomain);
+    const issuer = shellQuote(input.urls.oidcIssuer);
+    return {
+        trustedRoot: JSON.stringify(trustedRoot, null, 2),
+        signingConfig: JSON.stringify(signingConfig, null, 2),
+        cosignV3SignCommand:
+            `cosign sign-blob --yes --signing-config=signing_config.json --trusted-root=trusted_root.json ` +
+            `--oidc-client-id=${shellQuote(input.oidcClientId)} --bundle=artifact.sigstore.json artifact`,
+        cosignV3VerifyCommand:
+            `cosign verify-blob --trusted-root=trusted_root.json --bundle=artifact.sigstore.json ` +
+            `--certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${issuer} artifact`,
+        cosignV2Environment: [
+            "export SIGSTORE_ROOT_FILE=fulcio_chain.pem",
+            "export SIGSTORE_REKOR_PUBLIC_KEY=rekor.pub",
+            "export SIGSTORE_CT_LOG_PUBLIC_KEY_FILE=ctlog.pub",
+        ].join("\n"),
+        cosignV2SignCommand:
+            `cosign sign-blob --yes --fulcio-url=${shellQuote(input.urls.fulcio)} --rekor-url=${shellQuote(input.urls.rekor)} ` +
+            `--oidc-issuer=${issuer} --oidc-client-id=${shellQuote(input.oidcClientId)} --bundle=artifact.sigstore.json artifact`,
+        cosignV2VerifyCommand:
+            `cosign verify-blob --rekor-url=${shellQuote(input.urls.rekor)} --bundle=artifact.sigstore.json ` +
+            `--certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${issuer} artifact`,
+    };
+}
+
+/** Any address at the organisation's domain, anchored so evil.corp.example.attacker.net cannot match. */
+export function identityRegexp(emailDomain: string): string {
+    return `^[^@]+@${emailDomain.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+}
+
+function shellQuote(value: string): string {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
