@@ -161,11 +161,13 @@ export interface EvaluateOptions {
     overrides?: Record<string, string | undefined>;
     hooks?: MockHooks;
     state?: StackState;
+    /** A MockCloud made by the caller (whose hooks need to see what was registered so far). */
+    cloud?: MockCloud;
 }
 
 /** Evaluates index.ts for a stack and resolves every export. Fresh modules each time. */
 export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
-    const cloud = new MockCloud(options.hooks, options.state);
+    const cloud = options.cloud ?? new MockCloud(options.hooks, options.state);
     await pulumi.runtime.setMocks(cloud, "sigstore", options.stack, false);
     const config = { ...stackConfig(options.stack) };
     for (const [k, v] of Object.entries(options.overrides ?? {})) {

@@ -1,0 +1,78 @@
+/**
+ * Builds the real Sigstore binaries with the Go toolchain from the Go module proxy, at exactly the
+ * versions the program's images pin (versions.ts), into a cache kept between runs:
+ *   $SIGSTORE_E2E_CACHE (default ~/.cache/sigstore-onprem-e2e)/{gomod,gocache,bin/<module>-<version>}
+ * A warm run finds every binary and builds nothing.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { upstream } from "../versions";
+
+export const cacheDir = process.env.SIGSTORE_E2E_CACHE ?? path.join(os.homedir(), ".cache", "sigstore-onprem-e2e");
+
+interface GoBinary { pkg: string; version: string; dir: string }
+
+/** Binary name → Go package and the versions.ts entry it must match. */
+const goBinaries: Record<string, GoBinary> = {
+    trillian_log_server: { pkg: "github.com/google/trillian/cmd/trillian_log_server", version: upstream.trillian, dir: "trillian" },
+    trillian_log_signer: { pkg: "github.com/google/trillian/cmd/trillian_log_signer", version: upstream.trillian, dir: "trillian" },
+    createtree: { pkg: "github.com/google/trillian/cmd/createtree", version: upstream.trillian, dir: "trillian" },
+    ct_server: { pkg: "github.com/google/certificate-transparency-go/trillian/ctfe/ct_server", version: upstream.ctfe, dir: "ctgo" },
+    "rekor-server": { pkg: "github.com/sigstore/rekor/cmd/rekor-server", version: upstream.rekor, dir: "rekor" },
+    fulcio: { pkg: "github.com/sigstore/fulcio", version: upstream.fulcio, dir: "fulcio" },
+    cosign: { pkg: "github.com/sigstore/cosign/v3/cmd/cosign", version: upstream.cosign, dir: "cosign" },
+};
+
+export type BinaryName = keyof typeof goBinaries;
+
+export function goEnv(): NodeJS.ProcessEnv {
+    return {
+        ...process.env,
+        GOMODCACHE: path.join(cacheDir, "gomod"),
+        GOCACHE: path.join(cacheDir, "gocache"),
+        GOFLAGS: "-modcacherw",
+        // Use the machine's Go (>= the modules' go lines); never download a toolchain.
+        GOTOOLCHAIN: "local",
+    };
+}
+
+export function binDir(name: BinaryName): string {
+    const b = goBinaries[name];
+    return path.join(cacheDir, "bin", `${b.dir}-${b.version}`);
+}
+
+export function binaryPath(name: BinaryName): string {
+    return path.join(binDir(name), name);
+}
+
+/** Builds whatever is missing; returns name → absolute path. */
+export function ensureBinaries(log: (line: string) => void = () => {}): Record<BinaryName, string> {
+    const out = {} as Record<BinaryName, string>;
+    for (const name of Object.keys(goBinaries) as BinaryName[]) {
+        const target = binaryPath(name);
+        if (!fs.existsSync(target)) {
+            const b = goBinaries[name];
+            log(`building ${b.pkg}@${b.version} (cold cache: minutes)`);
+            fs.mkdirSync(binDir(name), { recursive: true });
+            execFileSync("go", ["install", `${b.pkg}@${b.version}`], { env: { ...goEnv(), GOBIN: binDir(name) }, stdio: ["ignore", "inherit", "inherit"] });
+        }
+        out[name] = target;
+    }
+    return out;
+}
+
+/** Trillian's MySQL schema, from the module at the pinned version (never copied into this repo). */
+export function trillianSchemaPath(): string {
+    const dir = path.join(cacheDir, "gomod", "github.com", "google", `trillian@${upstream.trillian}`);
+    if (!fs.existsSync(dir)) {
+        execFileSync("go", ["mod", "download", `github.com/google/trillian@${upstream.trillian}`], { env: goEnv(), stdio: "inherit" });
+    }
+    return path.join(dir, "storage", "mysql", "schema", "storage.sql");
+}
+
+if (require.main === module) {
+    const paths = ensureBinaries((l) => console.log(l));
+    for (const [k, v] of Object.entries(paths)) console.log(`${k}: ${v}`);
+}
