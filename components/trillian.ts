@@ -73,7 +73,7 @@ export class Trillian extends pulumi.ComponentResource {
         this.logSigner = this.deployment(`${name}-log-signer`, logSignerService, args, {
             replicas: args.config.signerReplicas,
             image: args.images.logSigner,
-            extraArgs: this.sequencerArgs(name, args),
+            extraArgs: sequencerArgs(args),
             // One sequencer per tree: with force_master a rolling update would briefly run two.
             strategy: args.config.signerReplicas === 1 ? { type: "Recreate" } : undefined,
             serviceAccountName: args.config.signerReplicas > 1 ? this.electionAccount(name, args) : undefined,
@@ -105,13 +105,6 @@ export class Trillian extends pulumi.ComponentResource {
             "--quota_system=mysql",
             `--mysql_uri=${db.user}:$(DB_PASSWORD)@tcp(${address})/${db.name}?parseTime=true`,
         ];
-    }
-
-    private sequencerArgs(name: string, args: TrillianArgs): string[] {
-        if (args.config.signerReplicas === 1) return ["--force_master=true"];
-        // Several replicas: Kubernetes lease election picks the one sequencer (see electionAccount).
-        void name;
-        return ["--election_system=k8s", `--lock_namespace=${args.namespaceName}`, "--lock_holder_identity=$(POD_NAME)"];
     }
 
     /** The signer's election needs to read and write coordination.k8s.io Leases in its namespace. */
@@ -229,6 +222,12 @@ export class Trillian extends pulumi.ComponentResource {
             ...keep(args.protectData),
         });
     }
+}
+
+/** Exactly one sequencer per tree: forced with one replica, elected through a Lease with more. */
+function sequencerArgs(args: TrillianArgs): string[] {
+    if (args.config.signerReplicas === 1) return ["--force_master=true"];
+    return ["--election_system=k8s", `--lock_namespace=${args.namespaceName}`, "--lock_holder_identity=$(POD_NAME)"];
 }
 
 /** The script text is the command; reading it from a file keeps it shell-checkable and readable. */
