@@ -14,7 +14,7 @@ import * as tls from "@pulumi/tls";
 import { renderCtLogConfig } from "../lib/ctlog-config";
 import { encryptLegacyPem } from "../lib/legacy-pem";
 import { LogTree } from "./trillian";
-import { exposeService, httpProbe, keep, labels, podSecurity, restrictedContainer, selector, serviceHost, IngressSpec } from "./kube";
+import { exposeService, serverWorkload, httpProbe, keep, labels, restrictedContainer, serviceHost, IngressSpec } from "./kube";
 
 export interface CtLogArgs {
     namespace: pulumi.Input<string>;
@@ -75,52 +75,31 @@ export class CtLog extends pulumi.ComponentResource {
             },
         }, { parent: this, ...protect });
 
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
-            metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
-            spec: {
-                replicas: args.replicas,
-                selector: { matchLabels: selector(ctlogService) },
-                template: {
-                    metadata: { labels: labels(ctlogService, "ctlog"), annotations: { "sigstore.dev/tree-id": args.tree.treeId } },
-                    spec: {
-                        securityContext: podSecurity,
-                        automountServiceAccountToken: false,
-                        containers: [{
-                            name: "ct-server",
-                            image: args.image,
-                            args: ctServerArgs(),
-                            ports: [
-                                { name: "http", containerPort: ctlogPorts.http },
-                                { name: "metrics", containerPort: ctlogPorts.metrics },
-                            ],
-                            readinessProbe: httpProbe("/healthz", "http"),
-                            livenessProbe: httpProbe("/healthz", "http", 30),
-                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                            securityContext: restrictedContainer,
-                            volumeMounts: [
-                                { name: "config", mountPath: configMount, readOnly: true },
-                                { name: "roots", mountPath: rootsMount, readOnly: true },
-                            ],
-                        }],
-                        volumes: [
-                            { name: "config", secret: { secretName: secret.metadata.name } },
-                            { name: "roots", configMap: { name: roots.metadata.name } },
-                        ],
-                    },
-                },
-            },
-        }, { parent: this });
-
-        new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: ctlogService, namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
-            spec: {
-                selector: selector(ctlogService),
-                ports: [
-                    { name: "http", port: ctlogPorts.http, targetPort: "http" },
-                    { name: "metrics", port: ctlogPorts.metrics, targetPort: "metrics" },
+        this.deployment = serverWorkload(`${name}-server`, {
+            service: ctlogService,
+            component: "ctlog",
+            namespace: args.namespace,
+            replicas: args.replicas,
+            podAnnotations: { "sigstore.dev/tree-id": args.tree.treeId },
+            ports: { http: ctlogPorts.http, metrics: ctlogPorts.metrics },
+            container: {
+                name: "ct-server",
+                image: args.image,
+                args: ctServerArgs(),
+                readinessProbe: httpProbe("/healthz", "http"),
+                livenessProbe: httpProbe("/healthz", "http", 30),
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                securityContext: restrictedContainer,
+                volumeMounts: [
+                    { name: "config", mountPath: configMount, readOnly: true },
+                    { name: "roots", mountPath: rootsMount, readOnly: true },
                 ],
             },
-        }, { parent: this });
+            volumes: [
+                { name: "config", secret: { secretName: secret.metadata.name } },
+                { name: "roots", configMap: { name: roots.metadata.name } },
+            ],
+        }, { parent: this }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http);
 

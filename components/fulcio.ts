@@ -23,7 +23,7 @@ import * as tls from "@pulumi/tls";
 import { CaConfig, OidcConfig } from "../config";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { encryptLegacyPem } from "../lib/legacy-pem";
-import { exposeService, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, selector, serviceHost, IngressSpec } from "./kube";
+import { exposeService, serverWorkload, httpProbe, keep, labels, restrictedContainer, secretEnv, serviceHost, IngressSpec } from "./kube";
 
 export interface FulcioArgs {
     namespace: pulumi.Input<string>;
@@ -89,55 +89,31 @@ export class Fulcio extends pulumi.ComponentResource {
             stringData: ca.secretData,
         }, { parent: this, ...keep(args.protectData) });
 
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
-            metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
-            spec: {
-                replicas: args.replicas,
-                selector: { matchLabels: selector(fulcioService) },
-                template: {
-                    metadata: { labels: labels(fulcioService, "fulcio") },
-                    spec: {
-                        securityContext: podSecurity,
-                        automountServiceAccountToken: false,
-                        containers: [{
-                            name: "fulcio",
-                            image: args.image,
-                            args: fulcioArgs(args.ctLogUrl, ca.args),
-                            env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
-                            ports: [
-                                { name: "http", containerPort: fulcioPorts.http },
-                                { name: "grpc", containerPort: fulcioPorts.grpc },
-                                { name: "metrics", containerPort: fulcioPorts.metrics },
-                            ],
-                            readinessProbe: httpProbe("/healthz", "http"),
-                            livenessProbe: httpProbe("/healthz", "http", 30),
-                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                            securityContext: restrictedContainer,
-                            volumeMounts: [
-                                { name: "config", mountPath: configMount, readOnly: true },
-                                { name: "ca", mountPath: caMount, readOnly: true },
-                            ],
-                        }],
-                        volumes: [
-                            { name: "config", configMap: { name: configMap.metadata.name } },
-                            { name: "ca", secret: { secretName: secret.metadata.name } },
-                        ],
-                    },
-                },
-            },
-        }, { parent: this });
-
-        new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: fulcioService, namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
-            spec: {
-                selector: selector(fulcioService),
-                ports: [
-                    { name: "http", port: fulcioPorts.http, targetPort: "http" },
-                    { name: "grpc", port: fulcioPorts.grpc, targetPort: "grpc" },
-                    { name: "metrics", port: fulcioPorts.metrics, targetPort: "metrics" },
+        this.deployment = serverWorkload(`${name}-server`, {
+            service: fulcioService,
+            component: "fulcio",
+            namespace: args.namespace,
+            replicas: args.replicas,
+            ports: { http: fulcioPorts.http, grpc: fulcioPorts.grpc, metrics: fulcioPorts.metrics },
+            container: {
+                name: "fulcio",
+                image: args.image,
+                args: fulcioArgs(args.ctLogUrl, ca.args),
+                env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
+                readinessProbe: httpProbe("/healthz", "http"),
+                livenessProbe: httpProbe("/healthz", "http", 30),
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                securityContext: restrictedContainer,
+                volumeMounts: [
+                    { name: "config", mountPath: configMount, readOnly: true },
+                    { name: "ca", mountPath: caMount, readOnly: true },
                 ],
             },
-        }, { parent: this });
+            volumes: [
+                { name: "config", configMap: { name: configMap.metadata.name } },
+                { name: "ca", secret: { secretName: secret.metadata.name } },
+            ],
+        }, { parent: this }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, fulcioService, fulcioPorts.http);
 

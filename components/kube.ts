@@ -88,3 +88,54 @@ export function exposeService(name: string, parent: pulumi.Resource, namespace: 
         },
     }, { parent });
 }
+
+export interface ServerSpec {
+    /** Service name; also the pods' `app.kubernetes.io/name` and the container's port owner. */
+    service: string;
+    component: string;
+    namespace: pulumi.Input<string>;
+    replicas: number;
+    container: k8s.types.input.core.v1.Container;
+    /** Named container ports, each published on the Service under the same name and number. */
+    ports: Record<string, number>;
+    volumes?: k8s.types.input.core.v1.Volume[];
+    podAnnotations?: Record<string, pulumi.Input<string>>;
+    podSecurityContext?: k8s.types.input.core.v1.PodSecurityContext;
+    strategy?: k8s.types.input.apps.v1.DeploymentStrategy;
+    serviceAccountName?: pulumi.Input<string>;
+}
+
+/**
+ * The shape every Sigstore server shares: a Deployment of one container and a ClusterIP Service
+ * publishing its named ports. Resources are named `<name>` and `<name>-service`.
+ */
+export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.CustomResourceOptions): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service } {
+    const appLabels = labels(spec.service, spec.component);
+    const ports = Object.entries(spec.ports);
+    const deployment = new k8s.apps.v1.Deployment(name, {
+        metadata: { namespace: spec.namespace, labels: appLabels },
+        spec: {
+            replicas: spec.replicas,
+            strategy: spec.strategy,
+            selector: { matchLabels: selector(spec.service) },
+            template: {
+                metadata: { labels: appLabels, annotations: spec.podAnnotations },
+                spec: {
+                    serviceAccountName: spec.serviceAccountName,
+                    automountServiceAccountToken: spec.serviceAccountName !== undefined,
+                    securityContext: spec.podSecurityContext ?? podSecurity,
+                    containers: [{ ...spec.container, ports: ports.map(([portName, containerPort]) => ({ name: portName, containerPort })) }],
+                    volumes: spec.volumes,
+                },
+            },
+        },
+    }, opts);
+    const service = new k8s.core.v1.Service(`${name}-service`, {
+        metadata: { name: spec.service, namespace: spec.namespace, labels: appLabels },
+        spec: {
+            selector: selector(spec.service),
+            ports: ports.map(([portName, port]) => ({ name: portName, port, targetPort: portName })),
+        },
+    }, { parent: opts.parent });
+    return { deployment, service };
+}

@@ -11,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { LogTree, logServerService, trillianPorts } from "./trillian";
-import { exposeService, configMapEnv, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, selector, serviceHost, tcpProbe, IngressSpec } from "./kube";
+import { exposeService, serverWorkload, configMapEnv, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, serviceHost, tcpProbe, IngressSpec } from "./kube";
 
 export interface RekorArgs {
     namespace: pulumi.Input<string>;
@@ -51,53 +51,29 @@ export class Rekor extends pulumi.ComponentResource {
             stringData: { "signer.pem": signingKey.privateKeyPem },
         }, { parent: this, ...keep(args.protectData) });
 
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
-            metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
-            spec: {
-                replicas: args.replicas,
-                selector: { matchLabels: selector(rekorService) },
-                template: {
-                    metadata: {
-                        labels: labels(rekorService, "rekor"),
-                        annotations: { "sigstore.dev/tree-id": args.tree.treeId },
-                    },
-                    spec: {
-                        securityContext: podSecurity,
-                        automountServiceAccountToken: false,
-                        containers: [{
-                            name: "rekor-server",
-                            image: args.images.rekor,
-                            args: rekorArgs(args),
-                            env: [
-                                configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
-                                secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
-                            ],
-                            ports: [
-                                { name: "http", containerPort: rekorPorts.http },
-                                { name: "metrics", containerPort: rekorPorts.metrics },
-                            ],
-                            readinessProbe: httpProbe("/ping", "http"),
-                            livenessProbe: httpProbe("/ping", "http", 30),
-                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                            securityContext: restrictedContainer,
-                            volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }],
-                        }],
-                        volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }],
-                    },
-                },
-            },
-        }, { parent: this });
-
-        new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: rekorService, namespace: args.namespace, labels: labels(rekorService, "rekor") },
-            spec: {
-                selector: selector(rekorService),
-                ports: [
-                    { name: "http", port: rekorPorts.http, targetPort: "http" },
-                    { name: "metrics", port: rekorPorts.metrics, targetPort: "metrics" },
+        this.deployment = serverWorkload(`${name}-server`, {
+            service: rekorService,
+            component: "rekor",
+            namespace: args.namespace,
+            replicas: args.replicas,
+            podAnnotations: { "sigstore.dev/tree-id": args.tree.treeId },
+            ports: { http: rekorPorts.http, metrics: rekorPorts.metrics },
+            container: {
+                name: "rekor-server",
+                image: args.images.rekor,
+                args: rekorArgs(args),
+                env: [
+                    configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
+                    secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
                 ],
+                readinessProbe: httpProbe("/ping", "http"),
+                livenessProbe: httpProbe("/ping", "http", 30),
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                securityContext: restrictedContainer,
+                volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }],
             },
-        }, { parent: this });
+            volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }],
+        }, { parent: this }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, rekorService, rekorPorts.http);
 
@@ -119,42 +95,31 @@ export class Rekor extends pulumi.ComponentResource {
             metadata: { namespace: args.namespace, labels: appLabels },
             spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.redisStorageSize } } },
         }, { parent: this, ...keep(args.protectData) });
-        new k8s.apps.v1.Deployment(`${name}-redis`, {
-            metadata: { namespace: args.namespace, labels: appLabels },
-            spec: {
-                replicas: 1,
-                strategy: { type: "Recreate" },
-                selector: { matchLabels: selector(redisService) },
-                template: {
-                    metadata: { labels: appLabels },
-                    spec: {
-                        securityContext: { ...podSecurity, fsGroup: 999, runAsUser: 999, runAsGroup: 999, runAsNonRoot: true },
-                        automountServiceAccountToken: false,
-                        containers: [{
-                            name: "redis",
-                            image: args.images.redis,
-                            args: ["/etc/redis/redis.conf"],
-                            ports: [{ name: "redis", containerPort: rekorPorts.redis }],
-                            readinessProbe: tcpProbe("redis"),
-                            livenessProbe: tcpProbe("redis", 30),
-                            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [
-                                { name: "data", mountPath: "/data" },
-                                { name: "config", mountPath: "/etc/redis", readOnly: true },
-                            ],
-                        }],
-                        volumes: [
-                            { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
-                            { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
-                        ],
-                    },
-                },
+        serverWorkload(`${name}-redis`, {
+            service: redisService,
+            component: "rekor",
+            namespace: args.namespace,
+            replicas: 1,
+            strategy: { type: "Recreate" },
+            podSecurityContext: { ...podSecurity, fsGroup: 999, runAsUser: 999, runAsGroup: 999, runAsNonRoot: true },
+            ports: { redis: rekorPorts.redis },
+            container: {
+                name: "redis",
+                image: args.images.redis,
+                args: ["/etc/redis/redis.conf"],
+                readinessProbe: tcpProbe("redis"),
+                livenessProbe: tcpProbe("redis", 30),
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                volumeMounts: [
+                    { name: "data", mountPath: "/data" },
+                    { name: "config", mountPath: "/etc/redis", readOnly: true },
+                ],
             },
-        }, { parent: this });
-        new k8s.core.v1.Service(`${name}-redis-service`, {
-            metadata: { name: redisService, namespace: args.namespace, labels: appLabels },
-            spec: { selector: selector(redisService), ports: [{ name: "redis", port: rekorPorts.redis, targetPort: "redis" }] },
+            volumes: [
+                { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
+                { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
+            ],
         }, { parent: this });
         return secret;
     }

@@ -25,7 +25,7 @@ import * as command from "@pulumi/command";
 import { ClusterConfig, TrillianConfig } from "../config";
 import { parseCreatetreeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
-import { httpProbe, keep, labels, podNameEnv, podSecurity, restrictedContainer, secretEnv, selector, serviceHost } from "./kube";
+import { httpProbe, keep, labels, podNameEnv, restrictedContainer, secretEnv, serverWorkload, serviceHost } from "./kube";
 
 export const trillianPorts = { grpc: 8090, http: 8091 } as const;
 export const logServerService = "trillian-log-server";
@@ -127,55 +127,31 @@ export class Trillian extends pulumi.ComponentResource {
         replicas: number; image: string; extraArgs: string[];
         strategy?: k8s.types.input.apps.v1.DeploymentStrategy; serviceAccountName?: pulumi.Input<string>;
     }): k8s.apps.v1.Deployment {
-        const appLabels = labels(service, "trillian");
-        const deployment = new k8s.apps.v1.Deployment(resourceName, {
-            metadata: { namespace: args.namespace, labels: appLabels },
-            spec: {
-                replicas: spec.replicas,
-                strategy: spec.strategy,
-                selector: { matchLabels: selector(service) },
-                template: {
-                    metadata: { labels: appLabels },
-                    spec: {
-                        serviceAccountName: spec.serviceAccountName,
-                        automountServiceAccountToken: spec.serviceAccountName !== undefined,
-                        securityContext: podSecurity,
-                        containers: [{
-                            name: service,
-                            image: spec.image,
-                            args: [
-                                ...Trillian.storageArgs(args.database),
-                                `--rpc_endpoint=0.0.0.0:${trillianPorts.grpc}`,
-                                `--http_endpoint=0.0.0.0:${trillianPorts.http}`,
-                                "--alsologtostderr",
-                                ...spec.extraArgs,
-                            ],
-                            env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
-                            ports: [
-                                { name: "grpc", containerPort: trillianPorts.grpc },
-                                { name: "http", containerPort: trillianPorts.http },
-                            ],
-                            readinessProbe: httpProbe("/healthz", "http"),
-                            livenessProbe: httpProbe("/healthz", "http", 30),
-                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                            securityContext: restrictedContainer,
-                        }],
-                    },
-                },
-            },
-        }, { parent: this, dependsOn: args.databaseReady });
-
-        new k8s.core.v1.Service(`${resourceName}-service`, {
-            metadata: { name: service, namespace: args.namespace, labels: appLabels },
-            spec: {
-                selector: selector(service),
-                ports: [
-                    { name: "grpc", port: trillianPorts.grpc, targetPort: "grpc" },
-                    { name: "http", port: trillianPorts.http, targetPort: "http" },
+        return serverWorkload(resourceName, {
+            service,
+            component: "trillian",
+            namespace: args.namespace,
+            replicas: spec.replicas,
+            strategy: spec.strategy,
+            serviceAccountName: spec.serviceAccountName,
+            ports: { grpc: trillianPorts.grpc, http: trillianPorts.http },
+            container: {
+                name: service,
+                image: spec.image,
+                args: [
+                    ...Trillian.storageArgs(args.database),
+                    `--rpc_endpoint=0.0.0.0:${trillianPorts.grpc}`,
+                    `--http_endpoint=0.0.0.0:${trillianPorts.http}`,
+                    "--alsologtostderr",
+                    ...spec.extraArgs,
                 ],
+                env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
+                readinessProbe: httpProbe("/healthz", "http"),
+                livenessProbe: httpProbe("/healthz", "http", 30),
+                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+                securityContext: restrictedContainer,
             },
-        }, { parent: this });
-        return deployment;
+        }, { parent: this, dependsOn: args.databaseReady }).deployment;
     }
 
     private tree(name: string, tree: TreeName, args: TrillianArgs): LogTree {
