@@ -31,7 +31,10 @@ case "$CREATETREE_MODE" in
   port-forward)
     # Reach Trillian's admin API from this machine through a port-forward to a random local port.
     forward_log=$(mktemp)
-    kube port-forward "service/$TRILLIAN_SERVICE" ":$TRILLIAN_GRPC_PORT" >"$forward_log" 2>&1 &
+    # kubectl itself (not the kube function's subshell) runs in the background, so that the trap's
+    # kill reaches the port-forward instead of leaving it behind.
+    kubectl ${KUBE_CONTEXT:+--context="$KUBE_CONTEXT"} --namespace="$NAMESPACE" \
+      port-forward "service/$TRILLIAN_SERVICE" ":$TRILLIAN_GRPC_PORT" >"$forward_log" 2>&1 &
     forwarder=$!
     trap 'kill "$forwarder" 2>/dev/null || true; rm -f "$forward_log"' EXIT
     port=""
