@@ -1,0 +1,201 @@
+/**
+ * The end-to-end suite's setup (e2e/sign-verify.e2e.ts `before`), as a reusable function for the
+ * benchmark: evaluate the dev stack under mocks with real keys pointed at a local OIDC issuer, run
+ * createtree for real against a local Trillian, then start Redis, ct_server, Rekor and Fulcio from the
+ * program's Deployments (e2e/local-cluster.ts). startTrillian/runCreatetree/up/cosign are copied
+ * from the e2e suite with the mocha state turned into locals; keep them in step with it.
+ * One deliberate difference: Trillian gets a MariaDB database and user of this run's own
+ * (trillian_bench_<pid>, dropped at the end) instead of the e2e suite's `trillian`, so the benchmark
+ * can run beside the e2e suite without dropping its trees.
+ * Needs MariaDB on 127.0.0.1:3306 (root, no password) and redis-server on PATH. Loopback only.
+ */
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import "reflect-metadata";
+import { evaluate, Evaluation, MockCloud, repoRoot } from "../tests/support/mocks";
+import { ensureBinaries, trillianSchemaPath } from "../e2e/binaries";
+import { LocalCluster, tail } from "../e2e/local-cluster";
+
+const namespace = "sigstore";
+export const user = "alice@corp.example";
+
+function mysql(sql: string): string {
+    return execFileSync("mysql", ["--host=127.0.0.1", "--port=3306", "--user=root", "--batch", "--skip-column-names", "-e", sql], { encoding: "utf8" }).trim();
+}
+
+function requireLocalServices(): void {
+    try {
+        mysql("SELECT 1");
+    } catch {
+        throw new Error("MariaDB is not reachable at 127.0.0.1:3306 as root without a password");
+    }
+    if (spawnSync("redis-server", ["--version"]).status !== 0) throw new Error("redis-server is not on PATH");
+}
+
+function randomPassword(): string {
+    return crypto.randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32).padEnd(32, "x");
+}
+
+export interface Stack {
+    work: string;
+    outputs: Evaluation["outputs"];
+    cluster: LocalCluster;
+    rekorUrl: string;
+    /** A fresh ID token for `user` from the local issuer. */
+    token(): Promise<string>;
+    /** Runs a shell command line in `work` with cosign on PATH (as the e2e suite's cosign()). */
+    sh(command: string, env?: Record<string, string>): Promise<{ stdout: string; stderr: string }>;
+    /** Last lines of every server's log, for error messages. */
+    logs(): string;
+    stop(): Promise<void>;
+}
+
+const active = new Set<() => Promise<void>>();
+const runningGroups = new Set<number>();
+
+/** Stops every stack started here, including one still starting (for timeouts and signals). */
+export async function stopAllStacks(): Promise<void> {
+    for (const pgid of runningGroups) killGroup(pgid);
+    for (const stop of [...active]) await stop();
+}
+
+function killGroup(pgid: number): void {
+    try { process.kill(-pgid, "SIGKILL"); } catch { /* already gone */ }
+}
+
+/** Starts everything; on failure stops whatever was started before rethrowing. */
+export async function startStack(log: (line: string) => void = () => {}): Promise<Stack> {
+    requireLocalServices();
+    const bins = ensureBinaries(log);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "sigstore-bench-"));
+    let cluster: LocalCluster | undefined;
+    let issuer: { issuer: string; stop: () => Promise<unknown> } | undefined;
+    let trillianStarted: Promise<void> | undefined;
+    const db = `trillian_bench_${process.pid}`;
+    let dbCreated = false;
+
+    /** The program's --mysql_uri with this run's user and database; appended, so it wins (Go flags). */
+    function ownDatabase(c: LocalCluster, deployment: string, password: string): string {
+        const arg: string = c.deployment(deployment).inputs.spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--mysql_uri="));
+        const uri = c.translate(arg, {}).replace("$(DB_PASSWORD)", password);
+        const m = /^--mysql_uri=trillian:([^@]*)@(tcp\(127\.0\.0\.1:3306\))\/trillian\?(.*)$/.exec(uri);
+        if (!m) throw new Error(`${deployment}: unexpected ${arg}`);
+        return `--mysql_uri=${db}:${m[1]}@${m[2]}/${db}?${m[3]}`;
+    }
+
+    let stopped: Promise<void> | undefined;
+    const stop = () => stopped ??= (async () => {
+        active.delete(stop);
+        await cluster?.stopAll();
+        await issuer?.stop();
+        if (dbCreated) mysql(`DROP DATABASE IF EXISTS ${db}; DROP USER IF EXISTS '${db}'@'%', '${db}'@'localhost';`);
+        fs.rmSync(work, { recursive: true, force: true });
+    })();
+    active.add(stop);
+
+    function startTrillian(cloud: MockCloud): Promise<void> {
+        trillianStarted ??= (async () => {
+            const c = new LocalCluster(cloud, namespace, path.join(work, "cluster"));
+            cluster = c;
+            await c.allocateServicePorts();
+            c.ports.set("trillian-db:3306", 3306); // the Database "pod" is this machine's MariaDB
+            const secret = cloud.ofType("kubernetes:core/v1:Secret").find((s) => s.name === "database-credentials")!;
+            const credentials = c.objectData("Secret", secret.state.metadata.name);
+            // What Trillian's db_server image does on first start, but into a database and user of
+            // this run's own, so that a concurrent e2e run (which owns `trillian`) is left alone.
+            const pw = credentials.password;
+            dbCreated = true;
+            mysql(`CREATE DATABASE ${db}; CREATE USER '${db}'@'%' IDENTIFIED BY '${pw}'; CREATE USER '${db}'@'localhost' IDENTIFIED BY '${pw}'; ` +
+                `GRANT ALL ON ${db}.* TO '${db}'@'%'; GRANT ALL ON ${db}.* TO '${db}'@'localhost';`);
+            execFileSync("mysql", ["--host=127.0.0.1", "--user=root", db], { input: fs.readFileSync(trillianSchemaPath()) });
+            for (const [name, bin] of [["trillian-log-server", bins.trillian_log_server], ["trillian-log-signer", bins.trillian_log_signer]]) {
+                await c.start(name, bin, [ownDatabase(c, name, pw)]);
+            }
+        })();
+        return trillianStarted;
+    }
+
+    async function runCreatetree(cloud: MockCloud, name: string, inputs: Record<string, any>) {
+        await startTrillian(cloud);
+        const shims = path.join(work, "shims");
+        fs.mkdirSync(shims, { recursive: true });
+        if (!fs.existsSync(path.join(shims, "kubectl"))) fs.symlinkSync(path.join(repoRoot, "e2e", "fake-kubectl"), path.join(shims, "kubectl"));
+        const result = await runInOwnGroup(inputs.interpreter[0], [...inputs.interpreter.slice(1), inputs.create], {
+            ...inputs.environment,
+            PATH: `${shims}:${path.dirname(bins.createtree)}:${process.env.PATH}`,
+            E2E_CLUSTER_DIR: path.join(work, "applied"),
+            E2E_SERVICE_PORTS: cluster!.servicePortsEnv(),
+        }, 120_000);
+        if (result.status !== 0) throw new Error(`createtree command ${name} failed (${result.status}):\n${result.stderr}`);
+        return { stdout: result.stdout, stderr: result.stderr };
+    }
+
+    try {
+        const { startIssuer, getIdToken } = await oidc();
+        issuer = await startIssuer({ port: 0, realm: "sigstore", clientId: "sigstore" });
+        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, new Map());
+        const { outputs } = await evaluate({ stack: "dev", cloud, overrides: { oidcIssuerUrl: issuer.issuer, emailDomain: "corp.example" } });
+        const c = cluster!;
+        await c.allocateServicePorts();
+        await c.start("rekor-redis", "redis-server", ["--port", String(c.localPort("rekor-redis", 6379)), "--bind", "127.0.0.1"]);
+        await c.start("ctlog-server", bins.ct_server);
+        await c.start("rekor-server", bins["rekor-server"]);
+        await c.start("fulcio-server", bins.fulcio);
+
+        const rekorUrl = `http://127.0.0.1:${c.localPort("rekor-server", 3000)}`;
+        // As in the e2e suite: public URLs → loopback is the only change to the program's signing config.
+        fs.writeFileSync(path.join(work, "trusted_root.json"), outputs.trustedRoot);
+        fs.writeFileSync(path.join(work, "signing_config.json"), outputs.signingConfig
+            .split(outputs.urls.fulcio).join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
+            .split(outputs.urls.rekor).join(rekorUrl));
+
+        const env = { PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`, HOME: work, TUF_ROOT: path.join(work, "tuf") };
+        const iss = issuer.issuer;
+        return {
+            work, outputs, cluster: c, rekorUrl, stop,
+            token: () => getIdToken({ issuer: iss, clientId: "sigstore", user }),
+            sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),
+            logs: () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n"),
+        };
+    } catch (e) {
+        await stop();
+        throw e;
+    }
+}
+
+/**
+ * Runs a command in a process group of its own and ends the whole group once the command exits (or
+ * after timeoutMs). Unlike the e2e suite's spawnSync: createtree.sh's EXIT trap kills only the
+ * subshell of its background `kube port-forward`, so fake-kubectl's `sleep 600` would outlive the run.
+ */
+async function runInOwnGroup(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
+    const child = spawn(command, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const pgid = child.pid!;
+    runningGroups.add(pgid);
+    const timer = setTimeout(() => killGroup(pgid), timeoutMs);
+    try {
+        const closed = once(child, "close").catch(() => undefined);
+        const [status] = (await once(child, "exit")) as [number | null];
+        killGroup(pgid);
+        await closed;
+        return { status, stdout, stderr };
+    } finally {
+        clearTimeout(timer);
+        runningGroups.delete(pgid);
+    }
+}
+
+/** The OIDC helpers are ES modules (e2e/oidc); CommonJS reaches them with a real dynamic import. */
+async function oidc() {
+    const { startIssuer } = await import("../e2e/oidc/run-issuer.mjs");
+    const { getIdToken } = await import("../e2e/oidc/token-client.mjs");
+    return { startIssuer, getIdToken };
+}

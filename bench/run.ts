@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: how fast the program evaluates, and how fast the Sigstore it deploys signs,
+ * verifies and logs when run locally.
+ *  1. evaluation of the dev and prod stacks under the default deterministic mocks (time, heap, RSS);
+ *  2. cosign sign-blob / verify-blob with the program's own commands against the real local servers;
+ *  3. a bounded burst of hashedrekord uploads to Rekor.
+ * Env: BENCH_EVALS (5), BENCH_SIGNS (10), BENCH_REKOR_ENTRIES (200), BENCH_REKOR_CONCURRENCY (8),
+ * BENCH_TIMEOUT_S (900, for the whole run), BENCH_OUT (/tmp/sigstore-bench.json).
+ * Needs what the e2e suite needs (see bench/harness.ts). Exits non-zero on any failure, including
+ * a non-201 answer from Rekor. Every server is stopped at the end, on error, timeout and Ctrl-C.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
+import { evaluate } from "../tests/support/mocks";
+import { Stack, startStack, stopAllStacks } from "./harness";
+import { hashedrekordEntry, uploadBurst } from "./rekor";
+
+const envInt = (name: string, dflt: number) => {
+    const v = Number(process.env[name] ?? dflt);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+    return v;
+};
+const evals = envInt("BENCH_EVALS", 5);
+const signs = envInt("BENCH_SIGNS", 10);
+const rekorEntries = envInt("BENCH_REKOR_ENTRIES", 200);
+const rekorConcurrency = envInt("BENCH_REKOR_CONCURRENCY", 8);
+const timeoutMs = envInt("BENCH_TIMEOUT_S", 900) * 1000;
+const outFile = process.env.BENCH_OUT ?? "/tmp/sigstore-bench.json";
+
+v8.setFlagsFromString("--expose-gc");
+const gc: () => void = vm.runInNewContext("gc");
+
+const MB = 1024 * 1024;
+const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+function percentile(values: number[], p: number): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+const summary = (xs: number[]) => ({ min: round(Math.min(...xs)), median: round(percentile(xs, 50)), max: round(Math.max(...xs)) });
+const latency = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)), max: round(Math.max(...xs)) });
+
+function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
+    const cells = [header, ...rows.map((r) => r.map(String))];
+    const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    console.log(`\n${title}\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+    for (const r of cells.slice(1)) console.log(line(r));
+}
+
+/** 1. N evaluations of a stack under the default mocks, after one untimed warm-up (ts-node compiles the program). */
+async function benchEvaluation(stack: string) {
+    const t = performance.now();
+    await evaluate({ stack });
+    const warmupMs = performance.now() - t;
+    const ms: number[] = [], heap: number[] = [], rss: number[] = [];
+    for (let i = 0; i < evals; i++) {
+        gc();
+        const before = process.memoryUsage();
+        const t0 = performance.now();
+        const { cloud } = await evaluate({ stack });
+        ms.push(performance.now() - t0);
+        const after = process.memoryUsage();
+        heap.push((after.heapUsed - before.heapUsed) / MB);
+        rss.push((after.rss - before.rss) / MB);
+        if (cloud.resources.length === 0) throw new Error(`${stack}: the program registered nothing`);
+    }
+    return { warmupMs: round(warmupMs), ms: summary(ms), heapUsedDeltaMB: summary(heap), rssDeltaMB: summary(rss) };
+}
+
+/** 2. The program's cosign v3 sign and verify commands, each iteration on a fresh artifact. */
+async function benchCosign(s: Stack) {
+    const { sign, verify } = s.outputs.cosign.v3;
+    const signMs: number[] = [], verifyMs: number[] = [];
+    for (let i = 0; i < signs; i++) {
+        fs.writeFileSync(path.join(s.work, "artifact"), `bench artifact ${i} ${Date.now()}\n`);
+        fs.rmSync(path.join(s.work, "artifact.sigstore.json"), { force: true });
+        const token = await s.token();
+        let t0 = performance.now();
+        await s.sh(`${sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token }).catch((e) => { throw new Error(`cosign sign-blob failed: ${e.stderr ?? e}\n${s.logs()}`); });
+        signMs.push(performance.now() - t0);
+        t0 = performance.now();
+        const out = await s.sh(verify).catch((e) => { throw new Error(`cosign verify-blob failed: ${e.stderr ?? e}`); });
+        verifyMs.push(performance.now() - t0);
+        if (!/Verified OK/.test(out.stdout + out.stderr)) throw new Error(`cosign verify-blob did not say Verified OK:\n${out.stderr}`);
+    }
+    return { sign: latency(signMs), verify: latency(verifyMs) };
+}
+
+/** 3. M hashedrekord uploads with concurrency C. */
+async function benchRekor(s: Stack) {
+    const bodies = Array.from({ length: rekorEntries }, hashedrekordEntry);
+    const r = await uploadBurst(s.rekorUrl, bodies, rekorConcurrency);
+    return {
+        entries: rekorEntries, concurrency: rekorConcurrency, elapsedMs: round(r.elapsedMs),
+        entriesPerSecond: round((rekorEntries / r.elapsedMs) * 1000), latencyMs: latency(r.latenciesMs),
+        non201: r.failures.length, firstFailures: r.failures.slice(0, 3),
+    };
+}
+
+async function main(): Promise<number> {
+    const evaluation = { dev: await benchEvaluation("dev"), prod: await benchEvaluation("prod") };
+    table(`Program evaluation under mocks (${evals} runs each, after one warm-up; ms and MB)`,
+        ["stack", "warm-up", "min", "median", "max", "heap Δ med", "heap Δ max", "RSS Δ med", "RSS Δ max"],
+        Object.entries(evaluation).map(([k, e]) => [k, e.warmupMs, e.ms.min, e.ms.median, e.ms.max,
+            e.heapUsedDeltaMB.median, e.heapUsedDeltaMB.max, e.rssDeltaMB.median, e.rssDeltaMB.max]));
+
+    console.log("\nstarting trillian, ct_server, rekor, fulcio and the OIDC issuer on 127.0.0.1 ...");
+    const s = await startStack((l) => console.log(`  ${l}`));
+    try {
+        const cosign = await benchCosign(s);
+        table(`cosign v3 against the local servers (${signs} iterations; ms)`, ["operation", "n", "p50", "p95", "max"],
+            Object.entries(cosign).map(([k, l]) => [`${k}-blob`, l.n, l.p50, l.p95, l.max]));
+
+        const rekor = await benchRekor(s);
+        table(`Rekor hashedrekord uploads (${rekor.entries} entries, concurrency ${rekor.concurrency})`,
+            ["entries/s", "elapsed ms", "p50 ms", "p95 ms", "max ms", "non-201"],
+            [[rekor.entriesPerSecond, rekor.elapsedMs, rekor.latencyMs.p50, rekor.latencyMs.p95, rekor.latencyMs.max, rekor.non201]]);
+
+        const results = { date: new Date().toISOString(), node: process.version, evaluation, cosign, rekor };
+        fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
+        console.log(`\nwrote ${outFile}`);
+        if (rekor.non201 > 0) {
+            console.error(`Rekor answered ${rekor.non201} uploads with something other than 201, e.g.:`, rekor.firstFailures);
+            return 1;
+        }
+        return 0;
+    } finally {
+        await s.stop();
+    }
+}
+
+async function shutdown(code: number): Promise<never> {
+    await stopAllStacks();
+    process.exit(code);
+}
+process.once("SIGINT", () => void shutdown(130));
+process.once("SIGTERM", () => void shutdown(143));
+
+let timer: NodeJS.Timeout | undefined;
+const overall = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`benchmark exceeded ${timeoutMs / 1000} s`)), timeoutMs); });
+Promise.race([main(), overall]).then(
+    (code) => { clearTimeout(timer); return shutdown(code); },
+    (e) => { clearTimeout(timer); console.error(e instanceof Error ? e.stack ?? e.message : e); return shutdown(1); },
+);
