@@ -14,10 +14,12 @@ export const caModes = ["self-signed", "chained", "pkcs11", "kms"] as const;
 export const databaseModes = ["in-cluster", "external"] as const;
 export const databaseEngines = ["mysql", "postgresql"] as const;
 export const createtreeModes = ["port-forward", "pod"] as const;
-/** Issuer types Fulcio v1.8.8 knows (pkg/config/config.go IssuerType constants). */
+/**
+ * Fulcio v1.8.8 issuer types this program can configure: those that need nothing beyond issuer URL,
+ * client ID and type (uri, username, spiffe and ci-provider need extra fields we do not expose yet).
+ */
 export const oidcIssuerTypes = [
-    "email", "username", "uri", "spiffe", "kubernetes", "github-workflow", "gitlab-pipeline",
-    "buildkite-job", "codefresh-workflow", "chainguard-identity", "ci-provider",
+    "email", "kubernetes", "github-workflow", "gitlab-pipeline", "buildkite-job", "codefresh-workflow", "chainguard-identity",
 ] as const;
 
 export type CaMode = (typeof caModes)[number];

@@ -86,5 +86,5 @@ export const cosign = {
 };
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
 export const imageList = Object.values(images).sort();
-/** Secret outputs, for automation that must reach the database directly (e.g. backups). */
+/** Name (not content) of the database credentials Secret, for automation such as backups. */
 export const databaseCredentialsSecretName = database.connection.secretName;

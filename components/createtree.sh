@@ -57,7 +57,9 @@ case "$CREATETREE_MODE" in
   pod)
     # Run createtree inside the cluster from an image that contains it at /createtree.
     kube run "$POD_NAME" --image="$CREATETREE_IMAGE" --restart=Never --rm --attach --quiet \
-      --command -- /createtree --admin_server="$TRILLIAN_SERVICE:$TRILLIAN_GRPC_PORT" "${create_args[@]}"
+      --command -- /createtree --admin_server="$TRILLIAN_SERVICE:$TRILLIAN_GRPC_PORT" "${create_args[@]}" \
+      --logtostderr=false --stderrthreshold=FATAL
+    # (An attached pod may merge stderr into stdout; createtree's logs stay in the pod, its fatal error does not.)
     ;;
   *)
     echo "createtree: unknown CREATETREE_MODE '$CREATETREE_MODE' (port-forward or pod)" >&2

@@ -119,6 +119,7 @@ export class Database extends pulumi.ComponentResource {
                     metadata: { labels: appLabels },
                     spec: {
                         securityContext: { ...podSecurity, fsGroup: 999 },
+                        automountServiceAccountToken: false,
                         containers: [{
                             name: "mysql",
                             image: args.image,
@@ -153,6 +154,7 @@ export class Database extends pulumi.ComponentResource {
                     metadata: { labels: labels("trillian-db-schema", "database") },
                     spec: {
                         restartPolicy: "OnFailure",
+                        automountServiceAccountToken: false,
                         securityContext: podSecurity,
                         containers: [{
                             name: "load-schema",
