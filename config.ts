@@ -386,6 +386,10 @@ function readDatabase(r: Reader): DatabaseConfig {
             const v = r.raw(key);
             if (v !== undefined) r.demand(key, v, 'only applies when databaseMode is "external"; remove it or set databaseMode');
         }
+        // The in-cluster database uses a generated password; a configured one would be silently ignored.
+        if (r.secret("databasePassword") !== undefined) {
+            r.demand("databasePassword", "[secret]", 'only applies when databaseMode is "external"; remove it or set databaseMode');
+        }
     }
     return database;
 }

@@ -109,7 +109,9 @@ export interface ServerSpec {
  * The shape every Sigstore server shares: a Deployment of one container and a ClusterIP Service
  * publishing its named ports. Resources are named `<name>` and `<name>-service`.
  */
-export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.CustomResourceOptions): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service } {
+export interface ServerWorkload { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service }
+
+export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.CustomResourceOptions): ServerWorkload {
     const appLabels = labels(spec.service, spec.component);
     const ports = Object.entries(spec.ports);
     const deployment = new k8s.apps.v1.Deployment(name, {

@@ -25,7 +25,7 @@ import * as command from "@pulumi/command";
 import { ClusterConfig, TrillianConfig } from "../config";
 import { parseCreatetreeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
-import { httpProbe, keep, labels, podNameEnv, restrictedContainer, secretEnv, serverWorkload, serviceHost } from "./kube";
+import { httpProbe, keep, labels, podNameEnv, restrictedContainer, secretEnv, ServerWorkload, serverWorkload, serviceHost } from "./kube";
 
 export const trillianPorts = { grpc: 8090, http: 8091 } as const;
 export const logServerService = "trillian-log-server";
@@ -58,8 +58,8 @@ export interface LogTree {
 export class Trillian extends pulumi.ComponentResource {
     readonly logServerAddress: string;
     readonly trees: Record<TreeName, LogTree>;
-    readonly logServer: k8s.apps.v1.Deployment;
-    readonly logSigner: k8s.apps.v1.Deployment;
+    readonly logServer: ServerWorkload;
+    readonly logSigner: ServerWorkload;
 
     constructor(name: string, args: TrillianArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Trillian", name, {}, opts);
@@ -126,7 +126,7 @@ export class Trillian extends pulumi.ComponentResource {
     private deployment(resourceName: string, service: string, args: TrillianArgs, spec: {
         replicas: number; image: string; extraArgs: string[];
         strategy?: k8s.types.input.apps.v1.DeploymentStrategy; serviceAccountName?: pulumi.Input<string>;
-    }): k8s.apps.v1.Deployment {
+    }): ServerWorkload {
         return serverWorkload(resourceName, {
             service,
             component: "trillian",
@@ -151,7 +151,7 @@ export class Trillian extends pulumi.ComponentResource {
                 resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
                 securityContext: restrictedContainer,
             },
-        }, { parent: this, dependsOn: args.databaseReady }).deployment;
+        }, { parent: this, dependsOn: args.databaseReady });
     }
 
     private tree(name: string, tree: TreeName, args: TrillianArgs): LogTree {
@@ -192,13 +192,19 @@ export class Trillian extends pulumi.ComponentResource {
         }, {
             parent: this,
             // After the server and signer are ready (Pulumi awaits Deployment readiness).
-            dependsOn: [this.logServer, this.logSigner],
+            dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment],
             // Nothing about this command may ever run it again: see the header comment.
-            ignoreChanges: ["create", "update", "delete", "environment", "interpreter", "dir", "triggers", "stdin", "logging", "addPreviousOutputInEnv"],
+            ignoreChanges: createtreeIgnoreChanges,
             ...keep(args.protectData),
         });
     }
 }
+
+/** Every input of command.local.Command: none of them may ever re-run createtree. */
+export const createtreeIgnoreChanges = [
+    "create", "update", "delete", "environment", "interpreter", "dir", "triggers", "stdin", "logging",
+    "addPreviousOutputInEnv", "archivePaths", "assetPaths",
+];
 
 /** Exactly one sequencer per tree: forced with one replica, elected through a Lease with more. */
 function sequencerArgs(args: TrillianArgs): string[] {
