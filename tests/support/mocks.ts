@@ -177,11 +177,21 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     }
     pulumi.runtime.setAllConfig(config, secretKeys().filter((k) => k in config));
     clearProgramModules();
-    const programExports = require(path.join(repoRoot, "index.ts"));
-    const outputs: Record<string, any> = {};
-    for (const [k, v] of Object.entries<any>(programExports)) outputs[k] = await resolve(v);
-    await waitForRegistrations();
-    return { cloud, outputs, exports: programExports };
+    // A failed registration (e.g. an apply that throws) surfaces only as an unhandled rejection and
+    // would leave the exports pending forever: turn it into this evaluation's failure.
+    let onFailure!: (e: unknown) => void;
+    const failed = new Promise<never>((_, reject) => { onFailure = reject; });
+    failed.catch(() => undefined);
+    process.on("unhandledRejection", onFailure);
+    try {
+        const programExports = require(path.join(repoRoot, "index.ts"));
+        const outputs: Record<string, any> = {};
+        for (const [k, v] of Object.entries<any>(programExports)) outputs[k] = await Promise.race([resolve(v), failed]);
+        await Promise.race([waitForRegistrations(), failed]);
+        return { cloud, outputs, exports: programExports };
+    } finally {
+        process.off("unhandledRejection", onFailure);
+    }
 }
 
 /** Resolves an Output; a failure inside an apply rejects (with the program's error) instead of hanging. */
