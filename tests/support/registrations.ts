@@ -1,0 +1,163 @@
+/**
+ * Records what mocks.ts does not: the resource options of every registration (parent URN, provider
+ * reference, protect, retainOnDelete, ignoreChanges, dependencies) and which input properties
+ * arrived as secrets. Pulumi's MockMonitor receives all of these in the RegisterResourceRequest but
+ * only passes type/name/inputs/provider on to the mocks, so this wraps MockMonitor.registerResource
+ * (once, process-wide; it only observes) and files each record under the MockCloud that served it.
+ *
+ * Usage: `installRegistrationRecorder()` before `evaluate(...)`, then `registrations(ev.cloud)`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { evaluate, EvaluateOptions, Evaluation, MockCloud } from "./mocks";
+
+export interface Registration {
+    type: string;
+    name: string;
+    urn: string;
+    /** Parent URN; "" for resources without a parent (the stack itself is not registered under mocks). */
+    parent: string;
+    /** Provider reference "<provider urn>::<id>"; "" when the default provider would be used. */
+    provider: string;
+    custom: boolean;
+    protect: boolean;
+    retainOnDelete: boolean;
+    ignoreChanges: string[];
+    /** URNs this resource depends on (explicit dependsOn plus input dependencies). */
+    dependencies: string[];
+    /** Property paths whose value arrived wrapped as a secret, e.g. ".stringData". */
+    secretInputPaths: string[];
+}
+
+const recorded = new WeakMap<object, Registration[]>();
+const installedFlag = Symbol.for("sigstore-tests.registration-recorder");
+
+const secretSigKey = "4dabf18193072939515e22adb298388d";
+const secretSig = "1b47061264138c4ac30d75fd1eb44270";
+
+function secretPaths(value: any, path: string, out: string[]): void {
+    if (Array.isArray(value)) {
+        value.forEach((v, i) => secretPaths(v, `${path}[${i}]`, out));
+    } else if (value && typeof value === "object") {
+        if (value[secretSigKey] === secretSig) {
+            out.push(path);
+            return;
+        }
+        for (const [k, v] of Object.entries(value)) secretPaths(v, `${path}.${k}`, out);
+    }
+}
+
+export function installRegistrationRecorder(): void {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const mocksModule = require("@pulumi/pulumi/runtime/mocks");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const rpc = require("@pulumi/pulumi/runtime/rpc");
+    const proto = mocksModule.MockMonitor.prototype;
+    if (proto[installedFlag]) return;
+    const original = proto.registerResource;
+    proto.registerResource = function (this: any, req: any, callback: (err: any, resp: any) => void) {
+        const record: Registration = {
+            type: req.getType(),
+            name: req.getName(),
+            urn: "",
+            parent: req.getParent() ?? "",
+            provider: req.getProvider() ?? "",
+            custom: req.getCustom(),
+            protect: Boolean(req.getProtect()),
+            retainOnDelete: Boolean(req.getRetainondelete()),
+            ignoreChanges: [...req.getIgnorechangesList()],
+            dependencies: [...req.getDependenciesList()],
+            secretInputPaths: [],
+        };
+        try {
+            secretPaths(rpc.deserializeProperties(req.getObject()), "", record.secretInputPaths);
+        } catch {
+            // Observing only: never break the registration itself.
+        }
+        const list = recorded.get(this.mocks) ?? [];
+        list.push(record);
+        recorded.set(this.mocks, list);
+        return original.call(this, req, (err: any, resp: any) => {
+            if (!err && resp) record.urn = resp.getUrn();
+            callback(err, resp);
+        });
+    };
+    proto[installedFlag] = true;
+}
+
+export function registrations(cloud: MockCloud): Registration[] {
+    const list = recorded.get(cloud);
+    if (!list) throw new Error("no registrations recorded for this evaluation: call installRegistrationRecorder() before evaluate()");
+    return list;
+}
+
+export function registration(cloud: MockCloud, type: string, name: string): Registration {
+    const found = registrations(cloud).find((r) => r.type === type && r.name === name);
+    if (!found) throw new Error(`no registration of ${type} named ${name}`);
+    return found;
+}
+
+/** Evaluates with the recorder installed. */
+export async function evaluateRecorded(options: EvaluateOptions): Promise<Evaluation> {
+    installRegistrationRecorder();
+    return evaluate(options);
+}
+
+/**
+ * Runs an evaluation that is expected to fail inside the Pulumi runtime. A failed resource
+ * registration surfaces as unhandled promise rejections (that is how the real language host reports
+ * it too) and leaves evaluate() pending forever, so this collects those rejections while the
+ * evaluation runs and returns them, with evaluate()'s own outcome if it settled.
+ */
+export async function evaluateExpectingFailure(options: EvaluateOptions, timeoutMs = 20_000): Promise<{
+    settled: "resolved" | "rejected" | "pending";
+    errors: Error[];
+    evaluation?: Evaluation;
+}> {
+    installRegistrationRecorder();
+    const saved = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    const errors: Error[] = [];
+    const onUnhandled = (reason: unknown) => { errors.push(reason instanceof Error ? reason : new Error(String(reason))); };
+    process.on("unhandledRejection", onUnhandled);
+    let settled: "resolved" | "rejected" | "pending" = "pending";
+    let evaluation: Evaluation | undefined;
+    try {
+        const run = evaluate(options).then(
+            (ev) => { settled = "resolved"; evaluation = ev; },
+            (err) => { settled = "rejected"; errors.push(err instanceof Error ? err : new Error(String(err))); },
+        );
+        const deadline = Date.now() + timeoutMs;
+        const failedOrDone = new Promise<void>((resolve) => {
+            const timer = setInterval(() => {
+                if (settled !== "pending" || errors.length > 0 || Date.now() > deadline) {
+                    clearInterval(timer);
+                    resolve();
+                }
+            }, 20);
+        });
+        await Promise.race([run, failedOrDone]);
+        // Let the sibling registrations that fail for the same reason report too.
+        await new Promise((r) => setTimeout(r, 300));
+    } finally {
+        process.removeListener("unhandledRejection", onUnhandled);
+        for (const listener of saved) process.on("unhandledRejection", listener as (...args: any[]) => void);
+    }
+    return { settled, errors, evaluation };
+}
+
+/** A memo for the plain stack evaluations several test files read without changing anything. */
+const plainEvaluations = new Map<string, Promise<Evaluation>>();
+export function evaluateStack(stack: string): Promise<Evaluation> {
+    let ev = plainEvaluations.get(stack);
+    if (!ev) {
+        ev = evaluateRecorded({ stack });
+        plainEvaluations.set(stack, ev);
+        ev.catch(() => plainEvaluations.delete(stack));
+    }
+    return ev;
+}
+
+/** Whether an exported value is a secret Output. */
+export async function exportIsSecret(value: unknown): Promise<boolean> {
+    return pulumi.Output.isInstance(value) ? pulumi.isSecret(value as pulumi.Output<unknown>) : false;
+}
