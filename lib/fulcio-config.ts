@@ -7,6 +7,7 @@
 // Contact. Unknown keys are silently ignored by encoding/json, so a typo would
 // not fail at startup — which is why the names are fixed here and tested.
 
+import { requireHttpUrl, requireText } from "./checks";
 import { parseCertificateBundle } from "./pem";
 
 export interface OidcIssuerInput {
@@ -158,19 +159,7 @@ function checkSubjectDomainMatchesIssuer(domain: string, issuerUrl: string, type
  * discovery also insists the discovery document's issuer equals it.
  */
 function validateIssuerUrl(value: string, field: string, allowTrailingSlash: boolean): string {
-    const url = requireText(value, field);
-    let parsed: URL;
-    try {
-        parsed = new URL(url);
-    } catch {
-        throw new Error(`${field} is not an absolute URL: ${JSON.stringify(url)}`);
-    }
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-        throw new Error(`${field} must use https:// (or http://), got ${JSON.stringify(url)}`);
-    }
-    if (/\s/.test(url) || parsed.username || parsed.password || parsed.search || parsed.hash || url.includes("?") || url.includes("#")) {
-        throw new Error(`${field} must be a plain issuer URL without credentials, query, fragment or whitespace, got ${JSON.stringify(url)}`);
-    }
+    const url = requireHttpUrl(value, field);
     if (url.endsWith("/") && !allowTrailingSlash) {
         throw new Error(`${field} ends with "/": it must equal the token's "iss" exactly (Keycloak: "https://host/realms/<realm>"); set allowTrailingSlash if your IdP really issues it with "/"`);
     }
@@ -183,7 +172,3 @@ function validateCaCert(pem: string, field: string): string {
     return pem;
 }
 
-function requireText(value: string, field: string, why = ""): string {
-    if (typeof value !== "string" || value.trim() === "") throw new Error(`${field} must be a non-empty string${why}`);
-    return value;
-}

@@ -9,6 +9,7 @@
 // emitted in proto field order (which also makes the output deterministic).
 
 import { createHash, createPublicKey, KeyObject, X509Certificate } from "node:crypto";
+import { requireHttpUrl, requireText } from "./checks";
 import { isSelfSigned, parseCertificateBundle, parseRfc3339 } from "./pem";
 
 export interface CaEntry {
@@ -263,19 +264,7 @@ function spkiDer(key: KeyObject): Buffer {
 
 /** Service URLs: absolute http(s), no query/fragment; slash-checked where clients append API paths. */
 function validateUrl(value: string, field: string, rejectTrailingSlash: boolean): string {
-    const url = requireText(value, field);
-    let parsed: URL;
-    try {
-        parsed = new URL(url);
-    } catch {
-        throw new Error(`${field} is not an absolute URL: ${JSON.stringify(url)}`);
-    }
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-        throw new Error(`${field} must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
-    }
-    if (/\s/.test(url) || parsed.search || parsed.hash || url.includes("?") || url.includes("#")) {
-        throw new Error(`${field} must not contain whitespace, a query or a fragment: ${JSON.stringify(url)}`);
-    }
+    const url = requireHttpUrl(value, field);
     if (rejectTrailingSlash && url.endsWith("/")) {
         throw new Error(`${field} must not end with "/" (clients append API paths to it): ${JSON.stringify(url)}`);
     }
@@ -287,10 +276,6 @@ function nonEmptyList<T>(list: T[], field: string): T[] {
     return list;
 }
 
-function requireText(value: string, field: string): string {
-    if (typeof value !== "string" || value.trim() === "") throw new Error(`${field} must be a non-empty string`);
-    return value;
-}
 
 function oneLine(dn: string): string {
     return dn.split("\n").join(", ");

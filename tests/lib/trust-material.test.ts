@@ -258,7 +258,7 @@ describe("lib/trust-material", () => {
                 ["empty oidcUrls", { oidcUrls: [] }, /oidcUrls must be a non-empty array/],
                 ["empty rekorUrls", { rekorUrls: [] }, /rekorUrls must be a non-empty array/],
                 ["bad validFrom", { validFrom: "2025-01-01" }, /validFrom must be an RFC 3339/],
-                ["non-http URL", { caUrls: ["grpc://fulcio:5554"] }, /caUrls\[0\] must be an http:\/\/ or https:\/\/ URL/],
+                ["non-http URL", { caUrls: ["grpc://fulcio:5554"] }, /caUrls\[0\] must use https:\/\/ \(or http:\/\/\)/],
                 ["trailing slash", { rekorUrls: ["https://rekor.corp.example/"] }, /rekorUrls\[0\] must not end with "\/"/],
                 ["relative URL", { tsaUrls: ["/api/v1/timestamp"] }, /tsaUrls\[0\] is not an absolute URL/],
                 ["empty operator", { operator: "" }, /operator must be a non-empty string/],
