@@ -6,7 +6,7 @@
  *  3. a bounded burst of hashedrekord uploads to Rekor.
  * Env: BENCH_EVALS (5), BENCH_SIGNS (10), BENCH_REKOR_ENTRIES (200), BENCH_REKOR_CONCURRENCY (8),
  * BENCH_TIMEOUT_S (900, for the whole run), BENCH_OUT (/tmp/sigstore-bench.json).
- * Needs what the e2e suite needs (see bench/harness.ts). Exits non-zero on any failure, including
+ * Needs what the e2e suite needs (see e2e/harness.ts). Exits non-zero on any failure, including
  * a non-201 answer from Rekor. Every server is stopped at the end, on error, timeout and Ctrl-C.
  */
 import * as fs from "node:fs";
@@ -14,7 +14,7 @@ import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { evaluate } from "../tests/support/mocks";
-import { Stack, startStack, stopAllStacks } from "./harness";
+import { Stack, startStack, stopAllStacks } from "../e2e/harness";
 import { hashedrekordEntry, uploadBurst } from "./rekor";
 
 const envInt = (name: string, dflt: number) => {
@@ -107,7 +107,7 @@ async function main(): Promise<number> {
             e.heapUsedDeltaMB.median, e.heapUsedDeltaMB.max, e.rssDeltaMB.median, e.rssDeltaMB.max]));
 
     console.log("\nstarting trillian, ct_server, rekor, fulcio and the OIDC issuer on 127.0.0.1 ...");
-    const s = await startStack((l) => console.log(`  ${l}`));
+    const s = await startStack({ log: (l) => console.log(`  ${l}`), database: `trillian_bench_${process.pid}` });
     try {
         const cosign = await benchCosign(s);
         table(`cosign v3 against the local servers (${signs} iterations; ms)`, ["operation", "n", "p50", "p95", "max"],

@@ -1,12 +1,12 @@
 /**
- * The end-to-end suite's setup (e2e/sign-verify.e2e.ts `before`), as a reusable function for the
- * benchmark: evaluate the dev stack under mocks with real keys pointed at a local OIDC issuer, run
- * createtree for real against a local Trillian, then start Redis, ct_server, Rekor and Fulcio from the
- * program's Deployments (e2e/local-cluster.ts). startTrillian/runCreatetree/up/cosign are copied
- * from the e2e suite with the mocha state turned into locals; keep them in step with it.
- * One deliberate difference: Trillian gets a MariaDB database and user of this run's own
- * (trillian_bench_<pid>, dropped at the end) instead of the e2e suite's `trillian`, so the benchmark
- * can run beside the e2e suite without dropping its trees.
+ * Starts the program's Sigstore on this machine, for the end-to-end suite and the benchmark alike:
+ * evaluates the dev stack under mocks with real keys, certificates and passwords, pointed at a local
+ * OIDC issuer (e2e/oidc); runs createtree.sh for real against a local Trillian (kubectl replaced by
+ * e2e/fake-kubectl); then starts Redis, ct_server, Rekor and Fulcio from the program's Deployments,
+ * Secrets and ConfigMaps (e2e/local-cluster.ts).
+ * Trillian uses the program's own database and user (`trillian`, as db_server creates them), unless
+ * `database` names another one: the benchmark uses one of its own so that it can run beside the
+ * suite, by appending a --mysql_uri (the last copy of a Go flag wins).
  * Needs MariaDB on 127.0.0.1:3306 (root, no password) and redis-server on PATH. Loopback only.
  */
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -17,24 +17,26 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import "reflect-metadata";
-import { evaluate, Evaluation, MockCloud, repoRoot } from "../tests/support/mocks";
-import { ensureBinaries, trillianSchemaPath } from "../e2e/binaries";
-import { LocalCluster, tail } from "../e2e/local-cluster";
+import { evaluate, Evaluation, MockCloud, repoRoot, StackState } from "../tests/support/mocks";
+import { ensureBinaries, trillianSchemaPath } from "./binaries";
+import { LocalCluster, tail } from "./local-cluster";
 
 const namespace = "sigstore";
 export const user = "alice@corp.example";
 
-function mysql(sql: string): string {
-    return execFileSync("mysql", ["--host=127.0.0.1", "--port=3306", "--user=root", "--batch", "--skip-column-names", "-e", sql], { encoding: "utf8" }).trim();
+export function mysql(sql: string, database?: string): string {
+    const args = ["--host=127.0.0.1", "--port=3306", "--user=root", "--batch", "--skip-column-names", ...(database ? [database] : []), "-e", sql];
+    return execFileSync("mysql", args, { encoding: "utf8" }).trim();
 }
 
 function requireLocalServices(): void {
     try {
         mysql("SELECT 1");
     } catch {
-        throw new Error("MariaDB is not reachable at 127.0.0.1:3306 as root without a password");
+        throw new Error("MariaDB is not reachable at 127.0.0.1:3306 as root without a password; start it with " +
+            "'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'");
     }
-    if (spawnSync("redis-server", ["--version"]).status !== 0) throw new Error("redis-server is not on PATH");
+    if (spawnSync("redis-server", ["--version"]).status !== 0) throw new Error("redis-server is not on PATH (Debian package redis-server)");
 }
 
 function randomPassword(): string {
@@ -43,7 +45,15 @@ function randomPassword(): string {
 
 export interface Stack {
     work: string;
+    /** The Trillian database in use. */
+    database: string;
+    /** The first `up`: outputs and what was registered. */
+    first: Evaluation;
     outputs: Evaluation["outputs"];
+    /** What each createtree Command printed, by resource name (the latest run). */
+    createtreePrinted: Record<string, string>;
+    /** Another `up` against the running servers (e.g. with lost state: a fresh Map). */
+    up(state: StackState): Promise<Evaluation>;
     cluster: LocalCluster;
     rekorUrl: string;
     /** A fresh ID token for `user` from the local issuer. */
@@ -68,16 +78,27 @@ function killGroup(pgid: number): void {
     try { process.kill(-pgid, "SIGKILL"); } catch { /* already gone */ }
 }
 
+export interface StackOptions {
+    log?: (line: string) => void;
+    /** A database and user of this run's own instead of the program's `trillian` (dropped at stop). */
+    database?: string;
+    /** Keep the work directory at stop (for debugging). */
+    keepWork?: boolean;
+}
+
 /** Starts everything; on failure stops whatever was started before rethrowing. */
-export async function startStack(log: (line: string) => void = () => {}): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+    const log = options.log ?? (() => {});
     requireLocalServices();
     const bins = ensureBinaries(log);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "sigstore-bench-"));
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "sigstore-e2e-"));
     let cluster: LocalCluster | undefined;
     let issuer: { issuer: string; stop: () => Promise<unknown> } | undefined;
     let trillianStarted: Promise<void> | undefined;
-    const db = `trillian_bench_${process.pid}`;
+    const db = options.database ?? "trillian";
+    const ownDb = options.database !== undefined;
     let dbCreated = false;
+    const createtreePrinted: Record<string, string> = {};
 
     /** The program's --mysql_uri with this run's user and database; appended, so it wins (Go flags). */
     function ownDatabase(c: LocalCluster, deployment: string, password: string): string {
@@ -93,8 +114,9 @@ export async function startStack(log: (line: string) => void = () => {}): Promis
         active.delete(stop);
         await cluster?.stopAll();
         await issuer?.stop();
-        if (dbCreated) mysql(`DROP DATABASE IF EXISTS ${db}; DROP USER IF EXISTS '${db}'@'%', '${db}'@'localhost';`);
-        fs.rmSync(work, { recursive: true, force: true });
+        if (dbCreated && ownDb) mysql(`DROP DATABASE IF EXISTS ${db}; DROP USER IF EXISTS '${db}'@'%', '${db}'@'localhost';`);
+        if (options.keepWork) log(`kept ${work}`);
+        else fs.rmSync(work, { recursive: true, force: true });
     })();
     active.add(stop);
 
@@ -106,15 +128,17 @@ export async function startStack(log: (line: string) => void = () => {}): Promis
             c.ports.set("trillian-db:3306", 3306); // the Database "pod" is this machine's MariaDB
             const secret = cloud.ofType("kubernetes:core/v1:Secret").find((s) => s.name === "database-credentials")!;
             const credentials = c.objectData("Secret", secret.state.metadata.name);
-            // What Trillian's db_server image does on first start, but into a database and user of
-            // this run's own, so that a concurrent e2e run (which owns `trillian`) is left alone.
+            // What Trillian's db_server image does on first start: database, user (with the
+            // program's generated password), schema.
             const pw = credentials.password;
+            const user = ownDb ? db : "trillian";
             dbCreated = true;
-            mysql(`CREATE DATABASE ${db}; CREATE USER '${db}'@'%' IDENTIFIED BY '${pw}'; CREATE USER '${db}'@'localhost' IDENTIFIED BY '${pw}'; ` +
-                `GRANT ALL ON ${db}.* TO '${db}'@'%'; GRANT ALL ON ${db}.* TO '${db}'@'localhost';`);
+            mysql(`DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; ` +
+                `CREATE OR REPLACE USER '${user}'@'%' IDENTIFIED BY '${pw}'; CREATE OR REPLACE USER '${user}'@'localhost' IDENTIFIED BY '${pw}'; ` +
+                `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`);
             execFileSync("mysql", ["--host=127.0.0.1", "--user=root", db], { input: fs.readFileSync(trillianSchemaPath()) });
             for (const [name, bin] of [["trillian-log-server", bins.trillian_log_server], ["trillian-log-signer", bins.trillian_log_signer]]) {
-                await c.start(name, bin, [ownDatabase(c, name, pw)]);
+                await c.start(name, bin, ownDb ? [ownDatabase(c, name, pw)] : []);
             }
         })();
         return trillianStarted;
@@ -132,14 +156,31 @@ export async function startStack(log: (line: string) => void = () => {}): Promis
             E2E_SERVICE_PORTS: cluster!.servicePortsEnv(),
         }, 120_000);
         if (result.status !== 0) throw new Error(`createtree command ${name} failed (${result.status}):\n${result.stderr}`);
+        createtreePrinted[name] = result.stdout.trim();
         return { stdout: result.stdout, stderr: result.stderr };
+    }
+
+    /** Evaluates the dev stack pointed at the local OIDC issuer; createtree runs for real. */
+    async function up(state: StackState): Promise<Evaluation> {
+        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, state);
+        return evaluate({ stack: "dev", cloud, overrides: { oidcIssuerUrl: issuer!.issuer, emailDomain: "corp.example" } });
+    }
+
+    /** What applying the first `up` leaves in the cluster: the tree ConfigMaps createtree.sh checks. */
+    function recordAppliedConfigMaps(e: Evaluation): void {
+        const dir = path.join(work, "applied", "configmaps");
+        fs.mkdirSync(dir, { recursive: true });
+        for (const cm of e.cloud.ofType("kubernetes:core/v1:ConfigMap")) {
+            if (cm.inputs.data?.treeID) fs.writeFileSync(path.join(dir, cm.state.metadata.name), cm.inputs.data.treeID);
+        }
     }
 
     try {
         const { startIssuer, getIdToken } = await oidc();
         issuer = await startIssuer({ port: 0, realm: "sigstore", clientId: "sigstore" });
-        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, new Map());
-        const { outputs } = await evaluate({ stack: "dev", cloud, overrides: { oidcIssuerUrl: issuer.issuer, emailDomain: "corp.example" } });
+        const first = await up(new Map());
+        const outputs = first.outputs;
+        recordAppliedConfigMaps(first);
         const c = cluster!;
         await c.allocateServicePorts();
         await c.start("rekor-redis", "redis-server", ["--port", String(c.localPort("rekor-redis", 6379)), "--bind", "127.0.0.1"]);
@@ -157,7 +198,7 @@ export async function startStack(log: (line: string) => void = () => {}): Promis
         const env = { PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`, HOME: work, TUF_ROOT: path.join(work, "tuf") };
         const iss = issuer.issuer;
         return {
-            work, outputs, cluster: c, rekorUrl, stop,
+            work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
             token: () => getIdToken({ issuer: iss, clientId: "sigstore", user }),
             sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),
             logs: () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n"),
@@ -170,8 +211,7 @@ export async function startStack(log: (line: string) => void = () => {}): Promis
 
 /**
  * Runs a command in a process group of its own and ends the whole group once the command exits (or
- * after timeoutMs). Unlike the e2e suite's spawnSync: createtree.sh's EXIT trap kills only the
- * subshell of its background `kube port-forward`, so fake-kubectl's `sleep 600` would outlive the run.
+ * after timeoutMs), so nothing it started in the background (a port-forward) outlives it.
  */
 async function runInOwnGroup(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
     const child = spawn(command, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
