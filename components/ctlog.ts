@@ -9,10 +9,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
 import { renderCtLogConfig } from "../lib/ctlog-config";
-import { encryptLegacyPem } from "../lib/legacy-pem";
+import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { LogTree } from "./trillian";
 import { exposeService, serverWorkload, httpProbe, keep, labels, restrictedContainer, serviceHost, IngressSpec } from "./kube";
 
@@ -48,9 +46,8 @@ export class CtLog extends pulumi.ComponentResource {
         this.internalUrl = ctLogUrl(args.namespaceName, args.prefix);
         const protect = keep(args.protectData);
 
-        const key = new tls.PrivateKey(`${name}-signing-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" },
-            { parent: this, ...protect, ignoreChanges: ["algorithm", "ecdsaCurve", "rsaBits"] });
-        const password = new random.RandomPassword(`${name}-key-password`, { length: 32, special: false }, { parent: this, ...protect });
+        const key = generatedKey(`${name}-signing-key`, "P256", { parent: this, ...protect });
+        const password = generatedPassword(`${name}-key-password`, { parent: this, ...protect });
         this.publicKeyPem = key.publicKeyPem;
 
         const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {
@@ -71,7 +68,7 @@ export class CtLog extends pulumi.ComponentResource {
             metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
             stringData: {
                 "config.textproto": pulumi.secret(logConfig),
-                "key.pem": pulumi.secret(pulumi.all([key.privateKeyPem, password.result]).apply(([pem, pw]) => encryptLegacyPem(pem, pw))),
+                "key.pem": encryptedKeyPem(key, password),
             },
         }, { parent: this, ...protect });
 

@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
+import { generatedPassword } from "./generated";
 import { DatabaseConfig, DatabaseEngine } from "../config";
 import { keep, labels, podSecurity, secretEnv, selector, serviceHost } from "./kube";
 
@@ -68,9 +68,7 @@ export class Database extends pulumi.ComponentResource {
 
     /** Passwords are generated once and stored in Pulumi state as secrets and in one Kubernetes Secret. */
     private generatedCredentials(name: string, args: DatabaseArgs): k8s.core.v1.Secret {
-        // Alphanumeric only: the password is spliced into Trillian's MySQL DSN, where ':' '@' '/' '?' are syntax.
-        const password = (role: string) =>
-            new random.RandomPassword(`${name}-${role}-password`, { length: 32, special: false }, { parent: this, ...keep(args.protectData) });
+        const password = (role: string) => generatedPassword(`${name}-${role}-password`, { parent: this, ...keep(args.protectData) });
         return new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
             type: "Opaque",

@@ -18,11 +18,10 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { CaConfig, OidcConfig } from "../config";
 import { renderFulcioConfig } from "../lib/fulcio-config";
-import { encryptLegacyPem } from "../lib/legacy-pem";
+import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { exposeService, serverWorkload, httpProbe, keep, labels, restrictedContainer, secretEnv, serviceHost, IngressSpec } from "./kube";
 
 export interface FulcioArgs {
@@ -58,7 +57,6 @@ interface CaMaterial {
 
 /** Inputs of a generated CA certificate that must never trigger a silent regeneration. */
 const certIgnoreChanges = ["subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "earlyRenewalHours", "setSubjectKeyId", "setAuthorityKeyId", "maxPathLength"];
-const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
 
 export class Fulcio extends pulumi.ComponentResource {
     readonly chainPem: pulumi.Output<string>;
@@ -145,8 +143,7 @@ export class Fulcio extends pulumi.ComponentResource {
     /** A CA key generated here: self-signed root, or intermediate under the enterprise root. */
     private generatedCa(name: string, args: FulcioArgs): CaMaterial {
         const protect = keep(args.protectData);
-        const key = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P384" },
-            { parent: this, ...protect, ignoreChanges: keyIgnoreChanges });
+        const key = generatedKey(`${name}-ca-key`, "P384", { parent: this, ...protect });
         const subject = { organization: args.ca.organization, commonName: args.ca.commonName };
         let cert: tls.SelfSignedCert | tls.LocallySignedCert;
         let chainPem: pulumi.Output<string>;
@@ -178,8 +175,8 @@ export class Fulcio extends pulumi.ComponentResource {
             // Issuing certificate first, root last.
             chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(args.ca.rootCertPem!)}`;
         }
-        const password = new random.RandomPassword(`${name}-ca-key-password`, { length: 32, special: false }, { parent: this, ...protect });
-        const encryptedKey = pulumi.secret(pulumi.all([key.privateKeyPem, password.result]).apply(([pem, pw]) => encryptLegacyPem(pem, pw)));
+        const password = generatedPassword(`${name}-ca-key-password`, { parent: this, ...protect });
+        const encryptedKey = encryptedKeyPem(key, password);
         return {
             chainPem,
             validFrom: cert.validityStartTime,

@@ -8,8 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
-import * as tls from "@pulumi/tls";
+import { generatedKey, generatedPassword } from "./generated";
 import { LogTree, logServerService, trillianPorts } from "./trillian";
 import { exposeService, serverWorkload, configMapEnv, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, serviceHost, tcpProbe, IngressSpec } from "./kube";
 
@@ -41,8 +40,7 @@ export class Rekor extends pulumi.ComponentResource {
         super("sigstore:index:Rekor", name, {}, opts);
         this.internalUrl = `http://${serviceHost(rekorService, args.namespaceName)}:${rekorPorts.http}`;
 
-        const signingKey = new tls.PrivateKey(`${name}-signing-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" },
-            { parent: this, ...keep(args.protectData), ignoreChanges: ["algorithm", "ecdsaCurve", "rsaBits"] });
+        const signingKey = generatedKey(`${name}-signing-key`, "P256", { parent: this, ...keep(args.protectData) });
         this.publicKeyPem = signingKey.publicKeyPem;
 
         const redisSecret = this.redis(name, args);
@@ -83,7 +81,7 @@ export class Rekor extends pulumi.ComponentResource {
     /** Redis with a password (from a generated secret, via a config file, never argv) and a volume. */
     private redis(name: string, args: RekorArgs): k8s.core.v1.Secret {
         const appLabels = labels(redisService, "rekor");
-        const password = new random.RandomPassword(`${name}-redis-password`, { length: 32, special: false }, { parent: this });
+        const password = generatedPassword(`${name}-redis-password`, { parent: this });
         const secret = new k8s.core.v1.Secret(`${name}-redis`, {
             metadata: { namespace: args.namespace, labels: appLabels },
             stringData: {

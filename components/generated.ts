@@ -1,0 +1,29 @@
+/**
+ * Secret material the components generate once and keep in Pulumi state: passwords, signing keys
+ * and the encrypted PEM form some servers require. One place, so every key gets the same guard.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { encryptLegacyPem } from "../lib/legacy-pem";
+
+/** A key's inputs: editing them later must never regenerate it (rotate with `pulumi up --replace`). */
+const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
+
+/** An ECDSA key generated once. */
+export function generatedKey(name: string, curve: "P256" | "P384", opts: pulumi.CustomResourceOptions): tls.PrivateKey {
+    return new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: curve }, { ...opts, ignoreChanges: keyIgnoreChanges });
+}
+
+/**
+ * A 32-character password generated once. Alphanumeric only: passwords are spliced into DSNs and
+ * config files (Trillian's MySQL DSN, redis.conf, ct_server's text-proto) where punctuation is syntax.
+ */
+export function generatedPassword(name: string, opts: pulumi.CustomResourceOptions): random.RandomPassword {
+    return new random.RandomPassword(name, { length: 32, special: false }, opts);
+}
+
+/** The key as a legacy-encrypted PEM under the password (deterministic, so previews stay clean). */
+export function encryptedKeyPem(key: tls.PrivateKey, password: random.RandomPassword): pulumi.Output<string> {
+    return pulumi.secret(pulumi.all([key.privateKeyPem, password.result]).apply(([pem, pw]) => encryptLegacyPem(pem, pw)));
+}
