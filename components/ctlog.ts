@@ -12,7 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { renderCtLogConfig } from "../lib/ctlog-config";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { LogTree } from "./trillian";
-import { exposeService, serverWorkload, httpProbe, keep, labels, restrictedContainer, serviceHost, IngressSpec } from "./kube";
+import { exposeService, serverWorkload, keep, labels, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface CtLogArgs {
     namespace: pulumi.Input<string>;
@@ -83,10 +83,7 @@ export class CtLog extends pulumi.ComponentResource {
                 name: "ct-server",
                 image: args.image,
                 args: ctServerArgs(),
-                readinessProbe: httpProbe("/healthz", "http"),
-                livenessProbe: httpProbe("/healthz", "http", 30),
-                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                securityContext: restrictedContainer,
+                ...goServerContainer("/healthz"),
                 volumeMounts: [
                     { name: "config", mountPath: configMount, readOnly: true },
                     { name: "roots", mountPath: rootsMount, readOnly: true },

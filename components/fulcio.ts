@@ -22,7 +22,7 @@ import * as tls from "@pulumi/tls";
 import { CaConfig, OidcConfig } from "../config";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
-import { exposeService, serverWorkload, httpProbe, keep, labels, restrictedContainer, secretEnv, serviceHost, IngressSpec } from "./kube";
+import { exposeService, serverWorkload, keep, labels, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface FulcioArgs {
     namespace: pulumi.Input<string>;
@@ -98,10 +98,7 @@ export class Fulcio extends pulumi.ComponentResource {
                 image: args.image,
                 args: fulcioArgs(args.ctLogUrl, ca.args),
                 env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
-                readinessProbe: httpProbe("/healthz", "http"),
-                livenessProbe: httpProbe("/healthz", "http", 30),
-                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                securityContext: restrictedContainer,
+                ...goServerContainer("/healthz"),
                 volumeMounts: [
                     { name: "config", mountPath: configMount, readOnly: true },
                     { name: "ca", mountPath: caMount, readOnly: true },

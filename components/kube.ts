@@ -39,6 +39,19 @@ export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
     readOnlyRootFilesystem: true,
 };
 
+/**
+ * What every one of our Go servers' containers shares: unprivileged, modest resources, and health
+ * checked over HTTP on its port named "http".
+ */
+export function goServerContainer(healthPath: string): Partial<k8s.types.input.core.v1.Container> {
+    return {
+        readinessProbe: httpProbe(healthPath, "http"),
+        livenessProbe: httpProbe(healthPath, "http", 30),
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+        securityContext: restrictedContainer,
+    };
+}
+
 export const podSecurity: k8s.types.input.core.v1.PodSecurityContext = {
     seccompProfile: { type: "RuntimeDefault" },
 };

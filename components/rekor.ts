@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generatedKey, generatedPassword } from "./generated";
 import { LogTree, logServerService, trillianPorts } from "./trillian";
-import { exposeService, serverWorkload, configMapEnv, httpProbe, keep, labels, podSecurity, restrictedContainer, secretEnv, serviceHost, tcpProbe, IngressSpec } from "./kube";
+import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer } from "./kube";
 
 export interface RekorArgs {
     namespace: pulumi.Input<string>;
@@ -64,10 +64,7 @@ export class Rekor extends pulumi.ComponentResource {
                     configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
                     secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
                 ],
-                readinessProbe: httpProbe("/ping", "http"),
-                livenessProbe: httpProbe("/ping", "http", 30),
-                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                securityContext: restrictedContainer,
+                ...goServerContainer("/ping"),
                 volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }],
             },
             volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }],

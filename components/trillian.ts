@@ -25,7 +25,7 @@ import * as command from "@pulumi/command";
 import { ClusterConfig, TrillianConfig } from "../config";
 import { parseCreatetreeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
-import { httpProbe, keep, labels, podNameEnv, restrictedContainer, secretEnv, ServerWorkload, serverWorkload, serviceHost } from "./kube";
+import { keep, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
 
 export const trillianPorts = { grpc: 8090, http: 8091 } as const;
 export const logServerService = "trillian-log-server";
@@ -146,10 +146,7 @@ export class Trillian extends pulumi.ComponentResource {
                     ...spec.extraArgs,
                 ],
                 env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
-                readinessProbe: httpProbe("/healthz", "http"),
-                livenessProbe: httpProbe("/healthz", "http", 30),
-                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-                securityContext: restrictedContainer,
+                ...goServerContainer("/healthz"),
             },
         }, { parent: this, dependsOn: args.databaseReady });
     }
