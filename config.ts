@@ -3,8 +3,13 @@
  * `SigstoreConfig`. Every problem is reported with the key, the offending value and what is allowed,
  * and all problems are reported at once so a bad stack file is fixed in one round.
  *
- * Defaults here must equal the `default:` entries in Pulumi.yaml (a unit test enforces it): the CLI
- * applies Pulumi.yaml defaults, Pulumi's mocks do not, so both must agree.
+ * Defaults here must equal the `default:` entries in Pulumi.yaml (a unit test enforces it). The CLI
+ * writes every Pulumi.yaml default into the stack config before the program runs, and treats a key
+ * declared without one as required; so every optional key is declared with a default, and a value
+ * equal to its default means "not set" (e.g. "" for an unused setting, 0 for the engine's own port).
+ * The three secret keys are the exception: the CLI rejects a `secret: true` key whose value comes
+ * from a default (defaults are never encrypted), so they are not declared in Pulumi.yaml at all and
+ * this module enforces their secrecy itself (`secretKeys`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parsePositiveInt64 } from "./lib/tree-id";
@@ -26,6 +31,15 @@ export type CaMode = (typeof caModes)[number];
 export type DatabaseMode = (typeof databaseModes)[number];
 export type DatabaseEngine = (typeof databaseEngines)[number];
 export type CreatetreeMode = (typeof createtreeModes)[number];
+
+/**
+ * Keys whose values are secrets: read only as secret Outputs, and refused unless stored encrypted
+ * (`pulumi config set --secret`). Optional, so not declared in Pulumi.yaml (see the header).
+ */
+export const secretKeys = ["databasePassword", "caRootKey", "caPkcs11Config"] as const;
+
+/** The standard port of each external database engine (databasePort 0 means this one). */
+export const databasePorts: Record<DatabaseEngine, number> = { mysql: 3306, postgresql: 5432 };
 
 export interface ClusterConfig {
     /** Path to a kubeconfig file; empty means the ambient one (KUBECONFIG or ~/.kube/config). */
@@ -106,6 +120,8 @@ export interface SigstoreConfig {
 
 /** Every default, in one place (mirrored in Pulumi.yaml; a test keeps them equal). */
 export const defaults = {
+    kubeconfig: "",
+    kubeContext: "",
     namespace: "sigstore",
     imageRegistry: "",
     trillianTag: upstream.trillian,
@@ -115,14 +131,20 @@ export const defaults = {
     redisTag: upstream.redis,
     databaseMode: "in-cluster",
     databaseStorageSize: "10Gi",
+    databaseStorageClass: "",
     databaseEngine: "mysql",
-    databasePort: 3306,
+    databaseHost: "",
+    /** 0 = the engine's standard port (databasePorts). */
+    databasePort: 0,
     databaseName: "trillian",
     databaseUser: "trillian",
     trillianServerReplicas: 1,
     trillianSignerReplicas: 1,
+    rekorTreeId: "",
+    ctlogTreeId: "",
     createtreeMode: "port-forward",
     createtreeBinary: "createtree",
+    createtreeImage: "",
     rekorReplicas: 1,
     redisStorageSize: "1Gi",
     fulcioReplicas: 1,
@@ -130,11 +152,17 @@ export const defaults = {
     ctlogPrefix: "sigstore",
     oidcClientId: "sigstore",
     oidcIssuerType: "email",
+    oidcIssuerCaCert: "",
     caMode: "self-signed",
     caOrganization: "Sigstore on-prem",
     caCommonName: "sigstore-onprem-fulcio",
     caValidityHours: 87600,
+    caRootCert: "",
+    caCertChain: "",
+    caHsmRootId: "",
+    caKmsResource: "",
     publicDomain: "sigstore.internal",
+    ingressClassName: "",
     protectData: false,
 } as const;
 
@@ -142,13 +170,27 @@ export const defaults = {
 export interface ConfigSource {
     get(key: string): string | undefined;
     getSecret(key: string): pulumi.Output<string> | undefined;
+    /** Whether the stack stores the key encrypted (`secure:`). */
+    isStoredSecret(key: string): boolean;
 }
 
 export function pulumiConfigSource(config = new pulumi.Config()): ConfigSource {
     return {
         get: (key) => config.get(key),
         getSecret: (key) => config.getSecret(key),
+        isStoredSecret: (key) => storedSecretCheck()(`${config.name}:${key}`),
     };
+}
+
+/**
+ * The SDK's own record of which config keys the CLI delivered as secrets (PULUMI_CONFIG_SECRET_KEYS,
+ * or setAllConfig's secret keys under mocks). Not in the SDK's typings; @pulumi/pulumi is pinned and
+ * a unit test fails if this disappears.
+ */
+function storedSecretCheck(): (fullKey: string) => boolean {
+    const check = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    if (typeof check !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret: config.ts cannot tell encrypted config from plain text");
+    return check;
 }
 
 /** Collects every problem so the user sees all of them at once. */
@@ -219,12 +261,17 @@ class Reader {
         return text === "true";
     }
 
+    /** A secret key: refused (without echoing it) unless the stack stores it encrypted. */
     secret(key: string): pulumi.Output<string> | undefined {
-        return this.source.getSecret(key);
+        const s = this.source.getSecret(key);
+        if (s !== undefined && !this.source.isStoredSecret(key)) {
+            this.fail(key, "[plain text]", `is a secret and must be stored encrypted: set it with \`pulumi config set --secret ${key} ...\``);
+        }
+        return s;
     }
 
     requiredSecret(key: string, why: string): pulumi.Output<string> | undefined {
-        const s = this.source.getSecret(key);
+        const s = this.secret(key);
         if (s === undefined) this.fail(key, undefined, `is required ${why}; set it with \`pulumi config set --secret ${key} ...\``);
         return s;
     }
@@ -370,21 +417,24 @@ function readDatabase(r: Reader): DatabaseConfig {
         storageSize: r.string("databaseStorageSize", defaults.databaseStorageSize, quantity),
         storageClass: r.optional("databaseStorageClass", dnsName),
     };
-    const externalKeys = ["databaseHost", "databaseEngine", "databasePort", "databaseName", "databaseUser"];
+    const externalKeys = ["databaseHost", "databaseEngine", "databasePort", "databaseName", "databaseUser"] as const;
     if (mode === "external") {
         const why = "when databaseMode is \"external\"";
+        const engine = r.oneOf("databaseEngine", databaseEngines, defaults.databaseEngine);
+        const port = r.int("databasePort", defaults.databasePort, 0, 65535);
         database.external = {
-            engine: r.oneOf("databaseEngine", databaseEngines, defaults.databaseEngine),
+            engine,
             host: r.required("databaseHost", dnsOrIp),
-            port: r.int("databasePort", defaults.databasePort, 1, 65535),
+            port: port === 0 ? databasePorts[engine] : port,
             name: r.string("databaseName", defaults.databaseName, sqlIdentifier),
             user: r.string("databaseUser", defaults.databaseUser, sqlIdentifier),
             password: r.requiredSecret("databasePassword", why) ?? pulumi.secret(""),
         };
     } else {
+        // The CLI writes each default into the stack config, so only a value other than it was set by hand.
         for (const key of externalKeys) {
             const v = r.raw(key);
-            if (v !== undefined) r.demand(key, v, 'only applies when databaseMode is "external"; remove it or set databaseMode');
+            if (v !== undefined && v !== String(defaults[key])) r.demand(key, v, 'only applies when databaseMode is "external"; remove it or set databaseMode');
         }
         // The in-cluster database uses a generated password; a configured one would be silently ignored.
         if (r.secret("databasePassword") !== undefined) {

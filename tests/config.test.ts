@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { caModes, ConfigSource, createtreeModes, databaseEngines, databaseModes, defaults, imageRef, loadConfig, oidcIssuerTypes, SigstoreConfig } from "../config";
+import { caModes, ConfigSource, createtreeModes, databaseEngines, databaseModes, defaults, imageRef, loadConfig, oidcIssuerTypes, secretKeys, SigstoreConfig } from "../config";
 import { upstream, upstreamImages } from "../versions";
 
 const root = path.resolve(__dirname, "..");
@@ -19,12 +19,16 @@ const configSource = fs.readFileSync(path.join(root, "config.ts"), "utf8");
 const required = { oidcIssuerUrl: "https://keycloak.corp.example/realms/sigstore", emailDomain: "corp.example" };
 const digest = "a".repeat(64);
 
-/** A ConfigSource over plain values and secret values, recording which getter read which key. */
-function fakeSource(values: Record<string, string>, secrets: Record<string, string> = {}) {
+/**
+ * A ConfigSource over plain values and secret values (stored encrypted, unless listed in
+ * `plainSecrets`: set without --secret), recording which getter read which key.
+ */
+function fakeSource(values: Record<string, string>, secrets: Record<string, string> = {}, plainSecrets: string[] = []) {
     const reads = { plain: new Set<string>(), secret: new Set<string>() };
     const source: ConfigSource = {
-        get: (key) => { reads.plain.add(key); return values[key]; },
+        get: (key) => { reads.plain.add(key); return values[key] ?? secrets[key]; },
         getSecret: (key) => { reads.secret.add(key); return key in secrets ? pulumi.secret(secrets[key]) : undefined; },
+        isStoredSecret: (key) => key in secrets && !plainSecrets.includes(key),
     };
     return { source, reads };
 }
@@ -122,17 +126,44 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         const ext = { databaseMode: "external", databaseHost: "db.corp.example" };
         const pw = { databasePassword: "pw" };
         expectProblem({ ...ext, databaseEngine: "oracle" }, "databaseEngine", "oracle", oneOf(databaseEngines), pw);
-        expectProblem({ ...ext, databasePort: "70000" }, "databasePort", "70000", wholeNumber(1, 65535), pw);
+        expectProblem({ ...ext, databasePort: "70000" }, "databasePort", "70000", wholeNumber(0, 65535), pw);
         expectProblem({ ...ext, databaseHost: "db.corp.example:3306" }, "databaseHost", "db.corp.example:3306", /host name or IP address without a port/, pw);
         expectProblem({ ...ext, databaseName: "tril-lian" }, "databaseName", "tril-lian", /letters, digits and '_'/, pw);
         assert.deepEqual(problems(ext, pw).lines, [], "a complete external config loads");
     });
 
     for (const [key, value] of Object.entries({
-        databaseHost: "db.corp.example", databaseEngine: "postgresql", databasePort: "5432", databaseName: "trillian", databaseUser: "trillian",
+        databaseHost: "db.corp.example", databaseEngine: "postgresql", databasePort: "5432", databaseName: "sigstore", databaseUser: "sigstore",
     })) {
         it(`external-only key ${key} set in in-cluster mode`, () => {
             expectProblem({ [key]: value }, key, value, /only applies when databaseMode is "external"; remove it or set databaseMode/);
+        });
+    }
+
+    it("external-only keys at the defaults the CLI writes into every stack are not reported in in-cluster mode", () => {
+        const written = { databaseHost: "", databaseEngine: "mysql", databasePort: "0", databaseName: "trillian", databaseUser: "trillian" };
+        assert.deepEqual(problems(written).lines, []);
+    });
+
+    it("databasePort 0 (the default) means the engine's standard port", () => {
+        const ext = { databaseMode: "external", databaseHost: "db.corp.example", databasePort: "0" };
+        assert.equal(load(ext, { databasePassword: "pw" }).database.external!.port, 3306);
+        assert.equal(load({ ...ext, databaseEngine: "postgresql" }, { databasePassword: "pw" }).database.external!.port, 5432);
+    });
+
+    for (const key of ["databasePassword", "caRootKey", "caPkcs11Config"]) {
+        it(`secret ${key} stored in plain text (set without --secret) is refused without echoing it`, () => {
+            const secretValue = "hunter2-do-not-print";
+            const values = { databaseMode: "external", databaseHost: "db", caMode: key === "caRootKey" ? "chained" : "pkcs11", caRootCert: "-----BEGIN CERTIFICATE-----", caHsmRootId: "1", caCertChain: "-----BEGIN CERTIFICATE-----" };
+            const secrets = { databasePassword: "pw", caRootKey: "k", caPkcs11Config: "{}", [key]: secretValue };
+            let message = "";
+            try {
+                loadConfig(fakeSource({ ...required, ...values }, secrets, [key]).source, "sigstore");
+            } catch (e) {
+                message = (e as Error).message;
+            }
+            assert.match(message, new RegExp(`sigstore:${key} = "\\[plain text\\]": is a secret and must be stored encrypted: set it with \`pulumi config set --secret ${key} \\.\\.\\.\``));
+            assert.ok(!message.includes(secretValue), "the secret value must never appear in an error message");
         });
     }
 
@@ -403,13 +434,27 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
         for (const key of Object.keys(defaults)) assert.ok(declared.includes(key), `defaults.${key} is not a key in Pulumi.yaml`);
     });
 
-    it("every key config.ts reads (statically and on every branch) is declared in Pulumi.yaml", () => {
+    it("every key config.ts reads (statically and on every branch) is declared in Pulumi.yaml, or is one of secretKeys", () => {
         const statically = [...keysReadStatically().keys()];
         const { plain, secret } = keysReadDynamically();
         assert.ok(statically.length >= 40, `the static parse found only ${statically.length} keys`);
         for (const key of new Set([...statically, ...plain, ...secret])) {
-            assert.ok(declared.includes(key), `config.ts reads "${key}", which Pulumi.yaml does not declare`);
+            assert.ok(declared.includes(key) || (secretKeys as readonly string[]).includes(key), `config.ts reads "${key}", which Pulumi.yaml does not declare`);
         }
+    });
+
+    it("every optional declared key has a default (the CLI makes a key without one required); only oidcIssuerUrl and emailDomain are required", () => {
+        const requiredKeys = Object.entries(schema).filter(([, v]) => v.default === undefined).map(([k]) => k);
+        assert.deepEqual(requiredKeys.sort(), ["emailDomain", "oidcIssuerUrl"]);
+    });
+
+    it("no secret key is declared in Pulumi.yaml (a declared secret is required by the CLI), and each is documented there", () => {
+        const projectText = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
+        for (const key of secretKeys) {
+            assert.ok(!(key in schema), `${key} is declared: the CLI would require it in every stack`);
+            assert.match(projectText, new RegExp(`^#\\s+${key}\\s+\\S`, "m"), `${key} is not documented in Pulumi.yaml's header comment`);
+        }
+        assert.ok(Object.values(schema).every((v) => !v.secret), "a key is declared secret: true");
     });
 
     it("every key Pulumi.yaml declares is read by config.ts", () => {
@@ -420,9 +465,8 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
         }
     });
 
-    it("every `secret: true` key is read with a secret getter and never as plain text", () => {
-        const secretKeys = Object.entries(schema).filter(([, v]) => v?.secret).map(([k]) => k);
-        assert.deepEqual(secretKeys.sort(), ["caPkcs11Config", "caRootKey", "databasePassword"]);
+    it("every secret key is read with a secret getter and never as plain text", () => {
+        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword"]);
         const statically = keysReadStatically();
         const { plain, secret } = keysReadDynamically();
         for (const key of secretKeys) {
@@ -432,7 +476,7 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
             assert.ok(methods.length > 0 && methods.every((m) => m === "secret" || m === "requiredSecret" || m === "demand"),
                 `${key} is read with r.${methods.join("/r.")}; only r.secret/r.requiredSecret keep it secret`);
         }
-        for (const key of secret) assert.ok(secretKeys.includes(key), `${key} is read as a secret but Pulumi.yaml does not declare it secret: true`);
+        for (const key of secret) assert.ok((secretKeys as readonly string[]).includes(key), `${key} is read as a secret but is not in config.ts secretKeys`);
     });
 
     it("integer and boolean keys are declared with those types and read with r.int / r.bool", () => {
@@ -453,8 +497,9 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
             for (const [fullKey, v] of Object.entries<any>(doc.config ?? {})) {
                 const [ns, key] = fullKey.split(":");
                 assert.equal(ns, "sigstore", `${fullKey}: keys are namespaced by the project`);
-                assert.ok(declared.includes(key), `${fullKey} is not declared in Pulumi.yaml`);
-                if (schema[key].secret) assert.ok(v && typeof v === "object" && "secure" in v, `${fullKey} is a secret and must be a secure: value`);
+                const isSecret = (secretKeys as readonly string[]).includes(key);
+                assert.ok(declared.includes(key) || isSecret, `${fullKey} is not declared in Pulumi.yaml`);
+                if (isSecret) assert.ok(v && typeof v === "object" && "secure" in v, `${fullKey} is a secret and must be a secure: value`);
                 else values[key] = typeof v === "string" ? v : JSON.stringify(v);
             }
             const c = loadConfig(fakeSource(values).source, "sigstore");

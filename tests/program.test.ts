@@ -359,8 +359,8 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it(`protectData is ${prod} for this stack (Pulumi.${stack}.yaml)`, () => {
-            const values = Object.fromEntries(Object.entries(stackConfig(stack)).map(([k, v]) => [k.replace(/^sigstore:/, ""), v]));
-            const source: ConfigSource = { get: (k) => values[k], getSecret: () => undefined };
+            const values = Object.fromEntries(Object.entries(stackConfig(stack).values).map(([k, v]) => [k.replace(/^sigstore:/, ""), v]));
+            const source: ConfigSource = { get: (k) => values[k], getSecret: () => undefined, isStoredSecret: () => false };
             assert.equal(loadConfig(source).protectData, prod);
         });
 

@@ -10,10 +10,10 @@
  * ones (and really runs the command).
  */
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
+import { secretKeys } from "../../config";
+import { applyProjectConfig, readProject, readStackFile } from "./pulumi-cli-config";
 import { certRequest, locallySignedCert, privateKey, selfSignedCert } from "./tls-emulator";
 
 export const repoRoot = path.resolve(__dirname, "..", "..");
@@ -130,22 +130,27 @@ function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, 
     return { ...inputs, metadata };
 }
 
-/** Reads Pulumi.<stack>.yaml into the flat "project:key" → string map Pulumi hands the program. */
-export function stackConfig(stack: string): Record<string, string> {
+/**
+ * The flat "project:key" → text map Pulumi hands the program for a stack, exactly as the CLI builds
+ * it: Pulumi.<stack>.yaml plus `overrides` (as if set with `pulumi config set`, secret keys with
+ * --secret; undefined deletes a key), then Pulumi.yaml's defaults written in and the CLI's checks
+ * applied (pulumi-cli-config.ts). `secure` lists the keys delivered as secrets.
+ */
+export function stackConfig(stack: string, overrides: Record<string, string | undefined> = {}): { values: Record<string, string>; secure: string[] } {
     const file = path.join(repoRoot, `Pulumi.${stack}.yaml`);
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries<any>(doc.config ?? {})) {
-        if (v && typeof v === "object" && "secure" in v) throw new Error(`${file}: secure values cannot be decrypted under mocks (${k})`);
-        out[k] = typeof v === "string" ? v : JSON.stringify(v);
+    const stackValues = readStackFile(file);
+    for (const [key, v] of Object.entries(stackValues)) {
+        if (v.secure) throw new Error(`${file}: secure values cannot be decrypted under mocks (${key})`);
     }
-    return out;
-}
-
-/** Keys Pulumi.yaml declares `secret: true`. */
-export function secretKeys(): string[] {
-    const project = YAML.parse(fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8"));
-    return Object.entries<any>(project.config ?? {}).filter(([, v]) => v?.secret).map(([k]) => `sigstore:${k}`);
+    for (const [k, v] of Object.entries(overrides)) {
+        const key = k.includes(":") ? k : `sigstore:${k}`;
+        if (v === undefined) delete stackValues[key];
+        else stackValues[key] = { text: v, secure: (secretKeys as readonly string[]).includes(key.slice(key.indexOf(":") + 1)) };
+    }
+    const merged = applyProjectConfig(readProject(repoRoot), stack, stackValues);
+    const values: Record<string, string> = {};
+    for (const [key, v] of Object.entries(merged)) values[key] = v.text;
+    return { values, secure: Object.keys(merged).filter((key) => merged[key].secure) };
 }
 
 export interface Evaluation {
@@ -169,13 +174,8 @@ export interface EvaluateOptions {
 export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     const cloud = options.cloud ?? new MockCloud(options.hooks, options.state);
     await pulumi.runtime.setMocks(cloud, "sigstore", options.stack, false);
-    const config = { ...stackConfig(options.stack) };
-    for (const [k, v] of Object.entries(options.overrides ?? {})) {
-        const key = k.includes(":") ? k : `sigstore:${k}`;
-        if (v === undefined) delete config[key];
-        else config[key] = v;
-    }
-    pulumi.runtime.setAllConfig(config, secretKeys().filter((k) => k in config));
+    const config = stackConfig(options.stack, options.overrides);
+    pulumi.runtime.setAllConfig(config.values, config.secure);
     clearProgramModules();
     // A failed registration (e.g. an apply that throws) surfaces only as an unhandled rejection and
     // would leave the exports pending forever: turn it into this evaluation's failure.
