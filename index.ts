@@ -9,7 +9,7 @@ import { buildClientMaterial } from "./lib/client-material";
 import { CtLog, ctLogUrl } from "./components/ctlog";
 import { Database } from "./components/database";
 import { Fulcio } from "./components/fulcio";
-import { keep } from "./components/kube";
+import { keep, podSecurityLabels } from "./components/kube";
 import { Rekor } from "./components/rekor";
 import { Trillian } from "./components/trillian";
 
@@ -22,7 +22,7 @@ const provider = new k8s.Provider("cluster", {
 });
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
-    metadata: { name: config.cluster.namespace, labels: { "app.kubernetes.io/part-of": "sigstore" } },
+    metadata: { name: config.cluster.namespace, labels: { "app.kubernetes.io/part-of": "sigstore", ...podSecurityLabels } },
 }, { provider, ...keep(config.protectData) });
 
 const opts = { providers: [provider] };

@@ -17,6 +17,17 @@ export function labels(name: string, component: string): Record<string, string> 
     };
 }
 
+/**
+ * Pod Security admission for the namespace: every workload meets `baseline` (the in-cluster MySQL
+ * does not meet `restricted`), so admission enforces baseline and warns on anything below it. The
+ * cluster suite deploys into a real API server with these labels and fails on any admission warning.
+ */
+export const podSecurityLabels: Record<string, string> = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "baseline",
+    "pod-security.kubernetes.io/audit": "restricted",
+};
+
 export function selector(name: string): Record<string, string> {
     return { "app.kubernetes.io/name": name };
 }

@@ -19,7 +19,7 @@ import { promisify } from "node:util";
 import "reflect-metadata";
 import { evaluate, Evaluation, MockCloud, repoRoot, StackState } from "../tests/support/mocks";
 import { ensureBinaries, trillianSchemaPath } from "./binaries";
-import { LocalCluster, tail } from "./local-cluster";
+import { LocalCluster, registeredObjects, tail } from "./local-cluster";
 
 const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -29,7 +29,7 @@ export function mysql(sql: string, database?: string): string {
     return execFileSync("mysql", args, { encoding: "utf8" }).trim();
 }
 
-function requireLocalServices(): void {
+export function requireLocalServices(): void {
     try {
         mysql("SELECT 1");
     } catch {
@@ -41,6 +41,26 @@ function requireLocalServices(): void {
 
 function randomPassword(): string {
     return crypto.randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32).padEnd(32, "x");
+}
+
+/**
+ * What Trillian's db_server image does on its first start, on this machine's MariaDB: a fresh
+ * database, the user with the program's generated password, and Trillian's schema.
+ */
+export function createTrillianDatabase(db: string, user: string, password: string): void {
+    mysql(`DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; ` +
+        `CREATE OR REPLACE USER '${user}'@'%' IDENTIFIED BY '${password}'; CREATE OR REPLACE USER '${user}'@'localhost' IDENTIFIED BY '${password}'; ` +
+        `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`);
+    execFileSync("mysql", ["--host=127.0.0.1", "--user=root", db], { input: fs.readFileSync(trillianSchemaPath()) });
+}
+
+/** The app's --mysql_uri with `db` as user and database; appended to its args, so it wins (Go flags). */
+export function ownDatabase(c: LocalCluster, app: string, db: string, password: string): string {
+    const arg: string = c.objects.workload(app).spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--mysql_uri="));
+    const uri = c.translate(arg, {}).replace("$(DB_PASSWORD)", password);
+    const m = /^--mysql_uri=trillian:([^@]*)@(tcp\(127\.0\.0\.1:3306\))\/trillian\?(.*)$/.exec(uri);
+    if (!m) throw new Error(`${app}: unexpected ${arg}`);
+    return `--mysql_uri=${db}:${m[1]}@${m[2]}/${db}?${m[3]}`;
 }
 
 export interface Stack {
@@ -100,15 +120,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let dbCreated = false;
     const createtreePrinted: Record<string, string> = {};
 
-    /** The program's --mysql_uri with this run's user and database; appended, so it wins (Go flags). */
-    function ownDatabase(c: LocalCluster, deployment: string, password: string): string {
-        const arg: string = c.deployment(deployment).inputs.spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--mysql_uri="));
-        const uri = c.translate(arg, {}).replace("$(DB_PASSWORD)", password);
-        const m = /^--mysql_uri=trillian:([^@]*)@(tcp\(127\.0\.0\.1:3306\))\/trillian\?(.*)$/.exec(uri);
-        if (!m) throw new Error(`${deployment}: unexpected ${arg}`);
-        return `--mysql_uri=${db}:${m[1]}@${m[2]}/${db}?${m[3]}`;
-    }
-
     let stopped: Promise<void> | undefined;
     const stop = () => stopped ??= (async () => {
         active.delete(stop);
@@ -122,23 +133,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     function startTrillian(cloud: MockCloud): Promise<void> {
         trillianStarted ??= (async () => {
-            const c = new LocalCluster(cloud, namespace, path.join(work, "cluster"));
+            const c = new LocalCluster(registeredObjects(cloud), namespace, path.join(work, "cluster"));
             cluster = c;
             await c.allocateServicePorts();
             c.ports.set("trillian-db:3306", 3306); // the Database "pod" is this machine's MariaDB
-            const secret = cloud.ofType("kubernetes:core/v1:Secret").find((s) => s.name === "database-credentials")!;
-            const credentials = c.objectData("Secret", secret.state.metadata.name);
             // What Trillian's db_server image does on first start: database, user (with the
-            // program's generated password), schema.
-            const pw = credentials.password;
-            const user = ownDb ? db : "trillian";
+            // program's generated password, as the log server reads it), schema.
+            const pw = c.containerEnv("trillian-log-server").DB_PASSWORD;
             dbCreated = true;
-            mysql(`DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; ` +
-                `CREATE OR REPLACE USER '${user}'@'%' IDENTIFIED BY '${pw}'; CREATE OR REPLACE USER '${user}'@'localhost' IDENTIFIED BY '${pw}'; ` +
-                `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`);
-            execFileSync("mysql", ["--host=127.0.0.1", "--user=root", db], { input: fs.readFileSync(trillianSchemaPath()) });
+            createTrillianDatabase(db, ownDb ? db : "trillian", pw);
             for (const [name, bin] of [["trillian-log-server", bins.trillian_log_server], ["trillian-log-signer", bins.trillian_log_signer]]) {
-                await c.start(name, bin, ownDb ? [ownDatabase(c, name, pw)] : []);
+                await c.start(name, bin, ownDb ? [ownDatabase(c, name, db, pw)] : []);
             }
         })();
         return trillianStarted;
@@ -184,16 +189,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const c = cluster!;
         await c.allocateServicePorts();
         await c.start("rekor-redis", "redis-server", ["--port", String(c.localPort("rekor-redis", 6379)), "--bind", "127.0.0.1"]);
-        await c.start("ctlog-server", bins.ct_server);
+        await c.start("ctlog", bins.ct_server);
         await c.start("rekor-server", bins["rekor-server"]);
         await c.start("fulcio-server", bins.fulcio);
 
-        const rekorUrl = `http://127.0.0.1:${c.localPort("rekor-server", 3000)}`;
-        // As in the e2e suite: public URLs → loopback is the only change to the program's signing config.
-        fs.writeFileSync(path.join(work, "trusted_root.json"), outputs.trustedRoot);
-        fs.writeFileSync(path.join(work, "signing_config.json"), outputs.signingConfig
-            .split(outputs.urls.fulcio).join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
-            .split(outputs.urls.rekor).join(rekorUrl));
+        const rekorUrl = writeClientMaterial(work, outputs, c);
 
         const env = { PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`, HOME: work, TUF_ROOT: path.join(work, "tuf") };
         const iss = issuer.issuer;
@@ -207,6 +207,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await stop();
         throw e;
     }
+}
+
+/**
+ * Writes the stack's trusted_root.json and signing_config.json into `work` for cosign. Public URLs →
+ * the local servers is the only change to the program's signing config. Returns the local Rekor URL.
+ */
+export function writeClientMaterial(work: string, outputs: Record<string, any>, c: LocalCluster): string {
+    const rekorUrl = `http://127.0.0.1:${c.localPort("rekor-server", 3000)}`;
+    fs.writeFileSync(path.join(work, "trusted_root.json"), outputs.trustedRoot);
+    fs.writeFileSync(path.join(work, "signing_config.json"), outputs.signingConfig
+        .split(outputs.urls.fulcio).join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
+        .split(outputs.urls.rekor).join(rekorUrl));
+    return rekorUrl;
 }
 
 /**
@@ -234,7 +247,7 @@ async function runInOwnGroup(command: string, args: string[], env: NodeJS.Proces
 }
 
 /** The OIDC helpers are ES modules (e2e/oidc); CommonJS reaches them with a real dynamic import. */
-async function oidc() {
+export async function oidc() {
     const { startIssuer } = await import("../e2e/oidc/run-issuer.mjs");
     const { getIdToken } = await import("../e2e/oidc/token-client.mjs");
     return { startIssuer, getIdToken };

@@ -1,6 +1,8 @@
 /**
- * A tiny "kubelet" for the end-to-end suite: runs the program's Deployments as local processes with
- * exactly the args, env, ConfigMaps and Secrets the program registered (as recorded by the mocks).
+ * A tiny "kubelet": runs the program's Deployments as local processes with exactly the args, env,
+ * ConfigMaps and Secrets the program made. One mechanism, two sources of those objects
+ * (`ClusterObjects`): what the mocks recorded (the end-to-end suite, `registeredObjects`), or what a
+ * real API server holds after `pulumi up` (the cluster suite, cluster/api-objects.ts).
  *
  * The translation from the cluster to this machine is small and explicit, and is all here:
  *  - every Service port gets a free loopback port: "<svc>.<ns>.svc:<port>" → "127.0.0.1:<local>",
@@ -15,7 +17,46 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { MockCloud, RegisteredResource } from "../tests/support/mocks";
+import { MockCloud } from "../tests/support/mocks";
+
+/** A Kubernetes object as plain JSON (only the fields the kubelet reads are typed). */
+export type KubeObject = { metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+
+/** Where the kubelet finds the program's objects, by the names the pods refer to them with. */
+export interface ClusterObjects {
+    services(): KubeObject[];
+    /** The Deployment or StatefulSet whose pods carry `app.kubernetes.io/name: <app>`. */
+    workload(app: string): KubeObject;
+    /** ConfigMap data, or Secret data decoded (stringData included). */
+    data(kind: "ConfigMap" | "Secret", name: string): Record<string, string>;
+}
+
+export const appLabel = "app.kubernetes.io/name";
+
+/** Decoded key → text of a ConfigMap or Secret object (API form: Secret data base64; input form: stringData). */
+export function objectText(kind: "ConfigMap" | "Secret", obj: KubeObject): Record<string, string> {
+    const data: Record<string, string> = { ...(obj.stringData ?? {}) };
+    for (const [k, v] of Object.entries(obj.data ?? {})) data[k] = kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v;
+    return data;
+}
+
+/** The objects the program registered under mocks (their inputs, with the names the mocks gave them). */
+export function registeredObjects(cloud: MockCloud): ClusterObjects {
+    return {
+        services: () => cloud.ofType("kubernetes:core/v1:Service").map((s) => s.inputs as KubeObject),
+        workload: (app) => {
+            const w = [...cloud.ofType("kubernetes:apps/v1:Deployment"), ...cloud.ofType("kubernetes:apps/v1:StatefulSet")]
+                .find((d) => d.inputs.spec.selector.matchLabels[appLabel] === app);
+            if (!w) throw new Error(`no workload with ${appLabel}=${app} in the program`);
+            return w.inputs as KubeObject;
+        },
+        data: (kind, name) => {
+            const obj = cloud.ofType(`kubernetes:core/v1:${kind}`).find((r) => r.state.metadata?.name === name);
+            if (!obj) throw new Error(`${kind} ${name} is referenced but not created by the program`);
+            return objectText(kind, obj.inputs as KubeObject);
+        },
+    };
+}
 
 export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -44,15 +85,15 @@ export class LocalCluster {
     /** "<service>:<port>" → local port. */
     readonly ports = new Map<string, number>();
 
-    constructor(private readonly cloud: MockCloud, readonly namespace: string, readonly workDir: string) {
+    constructor(readonly objects: ClusterObjects, readonly namespace: string, readonly workDir: string) {
         fs.mkdirSync(workDir, { recursive: true });
     }
 
-    /** Allocates local ports for every Service port the program declares. */
+    /** Allocates local ports for every Service port the program declares (so far). */
     async allocateServicePorts(): Promise<void> {
-        for (const svc of this.cloud.ofType("kubernetes:core/v1:Service")) {
-            for (const p of svc.inputs.spec?.ports ?? []) {
-                const key = `${svc.inputs.metadata.name}:${p.port}`;
+        for (const svc of this.objects.services()) {
+            for (const p of svc.spec?.ports ?? []) {
+                const key = `${svc.metadata.name}:${p.port}`;
                 if (!this.ports.has(key)) this.ports.set(key, await freePort());
             }
         }
@@ -69,14 +110,8 @@ export class LocalCluster {
         return [...this.ports.entries()].map(([k, v]) => `${k}=${v}`).join(" ");
     }
 
-    /** The recorded object data (ConfigMap data, or Secret stringData/data decoded). */
     objectData(kind: "ConfigMap" | "Secret", name: string): Record<string, string> {
-        const type = kind === "ConfigMap" ? "kubernetes:core/v1:ConfigMap" : "kubernetes:core/v1:Secret";
-        const obj = this.cloud.ofType(type).find((r) => r.state.metadata?.name === name);
-        if (!obj) throw new Error(`${kind} ${name} is referenced but not created by the program`);
-        const data: Record<string, string> = { ...(obj.inputs.stringData ?? {}) };
-        for (const [k, v] of Object.entries<string>(obj.inputs.data ?? {})) data[k] = kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v;
-        return data;
+        return this.objects.data(kind, name);
     }
 
     /** Rewrites in-cluster host names and mount paths for this machine. */
@@ -88,17 +123,27 @@ export class LocalCluster {
         return out;
     }
 
-    deployment(resourceName: string): RegisteredResource {
-        return this.cloud.one("kubernetes:apps/v1:Deployment", resourceName);
+    /** The first container of the app's pods, with its env resolved from the ConfigMaps and Secrets. */
+    containerEnv(app: string, podName = "e2e-pod"): Record<string, string> {
+        return this.resolveEnv(this.objects.workload(app).spec.template.spec.containers[0].env ?? [], podName);
     }
 
-    /** Starts the Deployment's (first) container as `binary`; resolves once its readiness probe passes. */
-    async start(resourceName: string, binary: string, extraArgs: string[] = []): Promise<RunningProcess> {
-        const deployment = this.deployment(resourceName);
-        const pod = deployment.inputs.spec.template.spec;
+    /**
+     * Starts the (first) container of the app's pods as `binary`, as pod `podName` (its
+     * metadata.name for fieldRefs); resolves once its readiness probe passes. The pod that
+     * `ownsServicePorts` listens on the local ports of the app's Service; another replica of the same
+     * app listens on ports of its own.
+     */
+    async start(app: string, binary: string, extraArgs: string[] = [], podName = "e2e-pod", ownsServicePorts = true): Promise<RunningProcess> {
+        const workload = this.objects.workload(app);
+        const pod = workload.spec.template.spec;
         const container = pod.containers[0];
-        const service = deployment.inputs.spec.selector.matchLabels["app.kubernetes.io/name"];
-        const root = path.join(this.workDir, resourceName);
+        const self = ownsServicePorts ? app : podName;
+        if (!ownsServicePorts) {
+            for (const p of this.objects.services().find((s) => s.metadata.name === app)?.spec.ports ?? []) this.ports.set(`${self}:${p.port}`, await freePort());
+        }
+        const name = podName === "e2e-pod" ? app : podName;
+        const root = path.join(this.workDir, name);
         const mounts = this.materializeVolumes(pod, container, root);
         for (const file of listFiles(root)) {
             // Mounted config names hosts and paths too (e.g. ct_server's log_config).
@@ -107,14 +152,14 @@ export class LocalCluster {
             const translated = this.translate(text, mounts);
             if (translated !== text) fs.writeFileSync(file, translated);
         }
-        const env = this.resolveEnv(container.env ?? []);
-        const args = [...this.translateArgs(container.args ?? [], service, mounts).map((a) => expandVars(a, env)), ...extraArgs];
-        const logFile = path.join(this.workDir, `${resourceName}.log`);
+        const env = this.resolveEnv(container.env ?? [], podName);
+        const args = [...this.translateArgs(container.args ?? [], self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
+        const logFile = path.join(this.workDir, `${name}.log`);
         const log = fs.openSync(logFile, "w");
         const child = spawn(binary, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", log, log] });
-        const proc = { name: resourceName, child, logFile };
+        const proc = { name, child, logFile };
         this.processes.push(proc);
-        await this.waitReady(proc, container.readinessProbe, service);
+        await this.waitReady(proc, container.readinessProbe, app, self);
         return proc;
     }
 
@@ -135,13 +180,13 @@ export class LocalCluster {
         return mounts;
     }
 
-    private resolveEnv(env: any[]): Record<string, string> {
+    private resolveEnv(env: any[], podName: string): Record<string, string> {
         const out: Record<string, string> = {};
         for (const e of env) {
             if (e.value !== undefined) out[e.name] = e.value;
             else if (e.valueFrom?.secretKeyRef) out[e.name] = this.objectData("Secret", e.valueFrom.secretKeyRef.name)[e.valueFrom.secretKeyRef.key];
             else if (e.valueFrom?.configMapKeyRef) out[e.name] = this.objectData("ConfigMap", e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
-            else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") out[e.name] = "e2e-pod";
+            else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") out[e.name] = podName;
             if (out[e.name] === undefined) throw new Error(`env ${e.name}: referenced key is missing`);
         }
         return out;
@@ -168,13 +213,13 @@ export class LocalCluster {
         });
     }
 
-    private async waitReady(proc: RunningProcess, probe: any, service: string, timeoutMs = 90_000): Promise<void> {
+    private async waitReady(proc: RunningProcess, probe: any, service: string, self: string, timeoutMs = 90_000): Promise<void> {
         const deadline = Date.now() + timeoutMs;
         const portOf = (p: number | string) => {
-            if (typeof p === "number") return this.localPort(service, p);
-            const svc = this.cloud.ofType("kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === service);
-            const port = svc?.inputs.spec.ports.find((x: any) => x.targetPort === p || x.name === p);
-            return this.localPort(service, port.port);
+            if (typeof p === "number") return this.localPort(self, p);
+            const svc = this.objects.services().find((s) => s.metadata.name === service);
+            const port = svc?.spec.ports.find((x: any) => x.targetPort === p || x.name === p);
+            return this.localPort(self, port.port);
         };
         while (Date.now() < deadline) {
             if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${tail(proc.logFile)}`);
