@@ -1,0 +1,104 @@
+/**
+ * A real Kubernetes control plane on this machine: etcd, kube-apiserver (Pod Security admission on,
+ * authorization on), kube-controller-manager and kube-scheduler, started by `kwokctl --runtime binary`
+ * from local binaries only (no downloads), with one kwok-simulated node.
+ *
+ * kwok's stages are its defaults (node initialise + lease heartbeat, pod ready/complete/delete) plus
+ * its volume stages (PVCs of the default `kwok-volume` StorageClass are provisioned and bound), read
+ * from the kwok module at the version we build: giving kwokctl any stage replaces all its defaults.
+ * The PortForward CRDs are on, so `kubectl port-forward` reaches local processes (ClusterPortForward).
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { kwokModuleDir, toolchainBin } from "./toolchain";
+
+const stageFiles = [
+    "node/fast/node-initialize.yaml",
+    "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "pod/fast/pod-ready.yaml",
+    "pod/fast/pod-complete.yaml",
+    "pod/fast/pod-delete.yaml",
+    "volume/fast/pvc-provision.yaml",
+    "volume/fast/pv-bind.yaml",
+    "volume/fast/pvc-delete.yaml",
+    "volume/fast/pv-delete.yaml",
+];
+
+export class ControlPlane {
+    readonly kubeconfig: string;
+
+    private constructor(readonly name: string, readonly workDir: string) {
+        this.kubeconfig = path.join(workDir, "kubeconfig");
+    }
+
+    /** Creates the cluster (about 5 s warm) and one Ready node; any old cluster of that name is removed first. */
+    static start(name: string, workDir: string): ControlPlane {
+        const cp = new ControlPlane(name, workDir);
+        fs.mkdirSync(workDir, { recursive: true });
+        cp.kwokctl(["delete", "cluster", "--name", name], true);
+        const stages = path.join(workDir, "stages.yaml");
+        const kwok = kwokModuleDir();
+        fs.writeFileSync(stages, stageFiles.map((f) => fs.readFileSync(path.join(kwok, "kustomize", "stage", f), "utf8")).join("\n---\n"));
+        const bin = (b: string) => path.join(toolchainBin, b);
+        cp.kwokctl([
+            "create", "cluster", "--name", name, "--runtime", "binary", "--config", stages, "--kubeconfig", cp.kubeconfig,
+            "--etcd-binary", bin("etcd"), "--kube-apiserver-binary", bin("kube-apiserver"),
+            "--kube-controller-manager-binary", bin("kube-controller-manager"), "--kube-scheduler-binary", bin("kube-scheduler"),
+            "--kwok-controller-binary", bin("kwok"),
+            "--enable-crds=PortForward,ClusterPortForward",
+            // kwok's simulated pod IPs live in 10.0.0.0/16; keep Service IPs apart from them.
+            "--extra-args=kube-apiserver=service-cluster-ip-range=10.96.0.0/16",
+            // kwok's volume stages provision and bind PVCs themselves; the controller-manager's binder
+            // racing them marks fresh claims Lost ("Data on the volume is lost!").
+            "--extra-args=kube-controller-manager=controllers=*,-persistentvolume-binder-controller",
+            "--wait", "120s",
+        ]);
+        cp.kubectl(["apply", "-f", path.join(kwok, "kustomize", "stage", "volume", "fast", "storage-class.yaml")]);
+        cp.kwokctl(["scale", "node", "--name", name, "--replicas", "1"]);
+        cp.kubectl(["wait", "--for=condition=Ready", "node", "--all", "--timeout=60s"]);
+        return cp;
+    }
+
+    /** kubectl (the built v1.35 one) against this cluster; returns stdout. */
+    kubectl(args: string[], input?: string): string {
+        return execFileSync(path.join(toolchainBin, "kubectl"), args, {
+            env: { ...process.env, KUBECONFIG: this.kubeconfig }, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 256 << 20,
+        });
+    }
+
+    /** Applies objects given as JSON values. */
+    apply(...objects: object[]): void {
+        this.kubectl(["apply", "-f", "-"], objects.map((o) => YAML.stringify(o)).join("---\n"));
+    }
+
+    /** A kubeconfig that authenticates as a ServiceAccount (what a pod's in-cluster config is). */
+    serviceAccountKubeconfig(namespace: string, serviceAccount: string): string {
+        const token = this.kubectl(["create", "token", serviceAccount, "--namespace", namespace, "--duration=2h"]).trim();
+        const admin = YAML.parse(this.kubectl(["config", "view", "--raw", "--minify"]));
+        const file = path.join(this.workDir, `kubeconfig-${namespace}-${serviceAccount}`);
+        fs.writeFileSync(file, YAML.stringify({
+            apiVersion: "v1", kind: "Config", "current-context": "pod",
+            clusters: [{ name: "cluster", cluster: admin.clusters[0].cluster }],
+            users: [{ name: serviceAccount, user: { token } }],
+            contexts: [{ name: "pod", context: { cluster: "cluster", user: serviceAccount, namespace } }],
+        }), { mode: 0o600 });
+        return file;
+    }
+
+    stop(): void {
+        this.kwokctl(["delete", "cluster", "--name", this.name], true);
+    }
+
+    private kwokctl(args: string[], allowFailure = false): void {
+        try {
+            execFileSync(path.join(toolchainBin, "kwokctl"), args, {
+                env: { ...process.env, KWOK_WORKDIR: path.join(this.workDir, "kwok"), PATH: `${toolchainBin}:${process.env.PATH}` },
+                stdio: ["ignore", "pipe", "pipe"], encoding: "utf8",
+            });
+        } catch (e: any) {
+            if (!allowFailure) throw new Error(`kwokctl ${args.join(" ")} failed:\n${e.stderr ?? e.message}`);
+        }
+    }
+}

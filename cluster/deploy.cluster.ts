@@ -1,0 +1,181 @@
+/**
+ * `npm run test:cluster`: deploy for real, the way a user does, and sign.
+ *
+ * The real Pulumi CLI (cluster/pulumi-cli.ts) runs `up`, `preview`, `refresh` and `destroy` on our
+ * index.ts against a real kube-apiserver with Pod Security admission (cluster/control-plane.ts);
+ * kwok simulates the node, and the real Trillian, Rekor, Fulcio, ct_server and Redis run behind the
+ * simulated pods from what the API server holds (cluster/pod-runner.ts). createtree.sh runs
+ * unmodified in port-forward mode with the real kubectl and createtree. Then cosign v3 signs with
+ * the stack's outputs and verifies.
+ *
+ * Two stacks, each in a cluster of its own: a fresh dev stack (Pulumi.dev.yaml), and a prod-like one
+ * (Pulumi.prod.yaml: protectData, two lease-electing signers, HA replicas) with a chained CA.
+ * Needs: MariaDB on 127.0.0.1:3306, redis-server, the toolchain (cluster/toolchain.ts) and the
+ * provider plugins in $SIGSTORE_PLUGIN_DIR. Loopback only; everything is stopped at the end.
+ */
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import "reflect-metadata";
+import { logSignerService } from "../components/trillian";
+import { ClusterLab, LiveDeployment, namespace, operation, stackOutputs, trees, unexpectedWarnings } from "./deployment";
+
+function assertNoUnexpectedWarnings(d: LiveDeployment): void {
+    const unexpected = unexpectedWarnings(d.warnings);
+    assert.equal(unexpected.length, 0, `warnings nobody expects:\n${unexpected.map((w) => JSON.stringify(w)).join("\n")}`);
+}
+
+describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign signs", function () {
+    const lab = new ClusterLab((l) => console.log(`      ${l}`));
+
+    before(async function () {
+        await lab.setup();
+    });
+
+    after(async function () {
+        await lab.close(Boolean(process.env.CLUSTER_KEEP));
+    });
+
+    describe("a fresh dev stack (Pulumi.dev.yaml)", function () {
+        let d: LiveDeployment;
+
+        before(async function () {
+            d = await lab.deploy("cluster-dev", "dev");
+        });
+
+        after(async function () {
+            await lab.teardown(d);
+        });
+
+        it("up converges in one run, and createtree made exactly the stack's two trees", async function () {
+            assert.ok(d.created >= 40, `only ${d.created} resources created`);
+            const outputs = await stackOutputs(d);
+            assert.deepEqual(trees(d), [outputs.rekorTreeId, outputs.ctlogTreeId].sort());
+            d.runner.check();
+        });
+
+        it("the API server admitted every object without a warning we do not expect (Pod Security: the namespace's labels)", function () {
+            const ns = JSON.parse(d.cp.kubectl(["get", "namespace", namespace, "--output=json"]));
+            assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+            assertNoUnexpectedWarnings(d);
+        });
+
+        it("cosign v3 signs with the stack's outputs and verifies: Verified OK; a wrong identity and a tampered blob fail", async function () {
+            const result = await lab.signAndVerify(d);
+            assert.match(result.verify, /Verified OK/);
+            assert.notEqual(result.wrongIdentity, 0, "verification with a wrong identity passed");
+            assert.notEqual(result.tampered, 0, "verification of a tampered blob passed");
+        });
+
+        it("preview --expect-no-changes passes right after up", async function () {
+            await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
+        });
+
+        it("refresh, then preview --expect-no-changes passes", async function () {
+            await operation(d, (onEvent) => d.stack.refresh({ onEvent }));
+            await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
+        });
+
+        it("a second up changes nothing, and Trillian still holds exactly the two trees", async function () {
+            const before = trees(d);
+            const result = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+            assert.deepEqual(Object.keys(result.summary.resourceChanges ?? {}), ["same"]);
+            assert.deepEqual(trees(d), before);
+        });
+
+        it("changing createtreeBinary or the CA subject previews no change", async function () {
+            for (const [key, value] of [["createtreeBinary", "/opt/trillian/createtree"], ["caCommonName", "renamed-fulcio-ca"], ["caOrganization", "Renamed Org"]]) {
+                const previous = (await d.stack.getConfig(`sigstore:${key}`).catch(() => undefined))?.value;
+                await d.stack.setConfig(`sigstore:${key}`, { value });
+                try {
+                    await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
+                } finally {
+                    if (previous === undefined) await d.stack.removeConfig(`sigstore:${key}`);
+                    else await d.stack.setConfig(`sigstore:${key}`, { value: previous });
+                }
+            }
+        });
+
+        it("no operation so far printed a warning we do not expect", function () {
+            assertNoUnexpectedWarnings(d);
+        });
+
+        it("destroy removes everything it created", async function () {
+            await operation(d, (onEvent) => d.stack.destroy({ onEvent }));
+            const state = await d.stack.exportStack();
+            assert.deepEqual((state.deployment.resources ?? []).map((r: any) => r.urn), []);
+            const left = d.cp.kubectl(["get", "namespace", namespace, "--ignore-not-found", "--output=name"]).trim();
+            assert.equal(left, "", "the namespace is still there");
+        });
+    });
+
+    describe("a prod-like stack (Pulumi.prod.yaml: protectData, two electing signers, HA) with a chained CA", function () {
+        let d: LiveDeployment;
+
+        before(async function () {
+            const pki = path.join(lab.work, "enterprise-pki");
+            fs.mkdirSync(pki, { recursive: true });
+            execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-days", "3650",
+                "-subj", "/O=Corp Example/CN=Corp Example Root CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", path.join(pki, "root.key"), "-out", path.join(pki, "root.pem")], { stdio: "pipe" });
+            d = await lab.deploy("cluster-prod", "prod", {
+                config: { caMode: "chained", caRootCert: fs.readFileSync(path.join(pki, "root.pem"), "utf8") },
+                secrets: { caRootKey: fs.readFileSync(path.join(pki, "root.key"), "utf8") },
+            });
+        });
+
+        after(async function () {
+            await lab.teardown(d);
+        });
+
+        it("up converges in one run, with exactly the stack's two trees", async function () {
+            assert.ok(d.created >= 45, `only ${d.created} resources created`);
+            const outputs = await stackOutputs(d);
+            assert.deepEqual(trees(d), [outputs.rekorTreeId, outputs.ctlogTreeId].sort());
+            assertNoUnexpectedWarnings(d);
+        });
+
+        it("the two signers elect through the API server's Leases: every tree's lease is held by one of them", async function () {
+            const signers = d.runner.objects.podNames(logSignerService);
+            assert.equal(signers.length, 2);
+            const outputs = await stackOutputs(d);
+            let held: string[] = [];
+            for (let i = 0; i < 60; i++) {
+                const leases = JSON.parse(d.cp.kubectl(["get", "leases", "--namespace", namespace, "--output=json"])).items;
+                held = leases.filter((l: any) => signers.includes(l.spec.holderIdentity)).map((l: any) => `${l.metadata.name}=${l.spec.holderIdentity}`);
+                if (held.length >= 2) break;
+                await new Promise((r) => setTimeout(r, 1000));
+            }
+            assert.equal(held.length, 2, `leases held by the signers: ${held.join(", ")}`);
+            for (const tree of [outputs.rekorTreeId, outputs.ctlogTreeId]) assert.ok(held.some((h) => h.includes(tree)), `no lease for tree ${tree}: ${held.join(", ")}`);
+        });
+
+        it("cosign v3 signs through the chained CA and verifies", async function () {
+            const result = await lab.signAndVerify(d);
+            assert.match(result.verify, /Verified OK/);
+            assert.notEqual(result.tampered, 0);
+        });
+
+        it("preview --expect-no-changes passes right after up", async function () {
+            await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
+        });
+
+        it("destroy is refused, and no protected object is deleted", async function () {
+            const state = await d.stack.exportStack();
+            const protectedObjects = (state.deployment.resources as any[])
+                .filter((r) => r.protect && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")
+                .map((r) => `${r.type.split(":")[2]}/${r.outputs?.metadata?.name}`);
+            assert.ok(protectedObjects.some((o) => o.startsWith("PersistentVolumeClaim/")), `protected: ${protectedObjects.join(", ")}`);
+            await assert.rejects(operation(d, (onEvent) => d.stack.destroy({ onEvent })), /protected/);
+            const kinds: Record<string, string> = { PersistentVolumeClaim: "pvc", ConfigMap: "configmap", Secret: "secret", Namespace: "namespace", StatefulSet: "statefulset" };
+            for (const object of protectedObjects) {
+                const [kind, name] = object.split("/");
+                const args = ["get", kinds[kind] ?? kind.toLowerCase(), name, "--ignore-not-found", "--output=name"];
+                if (kind !== "Namespace") args.push("--namespace", namespace);
+                assert.notEqual(d.cp.kubectl(args).trim(), "", `${object} was deleted`);
+            }
+            assert.deepEqual(trees(d).length, 2);
+        });
+    });
+});

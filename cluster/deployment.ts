@@ -1,0 +1,188 @@
+/**
+ * One deployed stack, as the cluster suite and the benchmark make it: a control plane of its own, the
+ * pod runner behind its simulated pods, and a stack made from a committed stack file and deployed
+ * with the real CLI. Also the shared steps: engine operations with their warnings recorded, tree
+ * counts, and signing with cosign v3 from the stack's outputs.
+ */
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { Stack } from "@pulumi/pulumi/automation";
+import { ensureBinaries } from "../e2e/binaries";
+import { mysql, oidc, requireLocalServices, writeClientMaterial } from "../e2e/harness";
+import { logServerService, trillianPorts } from "../components/trillian";
+import { ControlPlane } from "./control-plane";
+import { PodRunner } from "./pod-runner";
+import { CliEnvironment, createStack, Diagnostics, installPlugins, removeStack } from "./pulumi-cli";
+import { ensureToolchain, missingPlugins, toolchainBin } from "./toolchain";
+
+export const namespace = "sigstore";
+export const user = "alice@corp.example";
+
+/**
+ * Warnings expected from the engine, each with why. Anything else (an admission warning above all)
+ * fails the suite.
+ */
+export const expectedWarnings: Array<[RegExp, string]> = [
+    [/expected to have version >=4\.34\.2, but has 4\.25\.0/, "the Go module proxy serves only pulumi-kubernetes 4.25.0 (cluster/versions.sh)"],
+    [/^[a-z0-9-]+: \[MinimumReplicasUnavailable\] Deployment does not have minimum availability\.$/,
+        "the provider's await reports a new Deployment's Available=False condition while its pods start; up then succeeds"],
+];
+
+export function unexpectedWarnings(warnings: string[]): string[] {
+    return warnings.filter((w) => !expectedWarnings.some(([re]) => re.test(w)));
+}
+
+export interface Deployed {
+    name: string;
+    cp: ControlPlane;
+    runner: PodRunner;
+    /** Set once the stack exists (deploy returns only deployments that have one). */
+    stack: Stack | undefined;
+    work: string;
+    /** The MariaDB database standing in for the in-cluster MySQL. */
+    database: string;
+    /** Warnings of every engine operation so far. */
+    warnings: string[];
+    upSeconds: number;
+    created: number;
+}
+
+/** A deployment whose stack exists: what deploy() returns. */
+export type LiveDeployment = Deployed & { stack: Stack };
+
+export interface StackExtras {
+    config?: Record<string, string>;
+    secrets?: Record<string, string>;
+}
+
+export class ClusterLab {
+    readonly work = fs.mkdtempSync(path.join(os.tmpdir(), "sigstore-cluster-"));
+    readonly env: CliEnvironment = { home: path.join(this.work, "pulumi-home"), stateDir: path.join(this.work, "state"), path: [toolchainBin] };
+    binaries!: ReturnType<typeof ensureBinaries>;
+    private issuer?: { issuer: string; stop: () => Promise<unknown> };
+    private getIdToken!: (o: { issuer: string; clientId: string; user: string }) => Promise<string>;
+
+    /** Deployments not torn down yet: stopped on process exit too (mocha's exit, a signal, a crash). */
+    private readonly live = new Set<Deployed>();
+
+    constructor(private readonly log: (line: string) => void = () => {}) {
+        process.once("exit", () => {
+            for (const d of this.live) {
+                for (const p of d.runner.cluster.processes) p.child.kill("SIGKILL");
+                d.cp.stop();
+            }
+        });
+    }
+
+    /** Plugins, toolchain, the real binaries, and the OIDC issuer. Throws, saying what to install, when plugins are missing. */
+    async setup(): Promise<void> {
+        const missing = missingPlugins();
+        if (missing.length > 0) throw new Error(`provider plugins missing, install them first:\n  - ${missing.join("\n  - ")}`);
+        requireLocalServices();
+        ensureToolchain(this.log);
+        this.binaries = ensureBinaries(this.log);
+        installPlugins(this.env);
+        const o = await oidc();
+        this.issuer = await o.startIssuer({ port: 0, realm: "sigstore", clientId: "sigstore" });
+        this.getIdToken = o.getIdToken;
+    }
+
+    async close(keepWork = false): Promise<void> {
+        await this.issuer?.stop();
+        if (!keepWork) fs.rmSync(this.work, { recursive: true, force: true });
+    }
+
+    /** A cluster of its own, the pod runner, the stack configured from Pulumi.<from>.yaml; then the first `up`. */
+    async deploy(name: string, from: "dev" | "prod", extra: StackExtras = {}): Promise<LiveDeployment> {
+        const dir = path.join(this.work, name);
+        const cp = ControlPlane.start(`sigstore-${name}`, path.join(dir, "control-plane"));
+        const database = `sigstore_${name.replace(/-/g, "_")}`;
+        const runner = new PodRunner(cp, {
+            namespace, workDir: path.join(dir, "pods"), binaries: this.binaries, database,
+            portForwards: [{ app: logServerService, port: trillianPorts.grpc }],
+            log: (l) => this.log(`[pods] ${l}`),
+        });
+        const d: Deployed = { name, cp, runner, stack: undefined, work: dir, database, warnings: [], upSeconds: 0, created: 0 };
+        this.live.add(d);
+        try {
+            await runner.preparePortForwards();
+            runner.watch();
+            const stack = d.stack = await createStack({
+                name, from,
+                config: {
+                    kubeconfig: cp.kubeconfig, createtreeBinary: this.binaries.createtree,
+                    oidcIssuerUrl: this.issuer!.issuer, emailDomain: "corp.example", ...extra.config,
+                },
+                secrets: extra.secrets,
+            }, this.env);
+            const started = performance.now();
+            const result = await operation(d, (onEvent) => stack.up({ onEvent })).catch((e) => {
+                runner.check(); // a server that failed to start explains a failed up best
+                throw e;
+            });
+            d.upSeconds = (performance.now() - started) / 1000;
+            d.created = result.summary.resourceChanges?.create ?? 0;
+            await runner.settle();
+            this.log(`${name}: up ${JSON.stringify(result.summary.resourceChanges)} in ${d.upSeconds.toFixed(1)} s`);
+            return d as LiveDeployment;
+        } catch (e) {
+            await this.teardown(d);
+            throw e;
+        }
+    }
+
+    async teardown(d: Deployed | undefined): Promise<void> {
+        if (!d) return;
+        this.live.delete(d);
+        await d.runner.stop();
+        d.cp.stop();
+        await removeStack(d.stack, d.name);
+        mysql(`DROP DATABASE IF EXISTS ${d.database}; DROP USER IF EXISTS '${d.database}'@'%', '${d.database}'@'localhost';`);
+    }
+
+    /** cosign v3 with the stack's own commands, trusted root and signing config (URLs → the local servers). */
+    async signAndVerify(d: LiveDeployment): Promise<{ verify: string; wrongIdentity: number; tampered: number }> {
+        const outputs = await stackOutputs(d);
+        const dir = path.join(d.work, "client");
+        fs.mkdirSync(dir, { recursive: true });
+        writeClientMaterial(dir, outputs, d.runner.cluster);
+        fs.writeFileSync(path.join(dir, "artifact"), `release of ${d.name}\n`);
+        const cosignEnv = { PATH: `${path.dirname(this.binaries.cosign)}:${process.env.PATH}`, HOME: dir, TUF_ROOT: path.join(dir, "tuf") };
+        const sh = (command: string, extra: Record<string, string> = {}) =>
+            promisify(execFile)("bash", ["-c", command], { cwd: dir, timeout: 120_000, env: { ...cosignEnv, ...extra } })
+                .then(({ stdout, stderr }) => ({ status: 0, output: stdout + stderr }))
+                .catch((e: any) => ({ status: typeof e.code === "number" ? e.code : 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` }));
+        const token = await this.getIdToken({ issuer: this.issuer!.issuer, clientId: "sigstore", user });
+        const sign = await sh(`${outputs.cosign.v3.sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token });
+        assert.equal(sign.status, 0, `cosign sign-blob failed:\n${sign.output}`);
+        const verify = await sh(outputs.cosign.v3.verify);
+        assert.equal(verify.status, 0, `cosign verify-blob failed:\n${verify.output}`);
+        const wrongIdentity = (await sh(outputs.cosign.v3.verify.replace("corp\\.example", "other\\.example"))).status;
+        fs.appendFileSync(path.join(dir, "artifact"), "tampered\n");
+        const tampered = (await sh(outputs.cosign.v3.verify)).status;
+        return { verify: verify.output, wrongIdentity, tampered };
+    }
+}
+
+/** An engine operation whose warnings are recorded on the deployment. */
+export async function operation<T>(d: Deployed, op: (onEvent: Diagnostics["onEvent"]) => Promise<T>): Promise<T> {
+    const diagnostics = new Diagnostics();
+    try {
+        return await op(diagnostics.onEvent);
+    } finally {
+        d.warnings.push(...diagnostics.warnings);
+    }
+}
+
+export async function stackOutputs(d: LiveDeployment): Promise<Record<string, any>> {
+    return Object.fromEntries(Object.entries(await d.stack.outputs()).map(([k, v]) => [k, v.value]));
+}
+
+/** The trees in the deployment's Trillian database. */
+export function trees(d: Deployed): string[] {
+    return mysql("SELECT TreeId FROM Trees ORDER BY TreeId", d.database).split("\n").filter(Boolean).sort();
+}
