@@ -3,9 +3,13 @@
  * verifies and logs when run locally.
  *  1. evaluation of the dev and prod stacks under the default deterministic mocks (time, heap, RSS);
  *  2. cosign sign-blob / verify-blob with the program's own commands against the real local servers;
- *  3. a bounded burst of hashedrekord uploads to Rekor.
+ *  3. a bounded burst of hashedrekord uploads to Rekor;
+ *  4. the real Pulumi CLI against a real API server (bench/cluster.ts): first `up`, no-op `preview`
+ *     and no-op `up` per stack, loading the program transpile-only (our deploys) and, for dev, with
+ *     type-checking (Pulumi's default without tsconfig `noCheck`). Skipped, saying why, when the
+ *     provider plugins are missing (cluster/toolchain.ts).
  * Env: BENCH_EVALS (5), BENCH_SIGNS (10), BENCH_REKOR_ENTRIES (200), BENCH_REKOR_CONCURRENCY (8),
- * BENCH_TIMEOUT_S (900, for the whole run), BENCH_OUT (/tmp/sigstore-bench.json).
+ * BENCH_TIMEOUT_S (1800, for the whole run), BENCH_OUT (/tmp/sigstore-bench.json).
  * Needs what the e2e suite needs (see e2e/harness.ts). Exits non-zero on any failure, including
  * a non-201 answer from Rekor. Every server is stopped at the end, on error, timeout and Ctrl-C.
  */
@@ -16,6 +20,8 @@ import * as vm from "node:vm";
 import { evaluate } from "../tests/support/mocks";
 import { Stack, startStack, stopAllStacks } from "../e2e/harness";
 import { hashedrekordEntry, uploadBurst } from "./rekor";
+import { missingPlugins } from "../cluster/toolchain";
+import { execFileSync } from "node:child_process";
 
 const envInt = (name: string, dflt: number) => {
     const v = Number(process.env[name] ?? dflt);
@@ -26,7 +32,7 @@ const evals = envInt("BENCH_EVALS", 5);
 const signs = envInt("BENCH_SIGNS", 10);
 const rekorEntries = envInt("BENCH_REKOR_ENTRIES", 200);
 const rekorConcurrency = envInt("BENCH_REKOR_CONCURRENCY", 8);
-const timeoutMs = envInt("BENCH_TIMEOUT_S", 900) * 1000;
+const timeoutMs = envInt("BENCH_TIMEOUT_S", 1800) * 1000;
 const outFile = process.env.BENCH_OUT ?? "/tmp/sigstore-bench.json";
 
 v8.setFlagsFromString("--expose-gc");
@@ -99,6 +105,34 @@ async function benchRekor(s: Stack) {
     };
 }
 
+/** 4. The cluster timings, in a child process per TypeScript mode (ts-node registers once per process). */
+function benchCluster(): Record<string, unknown> | string {
+    const missing = missingPlugins();
+    if (missing.length > 0) return `not run: provider plugins missing (${missing.length}); see cluster/toolchain.ts`;
+    const runMode = (transpileOnly: boolean, stacks: string[]) => JSON.parse(execFileSync(process.execPath,
+        [require.resolve("ts-node/dist/bin"), path.join(__dirname, "cluster.ts"), ...stacks], {
+            cwd: path.resolve(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20,
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: String(transpileOnly), ...(transpileOnly ? {} : { TS_NODE_COMPILER_OPTIONS: '{"noCheck":false}' }) },
+        }).trim().split("\n").pop()!);
+    return { transpileOnly: runMode(true, ["dev", "prod"]), typeCheck: runMode(false, ["dev"]) };
+}
+
+function printCluster(cluster: Record<string, any> | string): void {
+    if (typeof cluster === "string") {
+        console.log(`
+Real Pulumi CLI against a real API server: ${cluster}`);
+        return;
+    }
+    const rows: Array<Array<string | number>> = [];
+    for (const run of Object.values<any>(cluster)) {
+        for (const [stack, t] of Object.entries<any>(run.stacks)) {
+            rows.push([`${stack} (${run.mode})`, t.resources, t.firstUpS, Math.min(...t.noopPreviewS), Math.max(...t.noopPreviewS), t.noopUpS]);
+        }
+    }
+    table("Real Pulumi CLI against a real API server (kwok node, real servers behind the pods; seconds)",
+        ["stack (program loading)", "resources", "first up", "no-op preview min", "no-op preview max", "no-op up"], rows);
+}
+
 async function main(): Promise<number> {
     const evaluation = { dev: await benchEvaluation("dev"), prod: await benchEvaluation("prod") };
     table(`Program evaluation under mocks (${evals} runs each, after one warm-up; ms and MB)`,
@@ -118,7 +152,10 @@ async function main(): Promise<number> {
             ["entries/s", "elapsed ms", "p50 ms", "p95 ms", "max ms", "non-201"],
             [[rekor.entriesPerSecond, rekor.elapsedMs, rekor.latencyMs.p50, rekor.latencyMs.p95, rekor.latencyMs.max, rekor.non201]]);
 
-        const results = { date: new Date().toISOString(), node: process.version, evaluation, cosign, rekor };
+        const cluster = benchCluster();
+        printCluster(cluster);
+
+        const results = { date: new Date().toISOString(), node: process.version, evaluation, cosign, rekor, cluster };
         fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
         console.log(`\nwrote ${outFile}`);
         if (rekor.non201 > 0) {
