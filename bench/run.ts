@@ -4,10 +4,13 @@
  *  1. evaluation of the dev and prod stacks under the default deterministic mocks (time, heap, RSS);
  *  2. cosign sign-blob / verify-blob with the program's own commands against the real local servers;
  *  3. a bounded burst of hashedrekord uploads to Rekor;
- *  4. the real Pulumi CLI against a real API server (bench/cluster.ts): first `up`, no-op `preview`
+ *  4. loading the program in a fresh Node.js process, as Pulumi's language host does on every
+ *     `preview`/`up`: transpile-only (our tsconfig's `noCheck`) against type-checked (ts-node's default);
+ *  5. the real Pulumi CLI against a real API server (bench/cluster.ts): first `up`, no-op `preview`
  *     and no-op `up` per stack, loading the program transpile-only (our deploys) and, for dev, with
- *     type-checking (Pulumi's default without tsconfig `noCheck`). Skipped, saying why, when the
- *     provider plugins are missing (cluster/toolchain.ts).
+ *     type-checking. The inline program re-loads the program in one long-lived process, so a
+ *     type-checking ts-node stays warm there; the fresh-process cost is what (4) measures. Skipped,
+ *     saying why, when the provider plugins are missing (cluster/toolchain.ts).
  * Env: BENCH_EVALS (5), BENCH_SIGNS (10), BENCH_REKOR_ENTRIES (200), BENCH_REKOR_CONCURRENCY (8),
  * BENCH_TIMEOUT_S (1800, for the whole run), BENCH_OUT (/tmp/sigstore-bench.json).
  * Needs what the e2e suite needs (see e2e/harness.ts). Exits non-zero on any failure, including
@@ -105,7 +108,27 @@ async function benchRekor(s: Stack) {
     };
 }
 
-/** 4. The cluster timings, in a child process per TypeScript mode (ts-node registers once per process). */
+/**
+ * 4. A fresh process that registers ts-node as Pulumi's run.js does and evaluates the dev stack
+ * under mocks: the per-command cost of loading the program, whole process timed.
+ */
+function benchFreshLoad(): Record<string, ReturnType<typeof summary>> {
+    const out: Record<string, ReturnType<typeof summary>> = {};
+    for (const transpileOnly of [true, false]) {
+        const script = `require("ts-node").register({ transpileOnly: ${transpileOnly}, project: "tsconfig.json"${transpileOnly ? "" : ", compilerOptions: { noCheck: false }"} });
+            require("./tests/support/mocks").evaluate({ stack: "dev" }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+        const seconds: number[] = [];
+        for (let i = 0; i < 3; i++) {
+            const t0 = performance.now();
+            execFileSync(process.execPath, ["-e", script], { cwd: path.resolve(__dirname, ".."), stdio: ["ignore", "ignore", "inherit"] });
+            seconds.push((performance.now() - t0) / 1000);
+        }
+        out[transpileOnly ? "transpile-only" : "type-check"] = summary(seconds);
+    }
+    return out;
+}
+
+/** 5. The cluster timings, in a child process per TypeScript mode (ts-node registers once per process). */
 function benchCluster(): Record<string, unknown> | string {
     const missing = missingPlugins();
     if (missing.length > 0) return `not run: provider plugins missing (${missing.length}); see cluster/toolchain.ts`;
@@ -135,6 +158,9 @@ Real Pulumi CLI against a real API server: ${cluster}`);
 
 async function main(): Promise<number> {
     const evaluation = { dev: await benchEvaluation("dev"), prod: await benchEvaluation("prod") };
+    const freshLoad = benchFreshLoad();
+    table("Loading the program in a fresh process, as `pulumi preview`/`up` does (dev stack, 3 runs; seconds)",
+        ["program loading", "min", "median", "max"], Object.entries(freshLoad).map(([k, t]) => [k, t.min, t.median, t.max]));
     table(`Program evaluation under mocks (${evals} runs each, after one warm-up; ms and MB)`,
         ["stack", "warm-up", "min", "median", "max", "heap Δ med", "heap Δ max", "RSS Δ med", "RSS Δ max"],
         Object.entries(evaluation).map(([k, e]) => [k, e.warmupMs, e.ms.min, e.ms.median, e.ms.max,
@@ -161,7 +187,7 @@ async function main(): Promise<number> {
     const cluster = benchCluster();
     printCluster(cluster);
 
-    const results = { date: new Date().toISOString(), node: process.version, evaluation, cosign, rekor, cluster };
+    const results = { date: new Date().toISOString(), node: process.version, evaluation, freshLoad, cosign, rekor, cluster };
     fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
     console.log(`\nwrote ${outFile}`);
     if (rekor.non201 > 0) {

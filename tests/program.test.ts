@@ -145,6 +145,15 @@ for (const stack of ["dev", "prod"] as const) {
             });
         });
 
+        it("labels the namespace for Pod Security admission: baseline enforced and warned, restricted audited", () => {
+            assert.deepEqual(ev.cloud.one("kubernetes:core/v1:Namespace", "namespace").inputs.metadata.labels, {
+                "app.kubernetes.io/part-of": "sigstore",
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "baseline",
+                "pod-security.kubernetes.io/audit": "restricted",
+            });
+        });
+
         it("registers the five components with type tokens sigstore:index:<Component>", () => {
             const found = regs.filter((r) => r.type.startsWith("sigstore:")).map((r) => `${r.type} ${r.name}`).sort();
             assert.deepEqual(found, Object.entries(components).map(([type, name]) => `sigstore:index:${type} ${name}`).sort());
