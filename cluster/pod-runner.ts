@@ -18,7 +18,7 @@
 import * as net from "node:net";
 import { BinaryName } from "../e2e/binaries";
 import { createTrillianDatabase, ownDatabase } from "../e2e/harness";
-import { appLabel, ClusterObjects, freePort, KubeObject, LocalCluster, objectText } from "../e2e/local-cluster";
+import { anyPod, appLabel, ClusterObjects, freePort, KubeObject, LocalCluster, objectText } from "../e2e/local-cluster";
 import { ControlPlane } from "./control-plane";
 
 /** The namespace's objects as the API server holds them, re-read on refresh(). */
@@ -119,8 +119,8 @@ export class PodRunner {
     /** app → started (per pod for pod-named containers). */
     private readonly started = new Map<string, Promise<void>>();
     private readonly proxies: net.Server[] = [];
-    private readonly ready = new Map<string, () => void>();
-    private readonly readyPromises = new Map<string, Promise<void>>();
+    /** app → resolved once its server is ready (what held port-forward connections wait for). */
+    private readonly readiness = new Map<string, { promise: Promise<void>; resolve: () => void }>();
     private timer?: NodeJS.Timeout;
     private failure?: Error;
     private databasePassword?: string;
@@ -191,9 +191,9 @@ export class PodRunner {
             const pods = this.objects.podNames(app);
             const perPod = (pod.containers[0].env ?? []).some((e: any) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name");
             if (perPod && pods.length < (workload.spec.replicas ?? 1)) continue; // the controller is still creating them
-            const run = image === databaseImage ? this.startDatabase(app) : this.startServer(app, image, perPod ? pods : ["e2e-pod"], pod.serviceAccountName);
+            const run = image === databaseImage ? this.startDatabase(app) : this.startServer(app, image, perPod ? pods : [anyPod], pod.serviceAccountName);
             run.catch((e) => { this.failure ??= new Error(`${app}: ${(e as Error).message}`); });
-            const done = run.then(() => this.markReady(app));
+            const done = run.then(() => this.ready(app).resolve());
             done.catch(() => undefined); // reported through this.failure
             this.started.set(app, done);
         }
@@ -223,7 +223,7 @@ export class PodRunner {
         const args = [...this.databaseArgs(app), ...(await this.inClusterArgs(app, serviceAccount))];
         if (binaryName === "redis-server") args.push("--port", String(this.cluster.localPort(app, 6379)), "--bind", "127.0.0.1");
         await Promise.all(podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0)));
-        this.options.log?.(`${app}: ${binaryName} running${podNames[0] === "e2e-pod" ? "" : ` as ${podNames.join(", ")}`}`);
+        this.options.log?.(`${app}: ${binaryName} running${podNames[0] === anyPod ? "" : ` as ${podNames.join(", ")}`}`);
     }
 
     private needsDatabase(app: string): boolean {
@@ -243,14 +243,13 @@ export class PodRunner {
         return [`--kubeconfig=${this.cp.serviceAccountKubeconfig(this.options.namespace, serviceAccount)}`];
     }
 
-    private readyPromise(app: string): Promise<void> {
-        if (!this.readyPromises.has(app)) this.readyPromises.set(app, new Promise<void>((resolve) => this.ready.set(app, resolve)));
-        return this.readyPromises.get(app)!;
-    }
-
-    private markReady(app: string): void {
-        this.readyPromise(app);
-        this.ready.get(app)!();
+    private ready(app: string): { promise: Promise<void>; resolve: () => void } {
+        if (!this.readiness.has(app)) {
+            let resolve!: () => void;
+            const promise = new Promise<void>((r) => { resolve = r; });
+            this.readiness.set(app, { promise, resolve });
+        }
+        return this.readiness.get(app)!;
     }
 
     /** A local port whose connections wait for `app` to be ready, then reach its `port`. */
@@ -258,7 +257,7 @@ export class PodRunner {
         const proxyPort = await freePort();
         const server = net.createServer((client) => {
             client.pause();
-            this.readyPromise(app).then(() => {
+            this.ready(app).promise.then(() => {
                 const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
                     client.pipe(upstream);
                     upstream.pipe(client);

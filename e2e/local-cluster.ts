@@ -33,6 +33,9 @@ export interface ClusterObjects {
 
 export const appLabel = "app.kubernetes.io/name";
 
+/** The pod name of a workload run once for all its replicas (its process is named after the app). */
+export const anyPod = "e2e-pod";
+
 /** Decoded key → text of a ConfigMap or Secret object (API form: Secret data base64; input form: stringData). */
 export function objectText(kind: "ConfigMap" | "Secret", obj: KubeObject): Record<string, string> {
     const data: Record<string, string> = { ...(obj.stringData ?? {}) };
@@ -124,7 +127,7 @@ export class LocalCluster {
     }
 
     /** The first container of the app's pods, with its env resolved from the ConfigMaps and Secrets. */
-    containerEnv(app: string, podName = "e2e-pod"): Record<string, string> {
+    containerEnv(app: string, podName = anyPod): Record<string, string> {
         return this.resolveEnv(this.objects.workload(app).spec.template.spec.containers[0].env ?? [], podName);
     }
 
@@ -134,7 +137,7 @@ export class LocalCluster {
      * `ownsServicePorts` listens on the local ports of the app's Service; another replica of the same
      * app listens on ports of its own.
      */
-    async start(app: string, binary: string, extraArgs: string[] = [], podName = "e2e-pod", ownsServicePorts = true): Promise<RunningProcess> {
+    async start(app: string, binary: string, extraArgs: string[] = [], podName = anyPod, ownsServicePorts = true): Promise<RunningProcess> {
         const workload = this.objects.workload(app);
         const pod = workload.spec.template.spec;
         const container = pod.containers[0];
@@ -142,7 +145,7 @@ export class LocalCluster {
         if (!ownsServicePorts) {
             for (const p of this.objects.services().find((s) => s.metadata.name === app)?.spec.ports ?? []) this.ports.set(`${self}:${p.port}`, await freePort());
         }
-        const name = podName === "e2e-pod" ? app : podName;
+        const name = podName === anyPod ? app : podName;
         const root = path.join(this.workDir, name);
         const mounts = this.materializeVolumes(pod, container, root);
         for (const file of listFiles(root)) {
