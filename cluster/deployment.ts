@@ -17,7 +17,7 @@ import { logServerService, trillianPorts } from "../components/trillian";
 import { ControlPlane } from "./control-plane";
 import { PodRunner } from "./pod-runner";
 import { CliEnvironment, createStack, Diagnostics, installPlugins, removeStack } from "./pulumi-cli";
-import { ensureToolchain, missingPlugins, toolchainBin } from "./toolchain";
+import { ensureToolchain, missingPlugins, pluginVersions, toolchainBin, toolchainVersion } from "./toolchain";
 
 export const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -27,10 +27,15 @@ export const user = "alice@corp.example";
  * fails the suite.
  */
 export const expectedWarnings: Array<[RegExp, string]> = [
-    [/expected to have version >=4\.34\.2, but has 4\.25\.0/, "the Go module proxy serves only pulumi-kubernetes 4.25.0 (cluster/versions.sh)"],
+    [new RegExp(`resource plugin kubernetes is expected to have version >=${escape(pluginVersions().kubernetes)}, but has ${escape(toolchainVersion("PROVIDER_KUBERNETES_VERSION"))}`),
+        "the Go module proxy serves only this version of pulumi-kubernetes (cluster/versions.sh)"],
     [/^[a-z0-9-]+: \[MinimumReplicasUnavailable\] Deployment does not have minimum availability\.$/,
         "the provider's await reports a new Deployment's Available=False condition while its pods start; up then succeeds"],
 ];
+
+function escape(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 export function unexpectedWarnings(warnings: string[]): string[] {
     return warnings.filter((w) => !expectedWarnings.some(([re]) => re.test(w)));

@@ -70,10 +70,16 @@ export function ensureToolchain(log: (line: string) => void = () => {}): void {
     execFileSync("bash", [path.join(repoRoot, "cluster", "toolchain.sh")], { env: goEnv(), stdio: ["ignore", "inherit", "inherit"] });
 }
 
+/** A version pinned in cluster/versions.sh (what toolchain.sh builds). */
+export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "KWOK_VERSION" | "PULUMI_VERSION" | "PROVIDER_KUBERNETES_VERSION"): string {
+    const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(fs.readFileSync(path.join(repoRoot, "cluster", "versions.sh"), "utf8"));
+    if (!m) throw new Error(`cluster/versions.sh does not set ${name}`);
+    return m[1];
+}
+
 /** A kwok source directory from the module cache (stage definitions), at the version toolchain.sh built. */
 export function kwokModuleDir(): string {
-    const version = /KWOK_VERSION=(\S+)/.exec(fs.readFileSync(path.join(repoRoot, "cluster", "versions.sh"), "utf8"))![1];
-    return path.join(cacheDir, "gomod", "sigs.k8s.io", `kwok@${version}`);
+    return path.join(cacheDir, "gomod", "sigs.k8s.io", `kwok@${toolchainVersion("KWOK_VERSION")}`);
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { pluginVersions, toolchainVersion } from "../cluster/toolchain";
 
 const root = path.resolve(__dirname, "..");
 const tsconfig = JSON.parse(fs.readFileSync(path.join(root, "tsconfig.json"), "utf8"));
@@ -30,5 +31,19 @@ describe("deploy path: the program loads transpile-only, type checks stay in npm
             process.stdout.write("loaded " + ${modules.length});`;
         const out = execFileSync(process.execPath, ["-e", script], { cwd: root, env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, encoding: "utf8" });
         assert.equal(out, `loaded ${modules.length}`);
+    });
+});
+
+describe("deploy path: the versions the cluster suite deploys with are the program's", () => {
+    it("the Pulumi CLI built for the suite is the version of @pulumi/pulumi", () => {
+        assert.equal(toolchainVersion("PULUMI_VERSION"), `v${pkg.dependencies["@pulumi/pulumi"]}`);
+    });
+
+    it("the plugins installed are the versions the npm packages request", () => {
+        assert.deepEqual(pluginVersions(), {
+            kubernetes: pkg.dependencies["@pulumi/kubernetes"], command: pkg.dependencies["@pulumi/command"],
+            tls: pkg.dependencies["@pulumi/tls"], random: pkg.dependencies["@pulumi/random"],
+        });
+        assert.ok(Object.values(pluginVersions()).every((v) => /^\d+\.\d+\.\d+$/.test(v)), "exact versions, no ranges");
     });
 });
