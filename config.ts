@@ -68,9 +68,28 @@ export interface DatabaseConfig {
     };
 }
 
+/**
+ * The signer's sequencing and both Trillian servers' MySQL connection pools. Defaults are Trillian
+ * v1.7.3's own, kept because the write-path sweep (`npm run bench`, README "Performance") found no
+ * other value faster on the test machine; they are passed explicitly so a deployment shows them.
+ */
+export interface TrillianTuning {
+    /** --sequencer_interval: time between sequencing passes over the logs (Go duration). */
+    sequencerInterval: string;
+    /** --batch_size: most leaves sequenced per pass and log. */
+    batchSize: number;
+    /** --num_sequencers: logs sequenced in parallel. */
+    numSequencers: number;
+    /** --mysql_max_conns: open connections per server (0 = unlimited). MySQL only. */
+    mysqlMaxConns: number;
+    /** --mysql_max_idle_conns: idle connections kept per server (-1 = Go's default, 2). MySQL only. */
+    mysqlMaxIdleConns: number;
+}
+
 export interface TrillianConfig {
     serverReplicas: number;
     signerReplicas: number;
+    tuning: TrillianTuning;
     /** Adopt existing trees instead of creating them (disaster recovery, migration). */
     rekorTreeId?: string;
     ctlogTreeId?: string;
@@ -140,6 +159,11 @@ export const defaults = {
     databaseUser: "trillian",
     trillianServerReplicas: 1,
     trillianSignerReplicas: 1,
+    trillianSequencerInterval: "100ms",
+    trillianBatchSize: 1000,
+    trillianNumSequencers: 10,
+    trillianMysqlMaxConns: 0,
+    trillianMysqlMaxIdleConns: -1,
     rekorTreeId: "",
     ctlogTreeId: "",
     createtreeMode: "port-forward",
@@ -451,6 +475,13 @@ const dnsOrIp = (v: string) =>
 const sqlIdentifier = (v: string) =>
     /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v) ? undefined : "must be letters, digits and '_' (at most 32 characters)";
 
+/** A Go duration the signer accepts, from 10ms to 1m: shorter burns CPU, longer delays every entry. */
+const sequencerInterval = (v: string) => {
+    const m = /^(\d+)(ms|s)$/.exec(v);
+    const ms = m ? Number(m[1]) * (m[2] === "s" ? 1000 : 1) : NaN;
+    return ms >= 10 && ms <= 60_000 ? undefined : 'must be a duration from 10ms to 60s written as <n>ms or <n>s, e.g. "100ms"';
+};
+
 function readTrillian(r: Reader): TrillianConfig {
     const mode = r.oneOf("createtreeMode", createtreeModes, defaults.createtreeMode);
     const image = r.optional("createtreeImage", (v) =>
@@ -461,6 +492,13 @@ function readTrillian(r: Reader): TrillianConfig {
     return {
         serverReplicas: r.int("trillianServerReplicas", defaults.trillianServerReplicas, 1, 20),
         signerReplicas: r.int("trillianSignerReplicas", defaults.trillianSignerReplicas, 1, 5),
+        tuning: {
+            sequencerInterval: r.string("trillianSequencerInterval", defaults.trillianSequencerInterval, sequencerInterval),
+            batchSize: r.int("trillianBatchSize", defaults.trillianBatchSize, 1, 100000),
+            numSequencers: r.int("trillianNumSequencers", defaults.trillianNumSequencers, 1, 100),
+            mysqlMaxConns: r.int("trillianMysqlMaxConns", defaults.trillianMysqlMaxConns, 0, 1000),
+            mysqlMaxIdleConns: r.int("trillianMysqlMaxIdleConns", defaults.trillianMysqlMaxIdleConns, -1, 1000),
+        },
         rekorTreeId: r.optional("rekorTreeId", treeId),
         ctlogTreeId: r.optional("ctlogTreeId", treeId),
         createtree: {

@@ -68,12 +68,12 @@ export class Trillian extends pulumi.ComponentResource {
         this.logServer = this.deployment(`${name}-log-server`, logServerService, args, {
             replicas: args.config.serverReplicas,
             image: args.images.logServer,
-            extraArgs: [],
+            extraArgs: poolArgs(args),
         });
         this.logSigner = this.deployment(`${name}-log-signer`, logSignerService, args, {
             replicas: args.config.signerReplicas,
             image: args.images.logSigner,
-            extraArgs: sequencerArgs(args),
+            extraArgs: [...sequencerArgs(args), ...sequencingArgs(args), ...poolArgs(args)],
             // One sequencer per tree: with force_master a rolling update would briefly run two.
             strategy: args.config.signerReplicas === 1 ? { type: "Recreate" } : undefined,
             serviceAccountName: args.config.signerReplicas > 1 ? this.electionAccount(name, args) : undefined,
@@ -202,6 +202,19 @@ export const createtreeIgnoreChanges = [
     "create", "update", "delete", "environment", "interpreter", "dir", "triggers", "stdin", "logging",
     "addPreviousOutputInEnv", "archivePaths", "assetPaths",
 ];
+
+/** How the signer sequences (config.ts TrillianTuning). */
+function sequencingArgs(args: TrillianArgs): string[] {
+    const t = args.config.tuning;
+    return [`--sequencer_interval=${t.sequencerInterval}`, `--batch_size=${t.batchSize}`, `--num_sequencers=${t.numSequencers}`];
+}
+
+/** The servers' MySQL connection pools (Trillian's postgresql storage has no such flags). */
+function poolArgs(args: TrillianArgs): string[] {
+    if (args.database.engine !== "mysql") return [];
+    const t = args.config.tuning;
+    return [`--mysql_max_conns=${t.mysqlMaxConns}`, `--mysql_max_idle_conns=${t.mysqlMaxIdleConns}`];
+}
 
 /** Exactly one sequencer per tree: forced with one replica, elected through a Lease with more. */
 function sequencerArgs(args: TrillianArgs): string[] {

@@ -104,6 +104,19 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         expectProblem({ caValidityHours: "1" }, "caValidityHours", "1", wholeNumber(24, 262800));
     });
 
+    it("Trillian tuning out of range: sequencer interval, batch size, sequencers, pool sizes", () => {
+        expectProblem({ trillianSequencerInterval: "5ms" }, "trillianSequencerInterval", "5ms", /must be a duration from 10ms to 60s/);
+        expectProblem({ trillianSequencerInterval: "1h" }, "trillianSequencerInterval", "1h", /must be a duration from 10ms to 60s/);
+        expectProblem({ trillianSequencerInterval: "0.1s" }, "trillianSequencerInterval", "0.1s", /written as <n>ms or <n>s/);
+        expectProblem({ trillianBatchSize: "0" }, "trillianBatchSize", "0", wholeNumber(1, 100000));
+        expectProblem({ trillianNumSequencers: "101" }, "trillianNumSequencers", "101", wholeNumber(1, 100));
+        expectProblem({ trillianMysqlMaxConns: "-1" }, "trillianMysqlMaxConns", "-1", wholeNumber(0, 1000));
+        expectProblem({ trillianMysqlMaxIdleConns: "-2" }, "trillianMysqlMaxIdleConns", "-2", wholeNumber(-1, 1000));
+        assert.deepEqual(load({ trillianSequencerInterval: "2s", trillianMysqlMaxIdleConns: "-1" }).trillian.tuning, {
+            sequencerInterval: "2s", batchSize: 1000, numSequencers: 10, mysqlMaxConns: 0, mysqlMaxIdleConns: -1,
+        });
+    });
+
     it("storage sizes that are not Kubernetes quantities", () => {
         const allowed = /must be a Kubernetes storage quantity such as 10Gi or 500Mi/;
         expectProblem({ databaseStorageSize: "10GB" }, "databaseStorageSize", "10GB", allowed);

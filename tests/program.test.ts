@@ -145,6 +145,16 @@ for (const stack of ["dev", "prod"] as const) {
             });
         });
 
+        it("passes the Trillian tuning explicitly: sequencing to the signer, the MySQL pool to both servers", () => {
+            const argsOf = (image: string) => workloadOf(ev, image).container.args as string[];
+            const pool = ["--mysql_max_conns=0", "--mysql_max_idle_conns=-1"];
+            for (const a of [...pool, "--sequencer_interval=100ms", "--batch_size=1000", "--num_sequencers=10"]) {
+                assert.ok(argsOf(upstreamImages.trillianLogSigner).includes(a), `signer lacks ${a}`);
+            }
+            for (const a of pool) assert.ok(argsOf(upstreamImages.trillianLogServer).includes(a), `log server lacks ${a}`);
+            assert.ok(!argsOf(upstreamImages.trillianLogServer).some((a) => a.startsWith("--sequencer_interval")), "the log server does not sequence");
+        });
+
         it("labels the namespace for Pod Security admission: baseline enforced and warned, restricted audited", () => {
             assert.deepEqual(ev.cloud.one("kubernetes:core/v1:Namespace", "namespace").inputs.metadata.labels, {
                 "app.kubernetes.io/part-of": "sigstore",
