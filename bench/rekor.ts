@@ -24,13 +24,17 @@ export function hashedrekordEntry(): string {
 
 export interface BurstResult { latenciesMs: number[]; elapsedMs: number; failures: Array<{ status: number; body: string }> }
 
-/** POSTs every body (prepared beforehand, so key generation is not timed) with `concurrency` workers. */
-export async function uploadBurst(rekorUrl: string, bodies: string[], concurrency: number, requestTimeoutMs = 30_000): Promise<BurstResult> {
+/**
+ * POSTs every body (prepared beforehand, so key generation is not timed) with `concurrency` workers;
+ * no new upload starts after `timeBoundMs`.
+ */
+export async function uploadBurst(rekorUrl: string, bodies: string[], concurrency: number, requestTimeoutMs = 30_000, timeBoundMs = Infinity): Promise<BurstResult> {
     const latenciesMs: number[] = [];
     const failures: BurstResult["failures"] = [];
     let next = 0;
+    const deadline = performance.now() + timeBoundMs;
     const worker = async () => {
-        while (next < bodies.length) {
+        while (next < bodies.length && performance.now() < deadline) {
             const body = bodies[next++];
             const t0 = performance.now();
             try {

@@ -104,6 +104,8 @@ export interface StackOptions {
     database?: string;
     /** Keep the work directory at stop (for debugging). */
     keepWork?: boolean;
+    /** Flags appended to an app's args (Go flags: the last copy wins), e.g. to run upstream defaults. */
+    extraArgs?: Record<string, string[]>;
 }
 
 /** Starts everything; on failure stops whatever was started before rethrowing. */
@@ -143,7 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             dbCreated = true;
             createTrillianDatabase(db, ownDb ? db : "trillian", pw);
             for (const [name, bin] of [["trillian-log-server", bins.trillian_log_server], ["trillian-log-signer", bins.trillian_log_signer]]) {
-                await c.start(name, bin, ownDb ? [ownDatabase(c, name, db, pw)] : []);
+                await c.start(name, bin, [...(ownDb ? [ownDatabase(c, name, db, pw)] : []), ...(options.extraArgs?.[name] ?? [])]);
             }
         })();
         return trillianStarted;
@@ -189,9 +191,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const c = cluster!;
         await c.allocateServicePorts();
         await c.start("rekor-redis", "redis-server", ["--port", String(c.localPort("rekor-redis", 6379)), "--bind", "127.0.0.1"]);
-        await c.start("ctlog", bins.ct_server);
-        await c.start("rekor-server", bins["rekor-server"]);
-        await c.start("fulcio-server", bins.fulcio);
+        await c.start("ctlog", bins.ct_server, options.extraArgs?.ctlog);
+        await c.start("rekor-server", bins["rekor-server"], options.extraArgs?.["rekor-server"]);
+        await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
 
         const rekorUrl = writeClientMaterial(work, outputs, c);
 

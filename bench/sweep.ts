@@ -1,0 +1,88 @@
+/**
+ * Rekor write-path sweep: hashedrekord uploads at rising concurrency against the local real servers,
+ * with where the CPU went. For each level: entries/s, p50/p95/p99, errors, the CPU seconds each
+ * server process, MariaDB and this client spent (utime+stime from /proc/<pid>/stat), and MariaDB
+ * commits/s (Com_commit). Bounded in count and time per level; loopback only.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import { Stack, mysql } from "../e2e/harness";
+import { hashedrekordEntry, uploadBurst } from "./rekor";
+
+export interface SweepLevel {
+    concurrency: number;
+    entries: number;
+    entriesPerSecond: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    errors: number;
+    /** CPU seconds per process name over the level; "client" is this process. */
+    cpuSeconds: Record<string, number>;
+    commitsPerSecond: number;
+    wallSeconds: number;
+}
+
+const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+function cpuSecondsOf(pid: number): number {
+    // Fields after the command name (which may contain spaces, so split after its closing paren).
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond; // utime, stime
+}
+
+function mariadbPid(): number {
+    return Number(execFileSync("pidof", ["mariadbd"], { encoding: "utf8" }).trim().split(" ")[0]);
+}
+
+function commits(): number {
+    return Number(mysql("SHOW GLOBAL STATUS LIKE 'Com_commit'").split(/\s+/)[1]);
+}
+
+function percentile(values: number[], p: number): number {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** CPU seconds of every process we watch, by name. */
+function cpuSnapshot(stack: Stack): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of stack.cluster.processes) if (p.child.pid) out[p.name] = cpuSecondsOf(p.child.pid);
+    out.mariadb = cpuSecondsOf(mariadbPid());
+    const own = process.cpuUsage();
+    out.client = (own.user + own.system) / 1e6;
+    return out;
+}
+
+/**
+ * One level: `entries` uploads at `concurrency`, prepared beforehand (key generation is not timed).
+ * Stops issuing new uploads after `timeBoundS` seconds.
+ */
+export async function sweepLevel(stack: Stack, concurrency: number, entries: number, timeBoundS: number): Promise<SweepLevel> {
+    const bodies = Array.from({ length: entries }, hashedrekordEntry);
+    const cpu0 = cpuSnapshot(stack);
+    const commits0 = commits();
+    const r = await uploadBurst(stack.rekorUrl, bodies, concurrency, 30_000, timeBoundS * 1000);
+    const wallSeconds = r.elapsedMs / 1000;
+    const cpu1 = cpuSnapshot(stack);
+    const done = r.latenciesMs.length;
+    const round = (x: number) => Number(x.toFixed(2));
+    return {
+        concurrency, entries: done, entriesPerSecond: round(done / wallSeconds),
+        p50: round(percentile(r.latenciesMs, 50)), p95: round(percentile(r.latenciesMs, 95)), p99: round(percentile(r.latenciesMs, 99)),
+        errors: r.failures.length,
+        cpuSeconds: Object.fromEntries(Object.keys(cpu1).map((k) => [k, round(cpu1[k] - (cpu0[k] ?? 0))])),
+        commitsPerSecond: round((commits() - commits0) / wallSeconds),
+        wallSeconds: round(wallSeconds),
+    };
+}
+
+/** The default sweep: concurrency 1, 4, 16, 64, with entry counts that give each level a few seconds. */
+export const defaultLevels: Array<[number, number]> = [[1, 30], [4, 120], [16, 400], [64, 800]];
+
+export async function sweep(stack: Stack, levels = defaultLevels, timeBoundS = 60): Promise<SweepLevel[]> {
+    const out: SweepLevel[] = [];
+    for (const [c, n] of levels) out.push(await sweepLevel(stack, c, n, timeBoundS));
+    return out;
+}
