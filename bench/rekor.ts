@@ -6,6 +6,7 @@
  * PEM public key, data.hash = {algorithm: "sha256", value: lower-case hex of the digest}.
  */
 import * as crypto from "node:crypto";
+import { inParallel } from "./stats";
 
 export function hashedrekordEntry(): string {
     const artifact = crypto.randomBytes(64);
@@ -31,25 +32,18 @@ export interface BurstResult { latenciesMs: number[]; elapsedMs: number; failure
 export async function uploadBurst(rekorUrl: string, bodies: string[], concurrency: number, requestTimeoutMs = 30_000, timeBoundMs = Infinity): Promise<BurstResult> {
     const latenciesMs: number[] = [];
     const failures: BurstResult["failures"] = [];
-    let next = 0;
-    const deadline = performance.now() + timeBoundMs;
-    const worker = async () => {
-        while (next < bodies.length && performance.now() < deadline) {
-            const body = bodies[next++];
-            const t0 = performance.now();
-            try {
-                const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
-                    method: "POST", body, headers: { "Content-Type": "application/json" }, signal: AbortSignal.timeout(requestTimeoutMs),
-                });
-                const text = await res.text();
-                latenciesMs.push(performance.now() - t0);
-                if (res.status !== 201) failures.push({ status: res.status, body: text.slice(0, 300) });
-            } catch (e) {
-                failures.push({ status: 0, body: String(e) });
-            }
+    const elapsedMs = await inParallel(bodies, concurrency, async (body) => {
+        const t0 = performance.now();
+        try {
+            const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
+                method: "POST", body, headers: { "Content-Type": "application/json" }, signal: AbortSignal.timeout(requestTimeoutMs),
+            });
+            const text = await res.text();
+            latenciesMs.push(performance.now() - t0);
+            if (res.status !== 201) failures.push({ status: res.status, body: text.slice(0, 300) });
+        } catch (e) {
+            failures.push({ status: 0, body: String(e) });
         }
-    };
-    const start = performance.now();
-    await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, worker));
-    return { latenciesMs, elapsedMs: performance.now() - start, failures };
+    }, timeBoundMs);
+    return { latenciesMs, elapsedMs, failures };
 }

@@ -28,6 +28,7 @@ import { Stack, startStack, stopAllStacks } from "../e2e/harness";
 import { benchWritePath, WritePathResult } from "./write-path";
 import { missingPlugins } from "../cluster/toolchain";
 import { execFileSync } from "node:child_process";
+import { percentile } from "./stats";
 
 const envInt = (name: string, dflt: number) => {
     const v = Number(process.env[name] ?? dflt);
@@ -44,10 +45,6 @@ const gc: () => void = vm.runInNewContext("gc");
 
 const MB = 1024 * 1024;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-function percentile(values: number[], p: number): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 const summary = (xs: number[]) => ({ min: round(Math.min(...xs)), median: round(percentile(xs, 50)), max: round(Math.max(...xs)) });
 const latency = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)), max: round(Math.max(...xs)) });
 

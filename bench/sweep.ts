@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { Stack, mysql } from "../e2e/harness";
 import { hashedrekordEntry, uploadBurst } from "./rekor";
+import { percentile } from "./stats";
 
 export interface SweepLevel {
     concurrency: number;
@@ -38,11 +39,6 @@ function mariadbPid(): number {
 
 function commits(): number {
     return Number(mysql("SHOW GLOBAL STATUS LIKE 'Com_commit'").split(/\s+/)[1]);
-}
-
-function percentile(values: number[], p: number): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /** CPU seconds of every process we watch, by name. */

@@ -8,6 +8,7 @@
 import { mysql, Stack, startStack } from "../e2e/harness";
 import { issuanceBurst } from "./fulcio";
 import { sweep, SweepLevel } from "./sweep";
+import { percentile } from "./stats";
 
 /** Trillian v1.7.3's own flag defaults (cmd/trillian_log_signer/main.go, storage/mysql/provider.go). */
 export const upstreamDefaults: Record<string, string[]> = {
@@ -33,11 +34,6 @@ function databaseBytes(db: string): number {
     return Number(mysql(`SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema='${db}'`));
 }
 
-function percentile(values: number[], p: number): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return Number(sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)].toFixed(1));
-}
-
 async function withStack<T>(name: string, extraArgs: Record<string, string[]>, run: (s: Stack) => Promise<T>): Promise<T> {
     const s = await startStack({ database: `trillian_wp_${name.replace(/[^a-z0-9]/gi, "").slice(0, 20)}_${process.pid}`, extraArgs });
     try {
@@ -57,7 +53,7 @@ export async function benchWritePath(log: (line: string) => void): Promise<Write
     sweeps["program"] = await withStack("program", {}, async (s) => {
         const token = await s.token();
         const f = await issuanceBurst(`http://127.0.0.1:${s.cluster.localPort("fulcio-server", 5555)}`, token, "alice@corp.example", 200, 16);
-        fulcio = { concurrency: 16, certificates: f.certificates, perSecond: f.perSecond, p50: percentile(f.latenciesMs, 50), p95: percentile(f.latenciesMs, 95), failures: f.failures.slice(0, 3) };
+        fulcio = { concurrency: 16, certificates: f.certificates, perSecond: f.perSecond, p50: Number(percentile(f.latenciesMs, 50).toFixed(1)), p95: Number(percentile(f.latenciesMs, 95).toFixed(1)), failures: f.failures.slice(0, 3) };
         const before = databaseBytes(s.database);
         const levels = await sweep(s);
         const entries = levels.reduce((n, l) => n + l.entries, 0);
