@@ -8,7 +8,7 @@
  * from the kwok module at the version we build: giving kwokctl any stage replaces all its defaults.
  * The PortForward CRDs are on, so `kubectl port-forward` reaches local processes (ClusterPortForward).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -71,6 +71,25 @@ export class ControlPlane {
     /** Applies objects given as JSON values. */
     apply(...objects: object[]): void {
         this.kubectl(["apply", "-f", "-"], objects.map((o) => YAML.stringify(o)).join("---\n"));
+    }
+
+    /**
+     * What admission says about `objects` if they were created now in `namespace`: a server-side
+     * dry run of each as a new object (generateName), returning every "Warning:" line kubectl prints.
+     * Pod Security's warn mode answers this way; the Pulumi Kubernetes provider does not pass such
+     * warnings on as engine diagnostics, so this is how the suite hears them.
+     */
+    admissionWarnings(namespace: string, objects: Array<{ apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: unknown }>): string[] {
+        const warnings: string[] = [];
+        for (const o of objects) {
+            const copy = { apiVersion: o.apiVersion, kind: o.kind, metadata: { generateName: `${o.metadata.name}-`, namespace, labels: o.metadata.labels }, spec: o.spec };
+            const r = spawnSync(path.join(toolchainBin, "kubectl"), ["create", "--dry-run=server", "-f", "-", "--output=name"], {
+                env: { ...process.env, KUBECONFIG: this.kubeconfig }, input: JSON.stringify(copy), encoding: "utf8",
+            });
+            if (r.status !== 0) throw new Error(`dry-run create of ${o.kind}/${o.metadata.name} failed: ${r.stderr}`);
+            for (const line of r.stderr.split("\n")) if (line.startsWith("Warning:")) warnings.push(`${o.kind}/${o.metadata.name}: ${line}`);
+        }
+        return warnings;
     }
 
     /** A kubeconfig that authenticates as a ServiceAccount (what a pod's in-cluster config is). */

@@ -55,10 +55,22 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             d.runner.check();
         });
 
-        it("the API server admitted every object without a warning we do not expect (Pod Security: the namespace's labels)", function () {
+        it("no engine warning we do not expect, and the namespace enforces Pod Security baseline", function () {
             const ns = JSON.parse(d.cp.kubectl(["get", "namespace", namespace, "--output=json"]));
             assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
             assertNoUnexpectedWarnings(d);
+        });
+
+        it("Pod Security admission, asked again, warns about none of the workloads; it does warn about a privileged one", function () {
+            const workloads = JSON.parse(d.cp.kubectl(["get", "deployments,statefulsets", "--namespace", namespace, "--output=json"])).items;
+            assert.ok(workloads.length >= 7, `only ${workloads.length} workloads`);
+            assert.deepEqual(d.cp.admissionWarnings(namespace, workloads), []);
+            const labels = { app: "privileged-probe" };
+            const privileged = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "privileged-probe" },
+                spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "busybox:1.36", securityContext: { privileged: true } }] } } } };
+            const control = d.cp.admissionWarnings(namespace, [privileged]);
+            assert.equal(control.length, 1, `the control drew: ${JSON.stringify(control)}`);
+            assert.match(control[0], /would violate PodSecurity "baseline:latest": privileged/);
         });
 
         it("cosign v3 signs with the stack's outputs and verifies: Verified OK; a wrong identity and a tampered blob fail", async function () {
@@ -129,11 +141,13 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             await lab.teardown(d);
         });
 
-        it("up converges in one run, with exactly the stack's two trees", async function () {
+        it("up converges in one run, with exactly the stack's two trees, and no warning from the engine or Pod Security", async function () {
             assert.ok(d.created >= 45, `only ${d.created} resources created`);
             const outputs = await stackOutputs(d);
             assert.deepEqual(trees(d), [outputs.rekorTreeId, outputs.ctlogTreeId].sort());
             assertNoUnexpectedWarnings(d);
+            const workloads = JSON.parse(d.cp.kubectl(["get", "deployments,statefulsets", "--namespace", namespace, "--output=json"])).items;
+            assert.deepEqual(d.cp.admissionWarnings(namespace, workloads), []);
         });
 
         it("the two signers elect through the API server's Leases: every tree's lease is held by one of them", async function () {
