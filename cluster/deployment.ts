@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ensureBinaries } from "../e2e/binaries";
-import { mysql, oidc, requireLocalServices, writeClientMaterial } from "../e2e/harness";
+import { dropTrillianDatabase, mysql, oidc, requireLocalServices, shellResult, writeClientMaterial } from "../e2e/harness";
 import { logServerService, trillianPorts } from "../components/trillian";
 import { ControlPlane } from "./control-plane";
 import { PodRunner } from "./pod-runner";
@@ -147,7 +147,7 @@ export class ClusterLab {
         await d.runner.stop();
         d.cp.stop();
         await removeStack(d.stack, d.name);
-        mysql(`DROP DATABASE IF EXISTS ${d.database}; DROP USER IF EXISTS '${d.database}'@'%', '${d.database}'@'localhost';`);
+        dropTrillianDatabase(d.database);
     }
 
     /** cosign v3 with the stack's own commands, trusted root and signing config (URLs → the local servers). */
@@ -159,9 +159,7 @@ export class ClusterLab {
         fs.writeFileSync(path.join(dir, "artifact"), `release of ${d.name}\n`);
         const cosignEnv = { PATH: `${path.dirname(this.binaries.cosign)}:${process.env.PATH}`, HOME: dir, TUF_ROOT: path.join(dir, "tuf") };
         const sh = (command: string, extra: Record<string, string> = {}) =>
-            promisify(execFile)("bash", ["-c", command], { cwd: dir, timeout: 120_000, env: { ...cosignEnv, ...extra } })
-                .then(({ stdout, stderr }) => ({ status: 0, output: stdout + stderr }))
-                .catch((e: any) => ({ status: typeof e.code === "number" ? e.code : 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` }));
+            shellResult(promisify(execFile)("bash", ["-c", command], { cwd: dir, timeout: 120_000, env: { ...cosignEnv, ...extra } }));
         const token = await this.getIdToken({ issuer: this.issuer!.issuer, clientId: "sigstore", user });
         const sign = await sh(`${outputs.cosign.v3.sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token });
         assert.equal(sign.status, 0, `cosign sign-blob failed:\n${sign.output}`);
@@ -186,6 +184,13 @@ export async function operation<T>(d: Deployed, op: (onEvent: Diagnostics["onEve
 
 export async function stackOutputs(d: LiveDeployment): Promise<Record<string, any>> {
     return Object.fromEntries(Object.entries(await d.stack.outputs()).map(([k, v]) => [k, v.value]));
+}
+
+/** What Pod Security admission says, asked again, about every Deployment and StatefulSet of the namespace. */
+export function workloadAdmissionWarnings(d: Deployed): string[] {
+    const workloads = JSON.parse(d.cp.kubectl(["get", "deployments,statefulsets", "--namespace", namespace, "--output=json"])).items;
+    assert.ok(workloads.length >= 7, `only ${workloads.length} workloads in namespace ${namespace}`);
+    return d.cp.admissionWarnings(namespace, workloads);
 }
 
 /** The trees in the deployment's Trillian database. */

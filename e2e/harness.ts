@@ -54,6 +54,24 @@ export function createTrillianDatabase(db: string, user: string, password: strin
     execFileSync("mysql", ["--host=127.0.0.1", "--user=root", db], { input: fs.readFileSync(trillianSchemaPath()) });
 }
 
+/** Drops a database made by createTrillianDatabase, and its user. */
+export function dropTrillianDatabase(db: string): void {
+    mysql(`DROP DATABASE IF EXISTS ${db}; DROP USER IF EXISTS '${db}'@'%', '${db}'@'localhost';`);
+}
+
+/**
+ * A shell command line's result where a non-zero exit is a result, not an error (cosign failing to
+ * verify, say): its exit status and everything it printed.
+ */
+export async function shellResult(run: Promise<{ stdout: string; stderr: string }>): Promise<{ status: number; output: string }> {
+    try {
+        const { stdout, stderr } = await run;
+        return { status: 0, output: stdout + stderr };
+    } catch (e: any) {
+        return { status: typeof e.code === "number" ? e.code : 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
+    }
+}
+
 /** The app's --mysql_uri with `db` as user and database; appended to its args, so it wins (Go flags). */
 export function ownDatabase(c: LocalCluster, app: string, db: string, password: string): string {
     const arg: string = c.objects.workload(app).spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--mysql_uri="));
@@ -127,7 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         active.delete(stop);
         await cluster?.stopAll();
         await issuer?.stop();
-        if (dbCreated && ownDb) mysql(`DROP DATABASE IF EXISTS ${db}; DROP USER IF EXISTS '${db}'@'%', '${db}'@'localhost';`);
+        if (dbCreated && ownDb) dropTrillianDatabase(db);
         if (options.keepWork) log(`kept ${work}`);
         else fs.rmSync(work, { recursive: true, force: true });
     })();

@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { mysql, Stack, startStack } from "./harness";
+import { mysql, shellResult, Stack, startStack } from "./harness";
 
 const user = "alice@corp.example";
 const sctOid = "1.3.6.1.4.1.11129.2.4.2";
@@ -35,13 +35,8 @@ describe("end-to-end: sign and verify with cosign against the program's configur
     });
 
     /** A cosign command line in the work directory, with its exit status (non-zero is a result here). */
-    async function cosign(command: string, env: Record<string, string> = {}): Promise<{ status: number; output: string }> {
-        try {
-            const { stdout, stderr } = await stack.sh(command, env);
-            return { status: 0, output: stdout + stderr };
-        } catch (e: any) {
-            return { status: typeof e.code === "number" ? e.code : 1, output: `${e.stdout ?? ""}${e.stderr ?? ""}` };
-        }
+    function cosign(command: string, env: Record<string, string> = {}): Promise<{ status: number; output: string }> {
+        return shellResult(stack.sh(command, env));
     }
 
     it("records the tree IDs createtree printed, and Trillian has exactly those trees", function () {
