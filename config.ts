@@ -12,6 +12,7 @@
  * this module enforces their secrecy itself (`secretKeys`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { parseResourceBounds, ResourceBounds } from "./lib/resources";
 import { parsePositiveInt64 } from "./lib/tree-id";
 import { ImageName, upstream, upstreamImages } from "./versions";
 
@@ -121,6 +122,33 @@ export interface CaConfig {
     kmsResource?: string;
 }
 
+/** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
+export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database"] as const;
+export type Workload = (typeof workloads)[number];
+
+/** A Kubernetes label selector written as `key=value,key=value` (empty: every pod / namespace). */
+export type LabelSelector = Record<string, string>;
+
+/**
+ * Network isolation (components/network.ts): who may reach the public servers and what lies outside
+ * the namespace that the servers must reach. Absent when networkPolicies is false.
+ */
+export interface NetworkConfig {
+    /** The ingress controller's pods: the only clients of Fulcio, Rekor and the CT log from outside the namespace. */
+    ingressNamespaceSelector: LabelSelector;
+    ingressPodSelector: LabelSelector;
+    /** Prometheus: may scrape the metrics ports. */
+    metricsNamespaceSelector: LabelSelector;
+    metricsPodSelector: LabelSelector;
+    /** Where the OIDC issuer lives (Fulcio fetches its discovery document and keys); port from oidcIssuerUrl. */
+    oidcEgressCidrs: string[];
+    /** The API server's endpoints (the signers' lease election), and their ports. */
+    apiServerEgressCidrs: string[];
+    apiServerEgressPorts: number[];
+    /** External database only: where it lives (port: databasePort). */
+    databaseEgressCidrs: string[];
+}
+
 export interface SigstoreConfig {
     cluster: ClusterConfig;
     images: ImagesConfig;
@@ -135,6 +163,8 @@ export interface SigstoreConfig {
     ingressClassName?: string;
     /** protect/retainOnDelete for everything whose loss loses data or trust. */
     protectData: boolean;
+    resources: Record<Workload, ResourceBounds>;
+    network?: NetworkConfig;
 }
 
 /** Every default, in one place (mirrored in Pulumi.yaml; a test keeps them equal). */
@@ -188,6 +218,22 @@ export const defaults = {
     publicDomain: "sigstore.internal",
     ingressClassName: "",
     protectData: false,
+    fulcioResources: "cpu=100m/1,memory=128Mi/1Gi",
+    rekorResources: "cpu=100m/1,memory=128Mi/1Gi",
+    redisResources: "cpu=50m/500m,memory=64Mi/512Mi",
+    ctlogResources: "cpu=100m/1,memory=128Mi/1Gi",
+    trillianServerResources: "cpu=100m/1,memory=128Mi/1Gi",
+    trillianSignerResources: "cpu=100m/1,memory=128Mi/1Gi",
+    databaseResources: "cpu=250m/2,memory=512Mi/2Gi",
+    networkPolicies: true,
+    ingressNamespaceSelector: "kubernetes.io/metadata.name=ingress-nginx",
+    ingressPodSelector: "",
+    metricsNamespaceSelector: "kubernetes.io/metadata.name=monitoring",
+    metricsPodSelector: "app.kubernetes.io/name=prometheus",
+    oidcEgressCidrs: "0.0.0.0/0",
+    apiServerEgressCidrs: "0.0.0.0/0",
+    apiServerEgressPorts: "443,6443",
+    databaseEgressCidrs: "",
 } as const;
 
 /** Reads raw values; a seam so tests can feed values without the Pulumi runtime. */
@@ -332,6 +378,45 @@ const treeId = (v: string) =>
 const pem = (kind: string) => (v: string) =>
     v.includes(`-----BEGIN ${kind}-----`) ? undefined : `must be PEM text containing a "-----BEGIN ${kind}-----" block`;
 
+const resourceBounds = (v: string) => {
+    const parsed = parseResourceBounds(v);
+    return typeof parsed === "string" ? parsed : undefined;
+};
+
+/** Label keys (optional DNS prefix + name) and values as Kubernetes allows them. */
+const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+export function parseLabelSelector(v: string): LabelSelector | undefined {
+    const selector: LabelSelector = {};
+    if (v.trim() === "") return selector;
+    for (const pair of v.split(",")) {
+        const m = /^\s*([^=\s]+)=([^=\s]*)\s*$/.exec(pair);
+        if (!m || !labelKey.test(m[1]) || !labelValue.test(m[2]) || m[1] in selector) return undefined;
+        selector[m[1]] = m[2];
+    }
+    return selector;
+}
+
+const labelSelector = (v: string) => (parseLabelSelector(v) ? undefined
+    : 'must be a label selector written as "key=value[,key=value…]" (Kubernetes label syntax; empty = all)');
+
+export function parseCidrs(v: string): string[] | undefined {
+    const cidrs = v.split(",").map((c) => c.trim()).filter((c) => c !== "");
+    const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+    const ipv6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+    return cidrs.length > 0 && cidrs.every((c) => ipv4.test(c) || ipv6.test(c)) ? cidrs : undefined;
+}
+
+const cidrList = (v: string) => (parseCidrs(v) ? undefined : 'must be one or more CIDRs separated by commas, e.g. "10.20.0.0/16,192.0.2.10/32"');
+
+export function parsePorts(v: string): number[] | undefined {
+    const ports = v.split(",").map((p) => p.trim());
+    return ports.every((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= 65535) ? ports.map(Number) : undefined;
+}
+
+const portList = (v: string) => (parsePorts(v) ? undefined : 'must be TCP ports from 1 to 65535 separated by commas, e.g. "443,6443"');
+
 const pathLike = (v: string) => (/^[^\0\n]+$/.test(v) ? undefined : "must be a file path");
 
 /** Keycloak ≥17 issuers look like https://host/realms/<realm>; Fulcio compares `iss` byte for byte. */
@@ -394,7 +479,9 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         publicDomain: r.string("publicDomain", defaults.publicDomain, dnsName),
         ingressClassName: r.optional("ingressClassName", dnsLabel),
         protectData: r.bool("protectData", defaults.protectData),
+        resources: readResources(r),
     };
+    config.network = readNetwork(r, database);
 
     if (r.problems.length > 0) {
         throw new Error(`Invalid stack configuration (${r.problems.length} problem${r.problems.length > 1 ? "s" : ""}):\n  - ${r.problems.join("\n  - ")}`);
@@ -545,4 +632,42 @@ function readCa(r: Reader): CaConfig {
             break;
     }
     return ca;
+}
+
+function readResources(r: Reader): Record<Workload, ResourceBounds> {
+    const resources = {} as Record<Workload, ResourceBounds>;
+    for (const workload of workloads) {
+        const key = `${workload}Resources` as const;
+        const parsed = parseResourceBounds(r.string(key, defaults[key], resourceBounds));
+        resources[workload] = typeof parsed === "string" ? parseResourceBounds(defaults[key]) as ResourceBounds : parsed;
+    }
+    return resources;
+}
+
+function readNetwork(r: Reader, database: DatabaseConfig): NetworkConfig | undefined {
+    if (!r.bool("networkPolicies", defaults.networkPolicies)) return undefined;
+    const selector = (key: "ingressNamespaceSelector" | "ingressPodSelector" | "metricsNamespaceSelector" | "metricsPodSelector") =>
+        parseLabelSelector(r.string(key, defaults[key], labelSelector)) ?? {};
+    const cidrs = (key: "oidcEgressCidrs" | "apiServerEgressCidrs") => parseCidrs(r.string(key, defaults[key], cidrList)) ?? [];
+    let databaseEgressCidrs: string[] = [];
+    const dbCidrs = r.optional("databaseEgressCidrs", cidrList);
+    if (database.mode === "external") {
+        if (dbCidrs === undefined) {
+            r.demand("databaseEgressCidrs", dbCidrs, 'is required when databaseMode is "external" and networkPolicies is true: ' +
+                "the CIDRs of the database host(s), e.g. 10.20.30.40/32, which Trillian may reach on databasePort");
+        }
+        databaseEgressCidrs = parseCidrs(dbCidrs ?? "") ?? [];
+    } else if (dbCidrs !== undefined) {
+        r.demand("databaseEgressCidrs", dbCidrs, 'only applies when databaseMode is "external"; remove it or set databaseMode');
+    }
+    return {
+        ingressNamespaceSelector: selector("ingressNamespaceSelector"),
+        ingressPodSelector: selector("ingressPodSelector"),
+        metricsNamespaceSelector: selector("metricsNamespaceSelector"),
+        metricsPodSelector: selector("metricsPodSelector"),
+        oidcEgressCidrs: cidrs("oidcEgressCidrs"),
+        apiServerEgressCidrs: cidrs("apiServerEgressCidrs"),
+        apiServerEgressPorts: parsePorts(r.string("apiServerEgressPorts", defaults.apiServerEgressPorts, portList)) ?? [],
+        databaseEgressCidrs,
+    };
 }

@@ -10,6 +10,7 @@ import { CtLog, ctLogUrl } from "./components/ctlog";
 import { Database } from "./components/database";
 import { Fulcio } from "./components/fulcio";
 import { keep, podSecurityLabels } from "./components/kube";
+import { NetworkIsolation, sigstoreEdges } from "./components/network";
 import { Rekor } from "./components/rekor";
 import { Trillian } from "./components/trillian";
 
@@ -29,31 +30,52 @@ const opts = { providers: [provider] };
 const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.namespace };
 const images = config.images.refs;
 const protectData = config.protectData;
+const urlPort = (url: string) => Number(new URL(url).port || (url.startsWith("https:") ? 443 : 80));
 const publicHost = (service: string) => `${service}.${config.publicDomain}`;
 const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service) } : undefined;
 
-const database = new Database("database", { ...ns, config: config.database, image: images.trillianDatabase, protectData }, opts);
+const database = new Database("database", {
+    ...ns, config: config.database, image: images.trillianDatabase, resources: config.resources.database,
+    clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
+    protectData,
+}, opts);
 
 const trillian = new Trillian("trillian", {
     ...ns, cluster: config.cluster, config: config.trillian,
     database: database.connection, databaseReady: database.ready,
-    images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner }, protectData,
+    images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
+    resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner }, protectData,
 }, opts);
 
 const rekor = new Rekor("rekor", {
     ...ns, tree: trillian.trees.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
+    resources: { rekor: config.resources.rekor, redis: config.resources.redis },
     images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
 }, opts);
 
 const fulcio = new Fulcio("fulcio", {
-    ...ns, replicas: config.fulcio.replicas, image: images.fulcio, ca: config.ca, oidc: config.oidc,
+    ...ns, replicas: config.fulcio.replicas, resources: config.resources.fulcio, image: images.fulcio, ca: config.ca, oidc: config.oidc,
     ctLogUrl: ctLogUrl(config.cluster.namespace, config.ctlog.prefix), ingress: ingress("fulcio"), protectData,
 }, opts);
 
 const ctlog = new CtLog("ctlog", {
-    ...ns, tree: trillian.trees.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas,
+    ...ns, tree: trillian.trees.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas, resources: config.resources.ctlog,
     image: images.ctlog, prefix: config.ctlog.prefix, fulcioChainPem: fulcio.chainPem, ingress: ingress("ctlog"), protectData,
 }, opts);
+
+if (config.network) {
+    const external = config.database.external;
+    new NetworkIsolation("network", {
+        namespace: namespace.metadata.name,
+        edges: sigstoreEdges({
+            network: config.network,
+            oidcIssuerPort: urlPort(config.oidc.issuerUrl),
+            database: external ? { inCluster: false, port: external.port, engine: external.engine } : { inCluster: true, port: database.connection.port },
+            signerElection: config.trillian.signerReplicas > 1,
+            createtreeInPod: config.trillian.createtree.mode === "pod",
+        }),
+    }, opts);
+}
 
 const publicUrls = {
     fulcio: `https://${publicHost("fulcio")}`,

@@ -55,8 +55,15 @@ case "$CREATETREE_MODE" in
     "$CREATETREE" --admin_server="127.0.0.1:$port" "${create_args[@]}"
     ;;
   pod)
-    # Run createtree inside the cluster from an image that contains it at /createtree.
+    # Run createtree inside the cluster from an image that contains it at /createtree. The label is
+    # what the NetworkPolicy lets reach the log server; the security context is Pod Security
+    # "restricted", which the namespace enforces.
+    restricted='{"seccompProfile":{"type":"RuntimeDefault"},"runAsNonRoot":true,"runAsUser":65532,"runAsGroup":65532}'
+    container='{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true}'
+    overrides='{"apiVersion":"v1","spec":{"automountServiceAccountToken":false,"securityContext":'"$restricted"',"containers":[{"name":"'"$POD_NAME"'","securityContext":'"$container"'}]}}'
     kube run "$POD_NAME" --image="$CREATETREE_IMAGE" --restart=Never --rm --attach --quiet \
+      --labels="app.kubernetes.io/name=createtree,app.kubernetes.io/part-of=sigstore" \
+      --override-type=strategic --overrides="$overrides" \
       --command -- /createtree --admin_server="$TRILLIAN_SERVICE:$TRILLIAN_GRPC_PORT" "${create_args[@]}" \
       --logtostderr=false --stderrthreshold=FATAL
     # (An attached pod may merge stderr into stdout; createtree's logs stay in the pod, its fatal error does not.)

@@ -10,6 +10,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { renderCtLogConfig } from "../lib/ctlog-config";
+import { ResourceBounds } from "../lib/resources";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { LogTree } from "./trillian";
 import { exposeService, serverWorkload, keep, labels, serviceHost, IngressSpec, goServerContainer } from "./kube";
@@ -21,6 +22,7 @@ export interface CtLogArgs {
     /** Trillian log server gRPC address (host:port). */
     trillianAddress: string;
     replicas: number;
+    resources: ResourceBounds;
     image: string;
     prefix: string;
     /** Fulcio's chain (PEM): the roots this log accepts submissions under. */
@@ -83,7 +85,7 @@ export class CtLog extends pulumi.ComponentResource {
                 name: "ct-server",
                 image: args.image,
                 args: ctServerArgs(),
-                ...goServerContainer("/healthz"),
+                ...goServerContainer("/healthz", args.resources),
                 volumeMounts: [
                     { name: "config", mountPath: configMount, readOnly: true },
                     { name: "roots", mountPath: rootsMount, readOnly: true },

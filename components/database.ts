@@ -5,6 +5,9 @@
  * docker-entrypoint-initdb.d), so the schema is loaded on first start from inside the image: nothing
  * is downloaded, which keeps air-gapped clusters working. The readiness probe talks TCP to 127.0.0.1,
  * which the MySQL entrypoint only opens after the init scripts ran, so "ready" means "schema loaded".
+ * It runs as the image's own mysql user (the entrypoint skips its root-only steps then) with a
+ * read-only root filesystem; mysqld writes only its volume, its socket directory and /tmp. Its
+ * buffer pool, redo log and connection limit follow the memory limit and pools (lib/mysql-tuning.ts).
  *
  * External mode points Trillian at an existing MySQL or PostgreSQL. For MySQL a Job loads the same
  * schema (it is idempotent: CREATE TABLE IF NOT EXISTS) from the db_server image.
@@ -13,7 +16,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generatedPassword } from "./generated";
 import { DatabaseConfig, DatabaseEngine } from "../config";
-import { keep, labels, podSecurity, secretEnv, selector, serviceHost } from "./kube";
+import { mysqldArgs } from "../lib/mysql-tuning";
+import { containerResources, ResourceBounds } from "../lib/resources";
+import { imageUserContainer, keep, labels, podSecurity, scratchVolume, secretEnv, selector, serviceHost } from "./kube";
 
 export interface DatabaseArgs {
     namespace: pulumi.Input<string>;
@@ -21,6 +26,9 @@ export interface DatabaseArgs {
     config: DatabaseConfig;
     /** Trillian's db_server image (also used for its mysql client and schema file in external mode). */
     image: string;
+    resources: ResourceBounds;
+    /** Who connects: Trillian pods and each one's pool bound (0 = unbounded), to size max_connections. */
+    clients: { pods: number; maxConnsPerPod: number };
     protectData: boolean;
 }
 
@@ -36,7 +44,14 @@ export interface DatabaseConnection {
 }
 
 const port = 3306;
-const serviceName = "trillian-db";
+export const databaseService = "trillian-db";
+/** The pods of the Job that loads the schema into an external MySQL. */
+export const schemaJobApp = "trillian-db-schema";
+const serviceName = databaseService;
+/** The schema load is one mysql client run. */
+const schemaJobResources: ResourceBounds = { cpu: { request: "50m", limit: "500m" }, memory: { request: "64Mi", limit: "256Mi" } };
+/** The mysql user of the MySQL image (and of Trillian's db_server built on it). */
+const mysqlUid = 999;
 
 export class Database extends pulumi.ComponentResource {
     readonly connection: DatabaseConnection;
@@ -116,11 +131,15 @@ export class Database extends pulumi.ComponentResource {
                 template: {
                     metadata: { labels: appLabels },
                     spec: {
-                        securityContext: { ...podSecurity, fsGroup: 999 },
+                        securityContext: { ...podSecurity, fsGroup: mysqlUid },
                         automountServiceAccountToken: false,
                         containers: [{
                             name: "mysql",
                             image: args.image,
+                            args: mysqldArgs({
+                                memoryLimit: args.resources.memory.limit, storageSize: args.config.storageSize,
+                                trillianPods: args.clients.pods, maxConnsPerPod: args.clients.maxConnsPerPod,
+                            }),
                             ports: [{ name: "mysql", containerPort: port }],
                             env: [
                                 secretEnv("MYSQL_ROOT_PASSWORD", secret, "root-password"),
@@ -131,10 +150,19 @@ export class Database extends pulumi.ComponentResource {
                             // TCP on 127.0.0.1 opens only after the entrypoint has run the schema scripts.
                             readinessProbe: { exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 60 },
                             livenessProbe: { exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] }, initialDelaySeconds: 120, periodSeconds: 20, failureThreshold: 6 },
-                            resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "2Gi" } },
-                            volumeMounts: [{ name: "data", mountPath: "/var/lib/mysql" }],
+                            resources: containerResources(args.resources),
+                            securityContext: imageUserContainer(mysqlUid),
+                            volumeMounts: [
+                                { name: "data", mountPath: "/var/lib/mysql" },
+                                { name: "run", mountPath: "/var/run/mysqld" },
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
                         }],
-                        volumes: [{ name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } }],
+                        volumes: [
+                            { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
+                            scratchVolume("run"),
+                            scratchVolume("tmp"),
+                        ],
                     },
                 },
             },
@@ -145,11 +173,11 @@ export class Database extends pulumi.ComponentResource {
     private schemaJob(name: string, args: DatabaseArgs): k8s.batch.v1.Job {
         const ext = args.config.external!;
         return new k8s.batch.v1.Job(`${name}-schema`, {
-            metadata: { namespace: args.namespace, labels: labels("trillian-db-schema", "database") },
+            metadata: { namespace: args.namespace, labels: labels(schemaJobApp, "database") },
             spec: {
                 backoffLimit: 6,
                 template: {
-                    metadata: { labels: labels("trillian-db-schema", "database") },
+                    metadata: { labels: labels(schemaJobApp, "database") },
                     spec: {
                         restartPolicy: "OnFailure",
                         automountServiceAccountToken: false,
@@ -157,6 +185,8 @@ export class Database extends pulumi.ComponentResource {
                         containers: [{
                             name: "load-schema",
                             image: args.image,
+                            securityContext: imageUserContainer(mysqlUid),
+                            resources: containerResources(schemaJobResources),
                             command: ["sh", "-c", 'mysql --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" "$DB_NAME" < /docker-entrypoint-initdb.d/storage.sql'],
                             env: [
                                 { name: "DB_HOST", value: ext.host },

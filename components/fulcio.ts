@@ -20,6 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { CaConfig, OidcConfig } from "../config";
+import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { exposeService, serverWorkload, keep, labels, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
@@ -28,6 +29,7 @@ export interface FulcioArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
     replicas: number;
+    resources: ResourceBounds;
     image: string;
     ca: CaConfig;
     oidc: OidcConfig;
@@ -98,7 +100,7 @@ export class Fulcio extends pulumi.ComponentResource {
                 image: args.image,
                 args: fulcioArgs(args.ctLogUrl, ca.args),
                 env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
-                ...goServerContainer("/healthz"),
+                ...goServerContainer("/healthz", args.resources),
                 volumeMounts: [
                     { name: "config", mountPath: configMount, readOnly: true },
                     { name: "ca", mountPath: caMount, readOnly: true },

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { containerResources, ResourceBounds } from "../lib/resources";
 
 export const partOf = "sigstore";
 
@@ -18,13 +19,14 @@ export function labels(name: string, component: string): Record<string, string> 
 }
 
 /**
- * Pod Security admission for the namespace: every workload meets `baseline` (the in-cluster MySQL
- * does not meet `restricted`), so admission enforces baseline and warns on anything below it. The
- * cluster suite deploys into a real API server with these labels and fails on any admission warning.
+ * Pod Security admission for the namespace: every workload, MySQL, Redis and the createtree pod
+ * included, meets `restricted`, the strictest level, so admission enforces it, warns and audits on
+ * it. The cluster suite deploys into a real API server with these labels and fails on any admission
+ * warning.
  */
 export const podSecurityLabels: Record<string, string> = {
-    "pod-security.kubernetes.io/enforce": "baseline",
-    "pod-security.kubernetes.io/warn": "baseline",
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/audit": "restricted",
 };
 
@@ -51,21 +53,36 @@ export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
 };
 
 /**
- * What every one of our Go servers' containers shares: unprivileged, modest resources, and health
- * checked over HTTP on its port named "http".
+ * What every one of our Go servers' containers shares: unprivileged, resources from config, and
+ * health checked over HTTP on its port named "http".
  */
-export function goServerContainer(healthPath: string): Partial<k8s.types.input.core.v1.Container> {
+export function goServerContainer(healthPath: string, resources: ResourceBounds): Partial<k8s.types.input.core.v1.Container> {
     return {
         readinessProbe: httpProbe(healthPath, "http"),
         livenessProbe: httpProbe(healthPath, "http", 30),
-        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+        resources: containerResources(resources),
         securityContext: restrictedContainer,
     };
 }
 
+/** Pod level of Pod Security `restricted`: non-root and the runtime's default seccomp profile. */
 export const podSecurity: k8s.types.input.core.v1.PodSecurityContext = {
+    runAsNonRoot: true,
     seccompProfile: { type: "RuntimeDefault" },
 };
+
+/**
+ * A third-party image's own non-root user (MySQL's and Redis's images both use 999), for images that
+ * would otherwise start as root and drop privileges themselves.
+ */
+export function imageUserContainer(uid: number): k8s.types.input.core.v1.SecurityContext {
+    return { ...restrictedContainer, runAsUser: uid, runAsGroup: uid };
+}
+
+/** A writable scratch directory for a container whose root filesystem is read-only. */
+export function scratchVolume(name: string): k8s.types.input.core.v1.Volume {
+    return { name, emptyDir: {} };
+}
 
 /** An env var whose value the kubelet reads from a Secret: the value never appears in the pod spec. */
 export function secretEnv(name: string, secretName: pulumi.Input<string>, key: string): k8s.types.input.core.v1.EnvVar {
@@ -131,9 +148,31 @@ export interface ServerSpec {
 
 /**
  * The shape every Sigstore server shares: a Deployment of one container and a ClusterIP Service
- * publishing its named ports. Resources are named `<name>` and `<name>-service`.
+ * publishing its named ports, and when it runs several replicas, a PodDisruptionBudget and spread
+ * across nodes and zones. Resources are named `<name>`, `<name>-service` and `<name>-pdb`.
  */
-export interface ServerWorkload { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service }
+export interface ServerWorkload { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service; disruptionBudget?: k8s.policy.v1.PodDisruptionBudget }
+
+/**
+ * Replicas of one workload spread over nodes (hard: never two on one node while another has none
+ * of them) and over zones where nodes carry the zone label (soft: nodes without it still count).
+ */
+export function topologySpread(service: string): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+    const labelSelector = { matchLabels: selector(service) };
+    return [
+        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector },
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector },
+    ];
+}
+
+/** A voluntary disruption (node drain, cluster upgrade) takes at most one replica at a time. */
+export function disruptionBudget(name: string, service: string, component: string, namespace: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget {
+    return new k8s.policy.v1.PodDisruptionBudget(name, {
+        metadata: { namespace, labels: labels(service, component) },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector(service) } },
+    }, opts);
+}
 
 export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.CustomResourceOptions): ServerWorkload {
     const appLabels = labels(spec.service, spec.component);
@@ -150,6 +189,7 @@ export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.Cust
                     serviceAccountName: spec.serviceAccountName,
                     automountServiceAccountToken: spec.serviceAccountName !== undefined,
                     securityContext: spec.podSecurityContext ?? podSecurity,
+                    topologySpreadConstraints: spec.replicas > 1 ? topologySpread(spec.service) : undefined,
                     containers: [{ ...spec.container, ports: ports.map(([portName, containerPort]) => ({ name: portName, containerPort })) }],
                     volumes: spec.volumes,
                 },
@@ -163,5 +203,6 @@ export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.Cust
             ports: ports.map(([portName, port]) => ({ name: portName, port, targetPort: portName })),
         },
     }, { parent: opts.parent });
-    return { deployment, service };
+    const multiple = spec.replicas > 1;
+    return { deployment, service, disruptionBudget: multiple ? disruptionBudget(`${name}-pdb`, spec.service, spec.component, spec.namespace, { parent: opts.parent }) : undefined };
 }

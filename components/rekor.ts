@@ -8,9 +8,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { containerResources, ResourceBounds } from "../lib/resources";
 import { generatedKey, generatedPassword } from "./generated";
 import { LogTree, logServerService, trillianPorts } from "./trillian";
-import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer } from "./kube";
+import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
 export interface RekorArgs {
     namespace: pulumi.Input<string>;
@@ -18,6 +19,7 @@ export interface RekorArgs {
     tree: LogTree;
     replicas: number;
     redisStorageSize: string;
+    resources: { rekor: ResourceBounds; redis: ResourceBounds };
     images: { rekor: string; redis: string };
     /** Public host name, e.g. rekor.sigstore.corp.example (--rekor_server.hostname). */
     publicHost: string;
@@ -28,8 +30,10 @@ export interface RekorArgs {
 
 export const rekorPorts = { http: 3000, metrics: 2112, redis: 6379 } as const;
 export const rekorService = "rekor-server";
-const redisService = "rekor-redis";
+export const redisService = "rekor-redis";
 const signerMount = "/var/run/rekor/signer";
+/** The redis image's own unprivileged user. */
+const redisUid = 999;
 
 export class Rekor extends pulumi.ComponentResource {
     readonly publicKeyPem: pulumi.Output<string>;
@@ -64,7 +68,7 @@ export class Rekor extends pulumi.ComponentResource {
                     configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
                     secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
                 ],
-                ...goServerContainer("/ping"),
+                ...goServerContainer("/ping", args.resources.rekor),
                 volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }],
             },
             volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }],
@@ -96,7 +100,7 @@ export class Rekor extends pulumi.ComponentResource {
             namespace: args.namespace,
             replicas: 1,
             strategy: { type: "Recreate" },
-            podSecurityContext: { ...podSecurity, fsGroup: 999, runAsUser: 999, runAsGroup: 999, runAsNonRoot: true },
+            podSecurityContext: { ...podSecurity, fsGroup: redisUid },
             ports: { redis: rekorPorts.redis },
             container: {
                 name: "redis",
@@ -104,8 +108,9 @@ export class Rekor extends pulumi.ComponentResource {
                 args: ["/etc/redis/redis.conf"],
                 readinessProbe: tcpProbe("redis"),
                 livenessProbe: tcpProbe("redis", 30),
-                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                resources: containerResources(args.resources.redis),
+                // Redis writes only to /data (its volume); the image's own user, never root.
+                securityContext: imageUserContainer(redisUid),
                 volumeMounts: [
                     { name: "data", mountPath: "/data" },
                     { name: "config", mountPath: "/etc/redis", readOnly: true },

@@ -23,6 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
 import { ClusterConfig, TrillianConfig } from "../config";
+import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
 import { keep, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
@@ -44,6 +45,7 @@ export interface TrillianArgs {
     /** Resources that must be ready (schema loaded) before Trillian starts. */
     databaseReady: pulumi.Resource[];
     images: { logServer: string; logSigner: string };
+    resources: { logServer: ResourceBounds; logSigner: ResourceBounds };
     protectData: boolean;
 }
 
@@ -68,11 +70,13 @@ export class Trillian extends pulumi.ComponentResource {
         this.logServer = this.deployment(`${name}-log-server`, logServerService, args, {
             replicas: args.config.serverReplicas,
             image: args.images.logServer,
+            resources: args.resources.logServer,
             extraArgs: poolArgs(args),
         });
         this.logSigner = this.deployment(`${name}-log-signer`, logSignerService, args, {
             replicas: args.config.signerReplicas,
             image: args.images.logSigner,
+            resources: args.resources.logSigner,
             extraArgs: [...sequencerArgs(args), ...sequencingArgs(args), ...poolArgs(args)],
             // One sequencer per tree: with force_master a rolling update would briefly run two.
             strategy: args.config.signerReplicas === 1 ? { type: "Recreate" } : undefined,
@@ -124,7 +128,7 @@ export class Trillian extends pulumi.ComponentResource {
     }
 
     private deployment(resourceName: string, service: string, args: TrillianArgs, spec: {
-        replicas: number; image: string; extraArgs: string[];
+        replicas: number; image: string; resources: ResourceBounds; extraArgs: string[];
         strategy?: k8s.types.input.apps.v1.DeploymentStrategy; serviceAccountName?: pulumi.Input<string>;
     }): ServerWorkload {
         return serverWorkload(resourceName, {
@@ -146,7 +150,7 @@ export class Trillian extends pulumi.ComponentResource {
                     ...spec.extraArgs,
                 ],
                 env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
-                ...goServerContainer("/healthz"),
+                ...goServerContainer("/healthz", spec.resources),
             },
         }, { parent: this, dependsOn: args.databaseReady });
     }

@@ -122,7 +122,7 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
         ["caMode chained (README: Fulcio CA modes)", { "sigstore:caMode": "chained", "sigstore:caRootCert": certPem }, { "sigstore:caRootKey": "k" }],
         ["caMode pkcs11", { "sigstore:caMode": "pkcs11", "sigstore:caHsmRootId": "1", "sigstore:caCertChain": certPem }, { "sigstore:caPkcs11Config": "{}" }],
         ["caMode kms", { "sigstore:caMode": "kms", "sigstore:caKmsResource": "hashivault://ca", "sigstore:caCertChain": certPem }, {}],
-        ["external PostgreSQL (README: External database)", { "sigstore:databaseMode": "external", "sigstore:databaseHost": "pg.corp.example", "sigstore:databaseEngine": "postgresql" }, { "sigstore:databasePassword": "pw" }],
+        ["external PostgreSQL (README: External database)", { "sigstore:databaseMode": "external", "sigstore:databaseHost": "pg.corp.example", "sigstore:databaseEngine": "postgresql", "sigstore:databaseEgressCidrs": "10.20.30.40/32" }, { "sigstore:databasePassword": "pw" }],
         ["createtreeMode pod", { "sigstore:createtreeMode": "pod", "sigstore:createtreeImage": "registry.corp.example/createtree:v1.7.3" }, {}],
     ];
     for (const [what, values, secrets] of modes) {

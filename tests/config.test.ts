@@ -128,15 +128,16 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         expectProblem({ databaseMode: "cloud" }, "databaseMode", "cloud", oneOf(databaseModes));
     });
 
-    it("external database mode without databaseHost and databasePassword (both reported)", () => {
+    it("external database mode without databaseHost, databasePassword and databaseEgressCidrs (all reported)", () => {
         const message = expectProblem({ databaseMode: "external" }, "databaseHost", undefined, /is required; set it with `pulumi config set databaseHost <value>`/);
-        assert.match(message, /^Invalid stack configuration \(2 problems\)/);
+        assert.match(message, /^Invalid stack configuration \(3 problems\)/);
         expectProblem({ databaseMode: "external" }, "databasePassword", undefined,
             /is required when databaseMode is "external"; set it with `pulumi config set --secret databasePassword \.\.\.`/);
+        expectProblem({ databaseMode: "external" }, "databaseEgressCidrs", undefined, /is required when databaseMode is "external" and networkPolicies is true/);
     });
 
     it("external database with a bad engine, port, host or identifiers", () => {
-        const ext = { databaseMode: "external", databaseHost: "db.corp.example" };
+        const ext = { databaseMode: "external", databaseHost: "db.corp.example", databaseEgressCidrs: "10.20.30.40/32" };
         const pw = { databasePassword: "pw" };
         expectProblem({ ...ext, databaseEngine: "oracle" }, "databaseEngine", "oracle", oneOf(databaseEngines), pw);
         expectProblem({ ...ext, databasePort: "70000" }, "databasePort", "70000", wholeNumber(0, 65535), pw);
@@ -146,7 +147,7 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
     });
 
     for (const [key, value] of Object.entries({
-        databaseHost: "db.corp.example", databaseEngine: "postgresql", databasePort: "5432", databaseName: "sigstore", databaseUser: "sigstore",
+        databaseHost: "db.corp.example", databaseEngine: "postgresql", databasePort: "5432", databaseName: "sigstore", databaseUser: "sigstore", databaseEgressCidrs: "10.20.30.40/32",
     })) {
         it(`external-only key ${key} set in in-cluster mode`, () => {
             expectProblem({ [key]: value }, key, value, /only applies when databaseMode is "external"; remove it or set databaseMode/);
@@ -159,7 +160,7 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
     });
 
     it("databasePort 0 (the default) means the engine's standard port", () => {
-        const ext = { databaseMode: "external", databaseHost: "db.corp.example", databasePort: "0" };
+        const ext = { databaseMode: "external", databaseHost: "db.corp.example", databasePort: "0", databaseEgressCidrs: "10.20.30.40/32" };
         assert.equal(load(ext, { databasePassword: "pw" }).database.external!.port, 3306);
         assert.equal(load({ ...ext, databaseEngine: "postgresql" }, { databasePassword: "pw" }).database.external!.port, 5432);
     });
@@ -167,7 +168,7 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
     for (const key of ["databasePassword", "caRootKey", "caPkcs11Config"]) {
         it(`secret ${key} stored in plain text (set without --secret) is refused without echoing it`, () => {
             const secretValue = "hunter2-do-not-print";
-            const values = { databaseMode: "external", databaseHost: "db", caMode: key === "caRootKey" ? "chained" : "pkcs11", caRootCert: "-----BEGIN CERTIFICATE-----", caHsmRootId: "1", caCertChain: "-----BEGIN CERTIFICATE-----" };
+            const values = { databaseMode: "external", databaseHost: "db", databaseEgressCidrs: "10.0.0.5/32", caMode: key === "caRootKey" ? "chained" : "pkcs11", caRootCert: "-----BEGIN CERTIFICATE-----", caHsmRootId: "1", caCertChain: "-----BEGIN CERTIFICATE-----" };
             const secrets = { databasePassword: "pw", caRootKey: "k", caPkcs11Config: "{}", [key]: secretValue };
             let message = "";
             try {
@@ -272,6 +273,39 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         expectProblem({ oidcIssuerCaCert: "MIIB..." }, "oidcIssuerCaCert", "MIIB...", /BEGIN CERTIFICATE/);
     });
 
+    it("<workload>Resources that are not cpu=<request>/<limit>,memory=<request>/<limit>, or ask more than the limit", () => {
+        const shape = /must be "cpu=<request>\/<limit>,memory=<request>\/<limit>", e\.g\. "cpu=250m\/2,memory=512Mi\/2Gi"/;
+        for (const bad of ["cpu=100m,memory=128Mi", "memory=128Mi/1Gi", "cpu=2/1,memory=128Mi/1Gi", "cpu=100m/1,memory=2Gi/1Gi",
+            "cpu=100m/1,memory=128MB/1Gi", "cpu=100m/1,memory=128Mi/1Gi,cpu=1/2", "cpu=-1/1,memory=128Mi/1Gi"]) {
+            expectProblem({ fulcioResources: bad }, "fulcioResources", bad, shape);
+        }
+        expectProblem({ databaseResources: "cpu=1/4" }, "databaseResources", "cpu=1/4", shape);
+        assert.deepEqual(load({ rekorResources: "cpu=1500m/2.5,memory=1Gi/1Gi" }).resources.rekor,
+            { cpu: { request: "1500m", limit: "2.5" }, memory: { request: "1Gi", limit: "1Gi" } });
+    });
+
+    it("network settings: selectors, CIDRs and ports that are malformed", () => {
+        const selectorShape = /must be a label selector written as "key=value\[,key=value…\]"/;
+        expectProblem({ ingressNamespaceSelector: "name in (a,b)" }, "ingressNamespaceSelector", "name in (a,b)", selectorShape);
+        expectProblem({ metricsPodSelector: "app=prom,app=other" }, "metricsPodSelector", "app=prom,app=other", selectorShape);
+        expectProblem({ ingressPodSelector: "-bad=x" }, "ingressPodSelector", "-bad=x", selectorShape);
+        const cidrShape = /must be one or more CIDRs separated by commas/;
+        for (const bad of ["10.0.0.0", "10.0.0.0/33", "300.1.1.1/32", "keycloak.corp.example"]) expectProblem({ oidcEgressCidrs: bad }, "oidcEgressCidrs", bad, cidrShape);
+        expectProblem({ apiServerEgressPorts: "443,https" }, "apiServerEgressPorts", "443,https", /must be TCP ports from 1 to 65535/);
+        expectProblem({ apiServerEgressPorts: "0" }, "apiServerEgressPorts", "0", /must be TCP ports from 1 to 65535/);
+        expectProblem({ databaseEgressCidrs: "10.0.0.5/32" }, "databaseEgressCidrs", "10.0.0.5/32", /only applies when databaseMode is "external"/);
+        expectProblem({ networkPolicies: "off" }, "networkPolicies", "off", /must be "true" or "false"/);
+    });
+
+    it("network settings are read into typed selectors, CIDRs and ports, and networkPolicies false drops them all", () => {
+        const n = load({ ingressNamespaceSelector: "team=edge,kubernetes.io/metadata.name=ingress", ingressPodSelector: "", oidcEgressCidrs: "10.1.0.0/16, 2001:db8::/32", apiServerEgressPorts: "6443" }).network!;
+        assert.deepEqual(n.ingressNamespaceSelector, { team: "edge", "kubernetes.io/metadata.name": "ingress" });
+        assert.deepEqual(n.ingressPodSelector, {});
+        assert.deepEqual(n.oidcEgressCidrs, ["10.1.0.0/16", "2001:db8::/32"]);
+        assert.deepEqual(n.apiServerEgressPorts, [6443]);
+        assert.equal(load({ networkPolicies: "false", oidcEgressCidrs: "bad" }).network, undefined, "network keys are not read without policies");
+    });
+
     it("reports several problems together in one error", () => {
         const { message, lines } = problems({ namespace: "Bad_NS", rekorReplicas: "two", protectData: "yes", oidcIssuerUrl: undefined, caMode: "vault" });
         assert.match(message, /^Invalid stack configuration \(5 problems\):\n/);
@@ -347,7 +381,7 @@ describe("config: defaults", () => {
     });
 
     it("the external database password stays a secret Output", async () => {
-        const c = load({ databaseMode: "external", databaseHost: "10.0.0.5", databaseEngine: "postgresql", databasePort: "5432" }, { databasePassword: "pw" });
+        const c = load({ databaseMode: "external", databaseHost: "10.0.0.5", databaseEngine: "postgresql", databasePort: "5432", databaseEgressCidrs: "10.0.0.5/32" }, { databasePassword: "pw" });
         assert.deepEqual({ ...c.database.external, password: undefined }, {
             engine: "postgresql", host: "10.0.0.5", port: 5432, name: "trillian", user: "trillian", password: undefined,
         });

@@ -346,10 +346,16 @@ echo "\${FAKE_TREE_ID}"
         assert.equal(r.stdout, "5181727302983401211\n");
         assert.deepEqual(r.createtree, [], "no local createtree in pod mode");
         assert.equal(r.kubectl.length, 2);
-        const prefix = "--namespace=sigstore run createtree-rekor --image=registry.corp.example/trillian/createtree:v1.7.3 " +
-            "--restart=Never --rm --attach --quiet --command -- /createtree ";
-        assert.ok(r.kubectl[1].startsWith(prefix), r.kubectl[1]);
-        const args = r.kubectl[1].slice(prefix.length).split(" ");
+        const head = "--namespace=sigstore run createtree-rekor --image=registry.corp.example/trillian/createtree:v1.7.3 " +
+            "--restart=Never --rm --attach --quiet --labels=app.kubernetes.io/name=createtree,app.kubernetes.io/part-of=sigstore " +
+            "--override-type=strategic --overrides=";
+        assert.ok(r.kubectl[1].startsWith(head), r.kubectl[1]);
+        const [overrides, rest] = r.kubectl[1].slice(head.length).split(" --command -- /createtree ");
+        // The pod meets Pod Security "restricted", which the namespace enforces.
+        const spec = JSON.parse(overrides).spec;
+        assert.deepEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
+        assert.deepEqual(spec.containers, [{ name: "createtree-rekor", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true } }]);
+        const args = rest.split(" ");
         assert.equal(args[0], "--admin_server=trillian-log-server:8090", "the log server Service, from inside the cluster");
         assert.ok(args.includes("--display_name=sigstore-rekor") && args.includes("--rpc_deadline=60s"), r.kubectl[1]);
         assert.deepEqual(checkArgs("createtree", args), []);

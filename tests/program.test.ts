@@ -14,7 +14,8 @@ import { Evaluation, RegisteredResource, stackConfig } from "./support/mocks";
 import { evaluateRecorded, evaluateStack, exportIsSecret, Registration, registrations } from "./support/registrations";
 import { Binary, checkArgs } from "./support/upstream-flags";
 
-const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog" } as const;
+/** The five Sigstore components and the rooms new capabilities got (NetworkIsolation: issue 9). */
+const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network" } as const;
 const providerType = "pulumi:providers:kubernetes";
 
 /** Types whose inputs legitimately hold secret material: Kubernetes Secrets and the tls resources that sign. */
@@ -155,16 +156,16 @@ for (const stack of ["dev", "prod"] as const) {
             assert.ok(!argsOf(upstreamImages.trillianLogServer).some((a) => a.startsWith("--sequencer_interval")), "the log server does not sequence");
         });
 
-        it("labels the namespace for Pod Security admission: baseline enforced and warned, restricted audited", () => {
+        it("labels the namespace for Pod Security admission: restricted enforced, warned and audited", () => {
             assert.deepEqual(ev.cloud.one("kubernetes:core/v1:Namespace", "namespace").inputs.metadata.labels, {
                 "app.kubernetes.io/part-of": "sigstore",
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "baseline",
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
                 "pod-security.kubernetes.io/audit": "restricted",
             });
         });
 
-        it("registers the five components with type tokens sigstore:index:<Component>", () => {
+        it("registers the five components (and NetworkIsolation) with type tokens sigstore:index:<Component>", () => {
             const found = regs.filter((r) => r.type.startsWith("sigstore:")).map((r) => `${r.type} ${r.name}`).sort();
             assert.deepEqual(found, Object.entries(components).map(([type, name]) => `sigstore:index:${type} ${name}`).sort());
             for (const r of regs.filter((x) => x.type.startsWith("sigstore:"))) assert.equal(r.custom, false, `${r.name} is a component`);
@@ -483,7 +484,7 @@ describe("program: external database", () => {
     const password = "Ext3rnalDbPassw0rdForTests";
     let ev: Evaluation;
     before(async () => {
-        ev = await evaluateRecorded({ stack: "dev", overrides: { databaseMode: "external", databaseHost: "mysql.corp.example", databasePort: "3307", databasePassword: password } });
+        ev = await evaluateRecorded({ stack: "dev", overrides: { databaseMode: "external", databaseHost: "mysql.corp.example", databasePort: "3307", databasePassword: password, databaseEgressCidrs: "10.20.30.40/32" } });
     });
 
     it("runs no in-cluster database and loads the schema with a valid Job", () => {
