@@ -126,7 +126,7 @@ export interface CaConfig {
 export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database"] as const;
 export type Workload = (typeof workloads)[number];
 
-/** A Kubernetes label selector written as `key=value,key=value` (empty: every pod / namespace). */
+/** A Kubernetes label selector written as `key=value,key=value` (an empty pod selector: every pod). */
 export type LabelSelector = Record<string, string>;
 
 /**
@@ -399,7 +399,7 @@ export function parseLabelSelector(v: string): LabelSelector | undefined {
 }
 
 const labelSelector = (v: string) => (parseLabelSelector(v) ? undefined
-    : 'must be a label selector written as "key=value[,key=value…]" (Kubernetes label syntax; empty = all)');
+    : 'must be a label selector written as "key=value[,key=value…]" (Kubernetes label syntax)');
 
 export function parseCidrs(v: string): string[] | undefined {
     const cidrs = v.split(",").map((c) => c.trim()).filter((c) => c !== "");

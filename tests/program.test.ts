@@ -430,10 +430,10 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepEqual(bindings[0].inputs.subjects, [{ kind: "ServiceAccount", name: accounts[0].state.metadata.name, namespace: "sigstore" }]);
             });
 
-            it("prod: HA replicas and Ingresses from Pulumi.prod.yaml", () => {
+            it("prod: HA replicas (Fulcio ≥ 3, Rekor, Trillian server, CT log ≥ 2) and Ingresses from Pulumi.prod.yaml", () => {
                 assert.equal(workloadOf(ev, upstreamImages.trillianLogServer).resource.inputs.spec.replicas, 2);
                 assert.equal(workloadOf(ev, upstreamImages.rekor).resource.inputs.spec.replicas, 2);
-                assert.equal(workloadOf(ev, upstreamImages.fulcio).resource.inputs.spec.replicas, 2);
+                assert.equal(workloadOf(ev, upstreamImages.fulcio).resource.inputs.spec.replicas, 3);
                 assert.equal(workloadOf(ev, upstreamImages.ctlog).resource.inputs.spec.replicas, 2);
                 const hosts = ev.cloud.ofType("kubernetes:networking.k8s.io/v1:Ingress").map((i) => i.inputs.spec.rules[0].host).sort();
                 assert.deepEqual(hosts, ["ctlog.sigstore.corp.example", "fulcio.sigstore.corp.example", "rekor.sigstore.corp.example"]);
