@@ -122,6 +122,8 @@ export interface CaConfig {
     kmsResource?: string;
 }
 
+export type IngressTls = { clusterIssuer: string } | { secretName: string };
+
 /** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
 export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database"] as const;
 export type Workload = (typeof workloads)[number];
@@ -161,6 +163,8 @@ export interface SigstoreConfig {
     ca: CaConfig;
     publicDomain: string;
     ingressClassName?: string;
+    /** TLS on the Ingresses: a cert-manager ClusterIssuer, or an existing TLS Secret covering the three hosts. */
+    ingressTls?: IngressTls;
     /** protect/retainOnDelete for everything whose loss loses data or trust. */
     protectData: boolean;
     resources: Record<Workload, ResourceBounds>;
@@ -217,6 +221,8 @@ export const defaults = {
     caKmsResource: "",
     publicDomain: "sigstore.internal",
     ingressClassName: "",
+    ingressClusterIssuer: "",
+    ingressTlsSecret: "",
     protectData: false,
     fulcioResources: "cpu=100m/1,memory=128Mi/1Gi",
     rekorResources: "cpu=100m/1,memory=128Mi/1Gi",
@@ -478,6 +484,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         ca: readCa(r),
         publicDomain: r.string("publicDomain", defaults.publicDomain, dnsName),
         ingressClassName: r.optional("ingressClassName", dnsLabel),
+        ingressTls: readIngressTls(r),
         protectData: r.bool("protectData", defaults.protectData),
         resources: readResources(r),
     };
@@ -670,4 +677,18 @@ function readNetwork(r: Reader, database: DatabaseConfig): NetworkConfig | undef
         apiServerEgressPorts: parsePorts(r.string("apiServerEgressPorts", defaults.apiServerEgressPorts, portList)) ?? [],
         databaseEgressCidrs,
     };
+}
+
+/** Public-edge TLS: certificates from cert-manager, or one TLS Secret the cluster already has. */
+function readIngressTls(r: Reader): IngressTls | undefined {
+    const issuer = r.optional("ingressClusterIssuer", dnsName);
+    const secretName = r.optional("ingressTlsSecret", dnsName);
+    if (issuer && secretName) {
+        r.demand("ingressTlsSecret", secretName, "cannot be combined with ingressClusterIssuer: choose cert-manager certificates or one existing TLS Secret");
+    }
+    if ((issuer || secretName) && !r.raw("ingressClassName")) {
+        r.demand(issuer ? "ingressClusterIssuer" : "ingressTlsSecret", issuer ?? secretName, "only applies with ingressClassName (no Ingresses are created without it)");
+    }
+    if (issuer) return { clusterIssuer: issuer };
+    return secretName ? { secretName } : undefined;
 }

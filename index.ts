@@ -32,7 +32,7 @@ const images = config.images.refs;
 const protectData = config.protectData;
 const urlPort = (url: string) => Number(new URL(url).port || (url.startsWith("https:") ? 443 : 80));
 const publicHost = (service: string) => `${service}.${config.publicDomain}`;
-const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service) } : undefined;
+const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service), tls: config.ingressTls } : undefined;
 
 const database = new Database("database", {
     ...ns, config: config.database, image: images.trillianDatabase, resources: config.resources.database,

@@ -108,6 +108,8 @@ export function serviceHost(service: string, namespace: string): string {
 export interface IngressSpec {
     className: string;
     host: string;
+    /** TLS for the host: cert-manager issues `<service>-tls`, or an existing Secret is used. */
+    tls?: { clusterIssuer: string } | { secretName: string };
 }
 
 /**
@@ -121,10 +123,14 @@ export function exposeService(name: string, parent: pulumi.Resource, namespace: 
             namespace,
             labels: labels(service, "ingress"),
             // Do not block `up` until an address is assigned: not every controller reports one.
-            annotations: { "pulumi.com/skipAwait": "true" },
+            annotations: {
+                "pulumi.com/skipAwait": "true",
+                ...(spec.tls && "clusterIssuer" in spec.tls ? { "cert-manager.io/cluster-issuer": spec.tls.clusterIssuer } : {}),
+            },
         },
         spec: {
             ingressClassName: spec.className,
+            tls: spec.tls ? [{ hosts: [spec.host], secretName: "secretName" in spec.tls ? spec.tls.secretName : `${service}-tls` }] : undefined,
             rules: [{ host: spec.host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
         },
     }, { parent });

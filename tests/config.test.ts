@@ -306,6 +306,14 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         assert.equal(load({ networkPolicies: "false", oidcEgressCidrs: "bad" }).network, undefined, "network keys are not read without policies");
     });
 
+    it("public-edge TLS: an issuer or a Secret, not both, and only with Ingresses", () => {
+        expectProblem({ ingressClassName: "nginx", ingressClusterIssuer: "corp-ca", ingressTlsSecret: "wildcard" }, "ingressTlsSecret", "wildcard", /cannot be combined with ingressClusterIssuer/);
+        expectProblem({ ingressTlsSecret: "wildcard" }, "ingressTlsSecret", "wildcard", /only applies with ingressClassName/);
+        expectProblem({ ingressClassName: "nginx", ingressClusterIssuer: "Corp CA" }, "ingressClusterIssuer", "Corp CA", /must be a DNS name/);
+        assert.deepEqual(load({ ingressClassName: "nginx", ingressTlsSecret: "sigstore-wildcard" }).ingressTls, { secretName: "sigstore-wildcard" });
+        assert.equal(load({ ingressClassName: "nginx" }).ingressTls, undefined);
+    });
+
     it("reports several problems together in one error", () => {
         const { message, lines } = problems({ namespace: "Bad_NS", rekorReplicas: "two", protectData: "yes", oidcIssuerUrl: undefined, caMode: "vault" });
         assert.match(message, /^Invalid stack configuration \(5 problems\):\n/);

@@ -435,8 +435,15 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.equal(workloadOf(ev, upstreamImages.rekor).resource.inputs.spec.replicas, 2);
                 assert.equal(workloadOf(ev, upstreamImages.fulcio).resource.inputs.spec.replicas, 3);
                 assert.equal(workloadOf(ev, upstreamImages.ctlog).resource.inputs.spec.replicas, 2);
-                const hosts = ev.cloud.ofType("kubernetes:networking.k8s.io/v1:Ingress").map((i) => i.inputs.spec.rules[0].host).sort();
+                const ingresses = ev.cloud.ofType("kubernetes:networking.k8s.io/v1:Ingress");
+                const hosts = ingresses.map((i) => i.inputs.spec.rules[0].host).sort();
                 assert.deepEqual(hosts, ["ctlog.sigstore.corp.example", "fulcio.sigstore.corp.example", "rekor.sigstore.corp.example"]);
+                // TLS at the public edge from cert-manager (ingressClusterIssuer), one certificate Secret per host.
+                for (const i of ingresses) {
+                    assert.equal(i.inputs.metadata.annotations["cert-manager.io/cluster-issuer"], "corp-ca");
+                    const backend = i.inputs.spec.rules[0].http.paths[0].backend.service.name;
+                    assert.deepEqual(i.inputs.spec.tls, [{ hosts: [i.inputs.spec.rules[0].host], secretName: `${backend}-tls` }]);
+                }
             });
         } else {
             it("dev: one signer with --force_master=true and a Recreate strategy", () => {
