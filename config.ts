@@ -169,6 +169,8 @@ export interface SigstoreConfig {
     protectData: boolean;
     resources: Record<Workload, ResourceBounds>;
     network?: NetworkConfig;
+    /** TLS on every internal hop that carries credentials or log data (components/internal-tls.ts). */
+    internalTls: boolean;
 }
 
 /** Every default, in one place (mirrored in Pulumi.yaml; a test keeps them equal). */
@@ -232,6 +234,7 @@ export const defaults = {
     trillianSignerResources: "cpu=100m/1,memory=128Mi/1Gi",
     databaseResources: "cpu=250m/2,memory=512Mi/2Gi",
     networkPolicies: true,
+    internalTls: false,
     ingressNamespaceSelector: "kubernetes.io/metadata.name=ingress-nginx",
     ingressPodSelector: "",
     metricsNamespaceSelector: "kubernetes.io/metadata.name=monitoring",
@@ -487,6 +490,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         ingressTls: readIngressTls(r),
         protectData: r.bool("protectData", defaults.protectData),
         resources: readResources(r),
+        internalTls: r.bool("internalTls", defaults.internalTls),
     };
     config.network = readNetwork(r, database);
 

@@ -6,13 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
 import { buildClientMaterial } from "./lib/client-material";
-import { CtLog, ctLogUrl } from "./components/ctlog";
-import { Database } from "./components/database";
+import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
+import { Database, databaseService } from "./components/database";
 import { Fulcio } from "./components/fulcio";
+import { InternalTls } from "./components/internal-tls";
 import { keep, podSecurityLabels } from "./components/kube";
 import { NetworkIsolation, sigstoreEdges } from "./components/network";
-import { Rekor } from "./components/rekor";
-import { Trillian } from "./components/trillian";
+import { Rekor, redisService } from "./components/rekor";
+import { logServerService, Trillian } from "./components/trillian";
 
 const config = loadConfig();
 
@@ -34,33 +35,45 @@ const urlPort = (url: string) => Number(new URL(url).port || (url.startsWith("ht
 const publicHost = (service: string) => `${service}.${config.publicDomain}`;
 const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service), tls: config.ingressTls } : undefined;
 
+// TLS inside the namespace: one certificate per Service that terminates it, one CA for the clients.
+const inClusterDb = config.database.mode === "in-cluster";
+const internalTls = config.internalTls ? new InternalTls("internal-tls", {
+    ...ns, protectData,
+    services: [logServerService, ctlogService, redisService, ...(inClusterDb ? [databaseService] : [])],
+}, opts) : undefined;
+const serverTls = (service: string) => internalTls?.servers[service];
+const clientTls = internalTls ? { caConfigMapName: internalTls.caConfigMapName } : undefined;
+
 const database = new Database("database", {
     ...ns, config: config.database, image: images.trillianDatabase, resources: config.resources.database,
     clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
-    protectData,
+    tls: serverTls(databaseService), protectData,
 }, opts);
 
 const trillian = new Trillian("trillian", {
     ...ns, cluster: config.cluster, config: config.trillian,
     database: database.connection, databaseReady: database.ready,
     images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
-    resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner }, protectData,
+    resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner },
+    tls: internalTls ? { logServer: serverTls(logServerService)!, client: clientTls! } : undefined, protectData,
 }, opts);
 
 const rekor = new Rekor("rekor", {
     ...ns, tree: trillian.trees.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
     resources: { rekor: config.resources.rekor, redis: config.resources.redis },
+    tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
     images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
 }, opts);
 
 const fulcio = new Fulcio("fulcio", {
     ...ns, replicas: config.fulcio.replicas, resources: config.resources.fulcio, image: images.fulcio, ca: config.ca, oidc: config.oidc,
-    ctLogUrl: ctLogUrl(config.cluster.namespace, config.ctlog.prefix), ingress: ingress("fulcio"), protectData,
+    ctLogUrl: ctLogUrl(config.cluster.namespace, config.ctlog.prefix, config.internalTls), tls: clientTls, ingress: ingress("fulcio"), protectData,
 }, opts);
 
 const ctlog = new CtLog("ctlog", {
     ...ns, tree: trillian.trees.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas, resources: config.resources.ctlog,
-    image: images.ctlog, prefix: config.ctlog.prefix, fulcioChainPem: fulcio.chainPem, ingress: ingress("ctlog"), protectData,
+    image: images.ctlog, prefix: config.ctlog.prefix, fulcioChainPem: fulcio.chainPem, ingress: ingress("ctlog"),
+    tls: internalTls ? { server: serverTls(ctlogService)!, client: clientTls! } : undefined, protectData,
 }, opts);
 
 if (config.network) {

@@ -11,7 +11,8 @@
 #
 # Inputs (environment): NAMESPACE, TREE_CONFIGMAP, DISPLAY_NAME, TRILLIAN_SERVICE, TRILLIAN_GRPC_PORT,
 # RPC_DEADLINE, CREATETREE_MODE (port-forward | pod), CREATETREE (local binary, port-forward mode),
-# CREATETREE_IMAGE and POD_NAME (pod mode), optional KUBECONFIG and KUBE_CONTEXT.
+# CREATETREE_IMAGE and POD_NAME (pod mode), optional KUBECONFIG and KUBE_CONTEXT, and with internal TLS
+# TRILLIAN_CA_CONFIGMAP: the ConfigMap holding the CA (ca.crt) the log server's certificate chains to.
 set -euo pipefail
 
 kube() {
@@ -26,6 +27,7 @@ if [ -n "$recorded" ]; then
 fi
 
 create_args=(--display_name="$DISPLAY_NAME" --rpc_deadline="$RPC_DEADLINE")
+tls_ca="${TRILLIAN_CA_CONFIGMAP:-}"
 
 case "$CREATETREE_MODE" in
   port-forward)
@@ -52,6 +54,14 @@ case "$CREATETREE_MODE" in
       echo "createtree: kubectl port-forward to service/$TRILLIAN_SERVICE did not start within 60s" >&2
       exit 1
     fi
+    if [ -n "$tls_ca" ]; then
+      # The log server speaks TLS only; its certificate also names 127.0.0.1 for exactly this path.
+      ca_file=$(mktemp)
+      trap 'kill "$forwarder" 2>/dev/null || true; rm -f "$forward_log" "$ca_file"' EXIT
+      kube get configmap "$tls_ca" --output='jsonpath={.data.ca\.crt}' >"$ca_file"
+      grep -q 'BEGIN CERTIFICATE' "$ca_file" || { echo "createtree: configmap/$tls_ca holds no ca.crt" >&2; exit 1; }
+      create_args+=(--tls_cert_file="$ca_file")
+    fi
     "$CREATETREE" --admin_server="127.0.0.1:$port" "${create_args[@]}"
     ;;
   pod)
@@ -60,7 +70,13 @@ case "$CREATETREE_MODE" in
     # "restricted", which the namespace enforces.
     restricted='{"seccompProfile":{"type":"RuntimeDefault"},"runAsNonRoot":true,"runAsUser":65532,"runAsGroup":65532}'
     container='{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"readOnlyRootFilesystem":true}'
-    overrides='{"apiVersion":"v1","spec":{"automountServiceAccountToken":false,"securityContext":'"$restricted"',"containers":[{"name":"'"$POD_NAME"'","securityContext":'"$container"'}]}}'
+    volumes='[]' mounts='[]'
+    if [ -n "$tls_ca" ]; then
+      volumes='[{"name":"internal-ca","configMap":{"name":"'"$tls_ca"'"}}]'
+      mounts='[{"name":"internal-ca","mountPath":"/etc/sigstore/ca","readOnly":true}]'
+      create_args+=(--tls_cert_file=/etc/sigstore/ca/ca.crt)
+    fi
+    overrides='{"apiVersion":"v1","spec":{"automountServiceAccountToken":false,"securityContext":'"$restricted"',"volumes":'"$volumes"',"containers":[{"name":"'"$POD_NAME"'","securityContext":'"$container"',"volumeMounts":'"$mounts"'}]}}'
     kube run "$POD_NAME" --image="$CREATETREE_IMAGE" --restart=Never --rm --attach --quiet \
       --labels="app.kubernetes.io/name=createtree,app.kubernetes.io/part-of=sigstore" \
       --override-type=strategic --overrides="$overrides" \

@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { renderCtLogConfig } from "../lib/ctlog-config";
 import { ResourceBounds } from "../lib/resources";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
+import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { LogTree } from "./trillian";
 import { exposeService, serverWorkload, keep, labels, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
@@ -27,6 +28,8 @@ export interface CtLogArgs {
     prefix: string;
     /** Fulcio's chain (PEM): the roots this log accepts submissions under. */
     fulcioChainPem: pulumi.Input<string>;
+    /** Internal TLS: HTTPS for Fulcio's submissions, and the CA for the Trillian connection. */
+    tls?: { server: ServerTls; client: ClientTls };
     protectData: boolean;
     /** Public exposure through an Ingress (omitted: none). */
     ingress?: IngressSpec;
@@ -45,7 +48,7 @@ export class CtLog extends pulumi.ComponentResource {
 
     constructor(name: string, args: CtLogArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:CtLog", name, {}, opts);
-        this.internalUrl = ctLogUrl(args.namespaceName, args.prefix);
+        this.internalUrl = ctLogUrl(args.namespaceName, args.prefix, args.tls !== undefined);
         const protect = keep(args.protectData);
 
         const key = generatedKey(`${name}-signing-key`, "P256", { parent: this, ...protect });
@@ -74,6 +77,7 @@ export class CtLog extends pulumi.ComponentResource {
             },
         }, { parent: this, ...protect });
 
+        const tls = tlsVolumes(args.tls?.server, args.tls?.client);
         this.deployment = serverWorkload(`${name}-server`, {
             service: ctlogService,
             component: "ctlog",
@@ -84,36 +88,39 @@ export class CtLog extends pulumi.ComponentResource {
             container: {
                 name: "ct-server",
                 image: args.image,
-                args: ctServerArgs(),
-                ...goServerContainer("/healthz", args.resources),
+                args: ctServerArgs(args.tls !== undefined),
+                ...goServerContainer("/healthz", args.resources, args.tls !== undefined),
                 volumeMounts: [
                     { name: "config", mountPath: configMount, readOnly: true },
                     { name: "roots", mountPath: rootsMount, readOnly: true },
+                    ...tls.mounts,
                 ],
             },
             volumes: [
                 { name: "config", secret: { secretName: secret.metadata.name } },
                 { name: "roots", configMap: { name: roots.metadata.name } },
+                ...tls.volumes,
             ],
         }, { parent: this }).deployment;
 
-        if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http);
+        if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http, args.tls !== undefined);
 
         this.registerOutputs({ publicKeyPem: this.publicKeyPem, internalUrl: this.internalUrl });
     }
 }
 
 /** The in-cluster URL of the log; Fulcio is configured before the CtLog exists, so it is derived. */
-export function ctLogUrl(namespaceName: string, prefix: string): string {
-    return `http://${serviceHost(ctlogService, namespaceName)}:${ctlogPorts.http}/${prefix}`;
+export function ctLogUrl(namespaceName: string, prefix: string, https: boolean): string {
+    return `${https ? "https" : "http"}://${serviceHost(ctlogService, namespaceName)}:${ctlogPorts.http}/${prefix}`;
 }
 
 /** ct_server flags (Go flag: `--name=value`). */
-export function ctServerArgs(): string[] {
+export function ctServerArgs(tls: boolean): string[] {
     return [
         `--log_config=${configMount}/config.textproto`,
         `--http_endpoint=0.0.0.0:${ctlogPorts.http}`,
         `--metrics_endpoint=0.0.0.0:${ctlogPorts.metrics}`,
         "--alsologtostderr",
+        ...(tls ? [`--tls_certificate=${tlsMount}/tls.crt`, `--tls_key=${tlsMount}/tls.key`, `--trillian_tls_ca_cert_file=${caFile}`] : []),
     ];
 }

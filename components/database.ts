@@ -18,6 +18,7 @@ import { generatedPassword } from "./generated";
 import { DatabaseConfig, DatabaseEngine } from "../config";
 import { mysqldArgs } from "../lib/mysql-tuning";
 import { containerResources, ResourceBounds } from "../lib/resources";
+import { ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { imageUserContainer, keep, labels, podSecurity, scratchVolume, secretEnv, selector, serviceHost } from "./kube";
 
 export interface DatabaseArgs {
@@ -29,6 +30,8 @@ export interface DatabaseArgs {
     resources: ResourceBounds;
     /** Who connects: Trillian pods and each one's pool bound (0 = unbounded), to size max_connections. */
     clients: { pods: number; maxConnsPerPod: number };
+    /** Server TLS for the in-cluster MySQL (config internalTls); clients must then use TLS. */
+    tls?: ServerTls;
     protectData: boolean;
 }
 
@@ -41,6 +44,8 @@ export interface DatabaseConnection {
     user: string;
     secretName: pulumi.Output<string>;
     passwordKey: string;
+    /** TLS name of the server when it requires TLS with our internal CA (--mysql_server_name). */
+    tlsServerName?: string;
 }
 
 const port = 3306;
@@ -74,6 +79,7 @@ export class Database extends pulumi.ComponentResource {
             this.connection = {
                 engine: "mysql", host: serviceHost(serviceName, args.namespaceName), port, name: "trillian", user: "trillian",
                 secretName: this.credentials.metadata.name, passwordKey: "password",
+                tlsServerName: args.tls ? serviceHost(serviceName, args.namespaceName) : undefined,
             };
             this.ready = [this.inClusterMysql(name, args)];
         }
@@ -122,6 +128,11 @@ export class Database extends pulumi.ComponentResource {
         }, { parent: this });
 
         const secret = this.credentials.metadata.name;
+        // mysqld runs as mysqlUid: its key is readable through fsGroup (0440), and only TLS clients are admitted.
+        const tls = tlsVolumes(args.tls, undefined, 0o440);
+        const tlsArgs = args.tls ? [
+            `--ssl-ca=${tlsMount}/ca.crt`, `--ssl-cert=${tlsMount}/tls.crt`, `--ssl-key=${tlsMount}/tls.key`, "--require-secure-transport=ON",
+        ] : [];
         return new k8s.apps.v1.StatefulSet(`${name}-mysql`, {
             metadata: { namespace: args.namespace, labels: appLabels },
             spec: {
@@ -136,10 +147,10 @@ export class Database extends pulumi.ComponentResource {
                         containers: [{
                             name: "mysql",
                             image: args.image,
-                            args: mysqldArgs({
+                            args: [...mysqldArgs({
                                 memoryLimit: args.resources.memory.limit, storageSize: args.config.storageSize,
                                 trillianPods: args.clients.pods, maxConnsPerPod: args.clients.maxConnsPerPod,
-                            }),
+                            }), ...tlsArgs],
                             ports: [{ name: "mysql", containerPort: port }],
                             env: [
                                 secretEnv("MYSQL_ROOT_PASSWORD", secret, "root-password"),
@@ -156,12 +167,14 @@ export class Database extends pulumi.ComponentResource {
                                 { name: "data", mountPath: "/var/lib/mysql" },
                                 { name: "run", mountPath: "/var/run/mysqld" },
                                 { name: "tmp", mountPath: "/tmp" },
+                                ...tls.mounts,
                             ],
                         }],
                         volumes: [
                             { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
                             scratchVolume("run"),
                             scratchVolume("tmp"),
+                            ...tls.volumes,
                         ],
                     },
                 },

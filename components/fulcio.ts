@@ -23,6 +23,7 @@ import { CaConfig, OidcConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
+import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
 import { exposeService, serverWorkload, keep, labels, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface FulcioArgs {
@@ -33,8 +34,10 @@ export interface FulcioArgs {
     image: string;
     ca: CaConfig;
     oidc: OidcConfig;
-    /** Where Fulcio submits pre-certificates: http://<ctlog service>:<port>/<prefix>. */
+    /** Where Fulcio submits pre-certificates: http(s)://<ctlog service>:<port>/<prefix>. */
     ctLogUrl: string;
+    /** Internal TLS: the CA Fulcio trusts for the CT log. */
+    tls?: ClientTls;
     protectData: boolean;
     /** Public exposure through an Ingress (omitted: none). */
     ingress?: IngressSpec;
@@ -89,6 +92,7 @@ export class Fulcio extends pulumi.ComponentResource {
             stringData: ca.secretData,
         }, { parent: this, ...keep(args.protectData) });
 
+        const tls = tlsVolumes(undefined, args.tls);
         this.deployment = serverWorkload(`${name}-server`, {
             service: fulcioService,
             component: "fulcio",
@@ -98,17 +102,19 @@ export class Fulcio extends pulumi.ComponentResource {
             container: {
                 name: "fulcio",
                 image: args.image,
-                args: fulcioArgs(args.ctLogUrl, ca.args),
+                args: [...fulcioArgs(args.ctLogUrl, ca.args), ...(args.tls ? [`--ct-log.tls-ca-cert=${caFile}`] : [])],
                 env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
                 ...goServerContainer("/healthz", args.resources),
                 volumeMounts: [
                     { name: "config", mountPath: configMount, readOnly: true },
                     { name: "ca", mountPath: caMount, readOnly: true },
+                    ...tls.mounts,
                 ],
             },
             volumes: [
                 { name: "config", configMap: { name: configMap.metadata.name } },
                 { name: "ca", secret: { secretName: secret.metadata.name } },
+                ...tls.volumes,
             ],
         }, { parent: this }).deployment;
 

@@ -34,8 +34,8 @@ export function selector(name: string): Record<string, string> {
     return { "app.kubernetes.io/name": name };
 }
 
-export function httpProbe(path: string, port: number | string, initialDelaySeconds = 5): k8s.types.input.core.v1.Probe {
-    return { httpGet: { path, port }, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
+export function httpProbe(path: string, port: number | string, initialDelaySeconds = 5, scheme?: "HTTPS"): k8s.types.input.core.v1.Probe {
+    return { httpGet: { path, port, scheme }, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
 }
 
 export function tcpProbe(port: number | string, initialDelaySeconds = 5): k8s.types.input.core.v1.Probe {
@@ -56,10 +56,11 @@ export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
  * What every one of our Go servers' containers shares: unprivileged, resources from config, and
  * health checked over HTTP on its port named "http".
  */
-export function goServerContainer(healthPath: string, resources: ResourceBounds): Partial<k8s.types.input.core.v1.Container> {
+export function goServerContainer(healthPath: string, resources: ResourceBounds, https = false): Partial<k8s.types.input.core.v1.Container> {
+    const scheme = https ? "HTTPS" as const : undefined;
     return {
-        readinessProbe: httpProbe(healthPath, "http"),
-        livenessProbe: httpProbe(healthPath, "http", 30),
+        readinessProbe: httpProbe(healthPath, "http", 5, scheme),
+        livenessProbe: httpProbe(healthPath, "http", 30, scheme),
         resources: containerResources(resources),
         securityContext: restrictedContainer,
     };
@@ -117,7 +118,7 @@ export interface IngressSpec {
  * often expose services their own way, and `up` must not wait on a load balancer that never comes.
  */
 export function exposeService(name: string, parent: pulumi.Resource, namespace: pulumi.Input<string>, spec: IngressSpec,
-    service: string, port: number): k8s.networking.v1.Ingress {
+    service: string, port: number, httpsBackend = false): k8s.networking.v1.Ingress {
     return new k8s.networking.v1.Ingress(name, {
         metadata: {
             namespace,
@@ -126,6 +127,8 @@ export function exposeService(name: string, parent: pulumi.Resource, namespace: 
             annotations: {
                 "pulumi.com/skipAwait": "true",
                 ...(spec.tls && "clusterIssuer" in spec.tls ? { "cert-manager.io/cluster-issuer": spec.tls.clusterIssuer } : {}),
+                // The backend itself serves HTTPS (internal TLS): ingress-nginx's annotation; other controllers have their own.
+                ...(httpsBackend ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {}),
             },
         },
         spec: {

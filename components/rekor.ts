@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { generatedKey, generatedPassword } from "./generated";
+import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { LogTree, logServerService, trillianPorts } from "./trillian";
 import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
@@ -20,6 +21,8 @@ export interface RekorArgs {
     replicas: number;
     redisStorageSize: string;
     resources: { rekor: ResourceBounds; redis: ResourceBounds };
+    /** Internal TLS: Rekor trusts the internal CA for Trillian and Redis; Redis serves TLS only. */
+    tls?: { client: ClientTls; redis: ServerTls };
     images: { rekor: string; redis: string };
     /** Public host name, e.g. rekor.sigstore.corp.example (--rekor_server.hostname). */
     publicHost: string;
@@ -48,6 +51,7 @@ export class Rekor extends pulumi.ComponentResource {
         this.publicKeyPem = signingKey.publicKeyPem;
 
         const redisSecret = this.redis(name, args);
+        const tls = tlsVolumes(undefined, args.tls?.client);
         const signerSecret = new k8s.core.v1.Secret(`${name}-signer`, {
             metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
             stringData: { "signer.pem": signingKey.privateKeyPem },
@@ -67,11 +71,13 @@ export class Rekor extends pulumi.ComponentResource {
                 env: [
                     configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
                     secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
+                    // Rekor's Redis client verifies against the system roots: make those our internal CA.
+                    ...(args.tls ? [{ name: "SSL_CERT_FILE", value: caFile }] : []),
                 ],
                 ...goServerContainer("/ping", args.resources.rekor),
-                volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }],
+                volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }, ...tls.mounts],
             },
-            volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }],
+            volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }, ...tls.volumes],
         }, { parent: this }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, rekorService, rekorPorts.http);
@@ -83,13 +89,18 @@ export class Rekor extends pulumi.ComponentResource {
     private redis(name: string, args: RekorArgs): k8s.core.v1.Secret {
         const appLabels = labels(redisService, "rekor");
         const password = generatedPassword(`${name}-redis-password`, { parent: this });
+        // With internal TLS Redis listens on TLS only; clients authenticate with the password, not certificates.
+        const listen = args.tls
+            ? `port 0\ntls-port ${rekorPorts.redis}\ntls-cert-file ${tlsMount}/tls.crt\ntls-key-file ${tlsMount}/tls.key\ntls-ca-cert-file ${tlsMount}/ca.crt\ntls-auth-clients no\n`
+            : "";
         const secret = new k8s.core.v1.Secret(`${name}-redis`, {
             metadata: { namespace: args.namespace, labels: appLabels },
             stringData: {
                 password: password.result,
-                "redis.conf": pulumi.interpolate`requirepass ${password.result}\nappendonly yes\ndir /data\nprotected-mode no\n`,
+                "redis.conf": pulumi.interpolate`requirepass ${password.result}\nappendonly yes\ndir /data\nprotected-mode no\n${listen}`,
             },
         }, { parent: this });
+        const tls = tlsVolumes(args.tls?.redis, undefined, 0o440);
         const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis-data`, {
             metadata: { namespace: args.namespace, labels: appLabels },
             spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.redisStorageSize } } },
@@ -114,11 +125,13 @@ export class Rekor extends pulumi.ComponentResource {
                 volumeMounts: [
                     { name: "data", mountPath: "/data" },
                     { name: "config", mountPath: "/etc/redis", readOnly: true },
+                    ...tls.mounts,
                 ],
             },
             volumes: [
                 { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
                 { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
+                ...tls.volumes,
             ],
         }, { parent: this });
         return secret;
@@ -126,7 +139,8 @@ export class Rekor extends pulumi.ComponentResource {
 }
 
 /** rekor-server flags (cobra: `--name=value`; addresses are hosts, ports are separate flags). */
-export function rekorArgs(args: Pick<RekorArgs, "namespaceName" | "publicHost">): string[] {
+export function rekorArgs(args: Pick<RekorArgs, "namespaceName" | "publicHost" | "tls">): string[] {
+    const tls = args.tls ? [`--trillian_log_server.tls_ca_cert=${caFile}`, "--redis_server.enable-tls=true"] : [];
     return [
         "serve",
         `--trillian_log_server.address=${serviceHost(logServerService, args.namespaceName)}`,
@@ -140,5 +154,6 @@ export function rekorArgs(args: Pick<RekorArgs, "namespaceName" | "publicHost">)
         `--rekor_server.hostname=${args.publicHost}`,
         `--rekor_server.signer=${signerMount}/signer.pem`,
         "--log_type=prod",
+        ...tls,
     ];
 }

@@ -26,6 +26,7 @@ import { ClusterConfig, TrillianConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
+import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { keep, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
 
 export const trillianPorts = { grpc: 8090, http: 8091 } as const;
@@ -46,6 +47,8 @@ export interface TrillianArgs {
     databaseReady: pulumi.Resource[];
     images: { logServer: string; logSigner: string };
     resources: { logServer: ResourceBounds; logSigner: ResourceBounds };
+    /** Internal TLS: the log server's gRPC (and HTTP) certificate, and the CA the database clients trust. */
+    tls?: { logServer: ServerTls; client: ClientTls };
     protectData: boolean;
 }
 
@@ -71,7 +74,8 @@ export class Trillian extends pulumi.ComponentResource {
             replicas: args.config.serverReplicas,
             image: args.images.logServer,
             resources: args.resources.logServer,
-            extraArgs: poolArgs(args),
+            serverTls: args.tls?.logServer,
+            extraArgs: [...poolArgs(args), ...serverTlsArgs(args)],
         });
         this.logSigner = this.deployment(`${name}-log-signer`, logSignerService, args, {
             replicas: args.config.signerReplicas,
@@ -94,7 +98,11 @@ export class Trillian extends pulumi.ComponentResource {
         });
     }
 
-    /** Storage and quota flags shared by server and signer; the password arrives by env expansion. */
+    /**
+     * Storage and quota flags shared by server and signer; the password arrives by env expansion.
+     * With a TLS database Trillian appends "?tls=custom" to the URI itself, so the URI must have no
+     * query of its own (parseTime is not needed: Trillian stores times as integers).
+     */
     static storageArgs(db: DatabaseConnection): string[] {
         const address = `${db.host}:${db.port}`;
         if (db.engine === "postgresql") {
@@ -104,11 +112,11 @@ export class Trillian extends pulumi.ComponentResource {
                 `--postgresql_uri=postgresql://${db.user}:$(DB_PASSWORD)@${address}/${db.name}`,
             ];
         }
-        return [
-            "--storage_system=mysql",
-            "--quota_system=mysql",
-            `--mysql_uri=${db.user}:$(DB_PASSWORD)@tcp(${address})/${db.name}?parseTime=true`,
-        ];
+        const uri = `${db.user}:$(DB_PASSWORD)@tcp(${address})/${db.name}`;
+        if (db.tlsServerName) {
+            return ["--storage_system=mysql", "--quota_system=mysql", `--mysql_uri=${uri}`, `--mysql_tls_ca=${caFile}`, `--mysql_server_name=${db.tlsServerName}`];
+        }
+        return ["--storage_system=mysql", "--quota_system=mysql", `--mysql_uri=${uri}?parseTime=true`];
     }
 
     /** The signer's election needs to read and write coordination.k8s.io Leases in its namespace. */
@@ -128,9 +136,10 @@ export class Trillian extends pulumi.ComponentResource {
     }
 
     private deployment(resourceName: string, service: string, args: TrillianArgs, spec: {
-        replicas: number; image: string; resources: ResourceBounds; extraArgs: string[];
+        replicas: number; image: string; resources: ResourceBounds; extraArgs: string[]; serverTls?: ServerTls;
         strategy?: k8s.types.input.apps.v1.DeploymentStrategy; serviceAccountName?: pulumi.Input<string>;
     }): ServerWorkload {
+        const tls = tlsVolumes(spec.serverTls, args.database.tlsServerName ? args.tls?.client : undefined);
         return serverWorkload(resourceName, {
             service,
             component: "trillian",
@@ -150,8 +159,11 @@ export class Trillian extends pulumi.ComponentResource {
                     ...spec.extraArgs,
                 ],
                 env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
-                ...goServerContainer("/healthz", spec.resources),
+                // With TLS, Trillian serves its HTTP endpoint (/healthz, /metrics) over TLS too.
+                ...goServerContainer("/healthz", spec.resources, spec.serverTls !== undefined),
+                volumeMounts: tls.mounts.length ? tls.mounts : undefined,
             },
+            volumes: tls.volumes.length ? tls.volumes : undefined,
         }, { parent: this, dependsOn: args.databaseReady });
     }
 
@@ -171,7 +183,7 @@ export class Trillian extends pulumi.ComponentResource {
     }
 
     private createtreeCommand(name: string, tree: TreeName, configMapName: string, args: TrillianArgs): command.local.Command {
-        const environment: Record<string, string> = {
+        const environment: Record<string, pulumi.Input<string>> = {
             NAMESPACE: args.namespaceName,
             TREE_CONFIGMAP: configMapName,
             DISPLAY_NAME: `sigstore-${tree}`,
@@ -183,6 +195,8 @@ export class Trillian extends pulumi.ComponentResource {
             CREATETREE_IMAGE: args.config.createtree.image ?? "",
             POD_NAME: `createtree-${tree}`,
         };
+        // Internal TLS: createtree verifies the log server against the internal CA read from this ConfigMap.
+        if (args.tls) environment.TRILLIAN_CA_CONFIGMAP = args.tls.client.caConfigMapName;
         if (args.cluster.kubeconfig) environment.KUBECONFIG = args.cluster.kubeconfig;
         if (args.cluster.kubeContext) environment.KUBE_CONTEXT = args.cluster.kubeContext;
 
@@ -211,6 +225,11 @@ export const createtreeIgnoreChanges = [
 function sequencingArgs(args: TrillianArgs): string[] {
     const t = args.config.tuning;
     return [`--sequencer_interval=${t.sequencerInterval}`, `--batch_size=${t.batchSize}`, `--num_sequencers=${t.numSequencers}`];
+}
+
+/** The log server's gRPC and HTTP certificate (internal TLS). */
+function serverTlsArgs(args: TrillianArgs): string[] {
+    return args.tls ? [`--tls_cert_file=${tlsMount}/tls.crt`, `--tls_key_file=${tlsMount}/tls.key`] : [];
 }
 
 /** The servers' MySQL connection pools (Trillian's postgresql storage has no such flags). */

@@ -8,6 +8,9 @@
  * `database` names another one: the benchmark uses one of its own so that it can run beside the
  * suite, by appending a --mysql_uri (the last copy of a Go flag wins).
  * Needs MariaDB on 127.0.0.1:3306 (root, no password) and redis-server on PATH. Loopback only.
+ * With the program's internal TLS on (the end-to-end suite), the database "pod" is a MariaDB of this
+ * run's own, started with the program's TLS server flags (require_secure_transport), and Redis gets
+ * its TLS port; Service names resolve to 127.0.0.1 through /etc/hosts (local-cluster.ts).
  */
 import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
@@ -24,9 +27,16 @@ import { LocalCluster, registeredObjects, tail } from "./local-cluster";
 const namespace = "sigstore";
 export const user = "alice@corp.example";
 
-export function mysql(sql: string, database?: string): string {
-    const args = ["--host=127.0.0.1", "--port=3306", "--user=root", "--batch", "--skip-column-names", ...(database ? [database] : []), "-e", sql];
-    return execFileSync("mysql", args, { encoding: "utf8" }).trim();
+/** How the harness reaches a MariaDB as root: this machine's on 127.0.0.1:3306, or a run's own over its socket. */
+export type MysqlServer = { socket: string } | undefined;
+
+function mysqlConnection(server: MysqlServer): string[] {
+    return server ? [`--socket=${server.socket}`, "--user=root"] : ["--host=127.0.0.1", "--port=3306", "--user=root"];
+}
+
+export function mysql(sql: string, database?: string, server?: MysqlServer): string {
+    const args = [...mysqlConnection(server), "--batch", "--skip-column-names", ...(database ? [database] : []), "-e", sql];
+    return execFileSync("mysql", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 }
 
 export function requireLocalServices(): void {
@@ -47,11 +57,46 @@ function randomPassword(): string {
  * What Trillian's db_server image does on its first start, on this machine's MariaDB: a fresh
  * database, the user with the program's generated password, and Trillian's schema.
  */
-export function createTrillianDatabase(db: string, user: string, password: string): void {
+export function createTrillianDatabase(db: string, user: string, password: string, server?: MysqlServer): void {
     mysql(`DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; ` +
         `CREATE OR REPLACE USER '${user}'@'%' IDENTIFIED BY '${password}'; CREATE OR REPLACE USER '${user}'@'localhost' IDENTIFIED BY '${password}'; ` +
-        `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`);
-    execFileSync("mysql", ["--host=127.0.0.1", "--user=root", db], { input: fs.readFileSync(trillianSchemaPath()) });
+        `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`, undefined, server);
+    execFileSync("mysql", [...mysqlConnection(server), db], { input: fs.readFileSync(trillianSchemaPath()) });
+}
+
+/** mysqld options of MySQL 8.4 (the db_server image) that MariaDB does not have: dropped when MariaDB stands in. */
+const mysql84Only = (arg: string) => /^--innodb-redo-log-capacity=/.test(arg);
+
+/**
+ * The database "pod" when the program gives it TLS: a MariaDB of this run's own with the
+ * StatefulSet's arguments (its TLS flags and certificate files, require_secure_transport), so
+ * Trillian must connect over TLS and verify the certificate as the program configured it.
+ */
+async function startOwnMariadb(c: LocalCluster, work: string): Promise<MysqlServer> {
+    const datadir = path.join(work, "mariadb");
+    const socket = path.join(work, "mariadb.sock");
+    execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, "--auth-root-authentication-method=normal", "--skip-test-db",
+        ...(process.getuid?.() === 0 ? ["--user=root"] : [])], { stdio: "ignore" });
+    await c.start("trillian-db", "/usr/sbin/mariadbd", [
+        `--datadir=${datadir}`, `--socket=${socket}`, "--bind-address=127.0.0.1", `--port=${c.localPort("trillian-db", 3306)}`,
+        ...(process.getuid?.() === 0 ? ["--user=root"] : []),
+    ], undefined, true, { prefix: ["--no-defaults"], drop: mysql84Only });
+    for (let i = 0; i < 100; i++) {
+        try {
+            mysql("SELECT 1", undefined, { socket });
+            return { socket };
+        } catch { await new Promise((r) => setTimeout(r, 200)); }
+    }
+    throw new Error(`the run's own MariaDB did not start:\n${c.processes.find((p) => p.name === "trillian-db")?.logFile}`);
+}
+
+/** Whether the program's database requires TLS (its StatefulSet's mysqld flags). */
+function databaseRequiresTls(c: LocalCluster): boolean {
+    try {
+        return (c.objects.workload("trillian-db").spec.template.spec.containers[0].args ?? []).includes("--require-secure-transport=ON");
+    } catch {
+        return false; // external database mode: no StatefulSet
+    }
 }
 
 /** Drops a database made by createTrillianDatabase, and its user. */
@@ -76,15 +121,17 @@ export async function shellResult(run: Promise<{ stdout: string; stderr: string 
 export function ownDatabase(c: LocalCluster, app: string, db: string, password: string): string {
     const arg: string = c.objects.workload(app).spec.template.spec.containers[0].args.find((a: string) => a.startsWith("--mysql_uri="));
     const uri = c.translate(arg, {}).replace("$(DB_PASSWORD)", password);
-    const m = /^--mysql_uri=trillian:([^@]*)@(tcp\(127\.0\.0\.1:3306\))\/trillian\?(.*)$/.exec(uri);
+    const m = /^--mysql_uri=trillian:([^@]*)@(tcp\([^)]+\))\/trillian(\?.*)?$/.exec(uri);
     if (!m) throw new Error(`${app}: unexpected ${arg}`);
-    return `--mysql_uri=${db}:${m[1]}@${m[2]}/${db}?${m[3]}`;
+    return `--mysql_uri=${db}:${m[1]}@${m[2]}/${db}${m[3] ?? ""}`;
 }
 
 export interface Stack {
     work: string;
     /** The Trillian database in use. */
     database: string;
+    /** Runs SQL as root on the database server in use (this machine's MariaDB, or the run's own with TLS). */
+    sql(statement: string, database?: string): string;
     /** The first `up`: outputs and what was registered. */
     first: Evaluation;
     outputs: Evaluation["outputs"];
@@ -124,6 +171,8 @@ export interface StackOptions {
     keepWork?: boolean;
     /** Flags appended to an app's args (Go flags: the last copy wins), e.g. to run upstream defaults. */
     extraArgs?: Record<string, string[]>;
+    /** Stack config beyond the dev stack's (as `pulumi config set`), e.g. internalTls. */
+    overrides?: Record<string, string>;
 }
 
 /** Starts everything; on failure stops whatever was started before rethrowing. */
@@ -138,6 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const db = options.database ?? "trillian";
     const ownDb = options.database !== undefined;
     let dbCreated = false;
+    let dbServer: MysqlServer;
     const createtreePrinted: Record<string, string> = {};
 
     let stopped: Promise<void> | undefined;
@@ -155,13 +205,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         trillianStarted ??= (async () => {
             const c = new LocalCluster(registeredObjects(cloud), namespace, path.join(work, "cluster"));
             cluster = c;
+            const tlsDb = databaseRequiresTls(c);
+            if (!tlsDb) c.ports.set("trillian-db:3306", 3306); // the Database "pod" is this machine's MariaDB
             await c.allocateServicePorts();
-            c.ports.set("trillian-db:3306", 3306); // the Database "pod" is this machine's MariaDB
+            const server = tlsDb ? await startOwnMariadb(c, work) : undefined;
+            dbServer = server;
             // What Trillian's db_server image does on first start: database, user (with the
             // program's generated password, as the log server reads it), schema.
             const pw = c.containerEnv("trillian-log-server").DB_PASSWORD;
-            dbCreated = true;
-            createTrillianDatabase(db, ownDb ? db : "trillian", pw);
+            dbCreated = !tlsDb;
+            createTrillianDatabase(db, ownDb ? db : "trillian", pw, server);
             for (const [name, bin] of [["trillian-log-server", bins.trillian_log_server], ["trillian-log-signer", bins.trillian_log_signer]]) {
                 await c.start(name, bin, [...(ownDb ? [ownDatabase(c, name, db, pw)] : []), ...(options.extraArgs?.[name] ?? [])]);
             }
@@ -174,6 +227,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const shims = path.join(work, "shims");
         fs.mkdirSync(shims, { recursive: true });
         if (!fs.existsSync(path.join(shims, "kubectl"))) fs.symlinkSync(path.join(repoRoot, "e2e", "fake-kubectl"), path.join(shims, "kubectl"));
+        // Internal TLS: the CA ConfigMap createtree.sh reads, as applied before the Command runs.
+        const caConfigMap = inputs.environment.TRILLIAN_CA_CONFIGMAP;
+        if (caConfigMap) {
+            const cm = cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.state.metadata?.name === caConfigMap);
+            if (!cm) throw new Error(`createtree ${name}: ConfigMap ${caConfigMap} was not registered before the Command`);
+            fs.mkdirSync(path.join(work, "applied", "configmaps"), { recursive: true });
+            fs.writeFileSync(path.join(work, "applied", "configmaps", caConfigMap), cm.inputs.data["ca.crt"]);
+        }
         const result = await runInOwnGroup(inputs.interpreter[0], [...inputs.interpreter.slice(1), inputs.create], {
             ...inputs.environment,
             PATH: `${shims}:${path.dirname(bins.createtree)}:${process.env.PATH}`,
@@ -188,7 +249,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     /** Evaluates the dev stack pointed at the local OIDC issuer; createtree runs for real. */
     async function up(state: StackState): Promise<Evaluation> {
         const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, state);
-        return evaluate({ stack: "dev", cloud, overrides: { oidcIssuerUrl: issuer!.issuer, emailDomain: "corp.example" } });
+        return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, oidcIssuerUrl: issuer!.issuer, emailDomain: "corp.example" } });
     }
 
     /** What applying the first `up` leaves in the cluster: the tree ConfigMaps createtree.sh checks. */
@@ -208,7 +269,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         recordAppliedConfigMaps(first);
         const c = cluster!;
         await c.allocateServicePorts();
-        await c.start("rekor-redis", "redis-server", ["--port", String(c.localPort("rekor-redis", 6379)), "--bind", "127.0.0.1"]);
+        // Redis listens where its config says, on this machine's port: TLS only when the program gives it TLS.
+        const redisPort = String(c.localPort("rekor-redis", 6379));
+        const redisTls = /^tls-port /m.test(c.objectData("Secret", c.objects.workload("rekor-redis").spec.template.spec.volumes
+            .find((v: any) => v.name === "config").secret.secretName)["redis.conf"]);
+        await c.start("rekor-redis", "redis-server", [...(redisTls ? ["--port", "0", "--tls-port", redisPort] : ["--port", redisPort]), "--bind", "127.0.0.1"]);
         await c.start("ctlog", bins.ct_server, options.extraArgs?.ctlog);
         await c.start("rekor-server", bins["rekor-server"], options.extraArgs?.["rekor-server"]);
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
@@ -219,6 +284,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const iss = issuer.issuer;
         return {
             work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
+            sql: (statement, database) => mysql(statement, database, dbServer),
             token: () => getIdToken({ issuer: iss, clientId: "sigstore", user }),
             sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),
             logs: () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n"),

@@ -5,8 +5,9 @@
  * real API server holds after `pulumi up` (the cluster suite, cluster/api-objects.ts).
  *
  * The translation from the cluster to this machine is small and explicit, and is all here:
- *  - every Service port gets a free loopback port: "<svc>.<ns>.svc:<port>" → "127.0.0.1:<local>",
- *    a host-only "<svc>.<ns>.svc" → "127.0.0.1" and its companion port flag → <local>;
+ *  - every Service port gets a free loopback port: "<svc>.<ns>.svc:<port>" → "<svc>.<ns>.svc:<local>",
+ *    and a host flag's companion port flag → <local>; the Service names themselves stay (TLS clients
+ *    verify them) and resolve to 127.0.0.1 through /etc/hosts entries added while the cluster runs;
  *  - a container's own listen address "0.0.0.0:<port>" (or its bare port flag) → its local port;
  *  - each volume mount path → a temp dir holding the ConfigMap/Secret keys as files, byte for byte;
  *  - the same host and path rewriting is applied inside mounted files (the CT config names both);
@@ -16,6 +17,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as https from "node:https";
 import * as path from "node:path";
 import { MockCloud } from "../tests/support/mocks";
 
@@ -83,6 +85,33 @@ const ownPortFlags = ["--port", "--grpc-port", "--metrics-port"];
 
 export interface RunningProcess { name: string; child: ChildProcess; logFile: string }
 
+/** How a binary other than the image's own differs in its command line (e.g. MariaDB for MySQL 8.4). */
+export interface ArgAdaptation {
+    /** Arguments that must come before all others (e.g. mariadbd's --no-defaults). */
+    prefix?: string[];
+    /** Arguments of the image's binary this one does not know, dropped (listed where it is used). */
+    drop?: (arg: string) => boolean;
+}
+
+const hostsFile = "/etc/hosts";
+
+/**
+ * Makes the namespace's Service names resolve to 127.0.0.1 (one marked line in /etc/hosts) so that
+ * TLS clients see the names their certificates carry; returns a function that removes the line.
+ */
+export function resolveServiceNames(namespace: string, services: string[]): () => void {
+    const marker = `# sigstore-onprem local cluster ${namespace}`;
+    const line = `127.0.0.1 ${services.map((s) => `${s}.${namespace}.svc`).join(" ")} ${marker}`;
+    const without = (text: string) => text.split("\n").filter((l) => !l.endsWith(marker)).join("\n");
+    try {
+        const current = fs.readFileSync(hostsFile, "utf8");
+        fs.writeFileSync(hostsFile, `${without(current).replace(/\n*$/, "\n")}${line}\n`);
+    } catch (e) {
+        throw new Error(`the local cluster needs its Service names in ${hostsFile} (${(e as Error).message}); add this line: ${line}`);
+    }
+    return () => fs.writeFileSync(hostsFile, without(fs.readFileSync(hostsFile, "utf8")).replace(/\n*$/, "\n"));
+}
+
 export class LocalCluster {
     readonly processes: RunningProcess[] = [];
     /** "<service>:<port>" → local port. */
@@ -92,7 +121,9 @@ export class LocalCluster {
         fs.mkdirSync(workDir, { recursive: true });
     }
 
-    /** Allocates local ports for every Service port the program declares (so far). */
+    private releaseNames?: () => void;
+
+    /** Allocates local ports for every Service port the program declares (so far), and resolves their names. */
     async allocateServicePorts(): Promise<void> {
         for (const svc of this.objects.services()) {
             for (const p of svc.spec?.ports ?? []) {
@@ -100,6 +131,7 @@ export class LocalCluster {
                 if (!this.ports.has(key)) this.ports.set(key, await freePort());
             }
         }
+        this.releaseNames = resolveServiceNames(this.namespace, this.objects.services().map((s) => s.metadata.name));
     }
 
     localPort(service: string, port: number | string): number {
@@ -120,8 +152,7 @@ export class LocalCluster {
     /** Rewrites in-cluster host names and mount paths for this machine. */
     translate(text: string, mounts: Record<string, string>): string {
         let out = text.replace(/([a-z0-9-]+)\.([a-z0-9-]+)\.svc:(\d+)/g, (m, svc, ns, port) =>
-            ns === this.namespace ? `127.0.0.1:${this.localPort(svc, port)}` : m);
-        out = out.replace(new RegExp(`([a-z0-9-]+)\\.${this.namespace}\\.svc\\b`, "g"), "127.0.0.1");
+            ns === this.namespace ? `${svc}.${ns}.svc:${this.localPort(svc, port)}` : m);
         for (const [mountPath, dir] of Object.entries(mounts)) out = out.split(mountPath).join(dir);
         return out;
     }
@@ -137,7 +168,7 @@ export class LocalCluster {
      * `ownsServicePorts` listens on the local ports of the app's Service; another replica of the same
      * app listens on ports of its own.
      */
-    async start(app: string, binary: string, extraArgs: string[] = [], podName = anyPod, ownsServicePorts = true): Promise<RunningProcess> {
+    async start(app: string, binary: string, extraArgs: string[] = [], podName = anyPod, ownsServicePorts = true, adapt: ArgAdaptation = {}): Promise<RunningProcess> {
         const workload = this.objects.workload(app);
         const pod = workload.spec.template.spec;
         const container = pod.containers[0];
@@ -156,7 +187,8 @@ export class LocalCluster {
             if (translated !== text) fs.writeFileSync(file, translated);
         }
         const env = this.resolveEnv(container.env ?? [], podName);
-        const args = [...this.translateArgs(container.args ?? [], self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
+        const own = (container.args ?? []).filter((a: string) => !adapt.drop?.(a));
+        const args = [...(adapt.prefix ?? []), ...this.translateArgs(own, self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
         const logFile = path.join(this.workDir, `${name}.log`);
         const log = fs.openSync(logFile, "w");
         const child = spawn(binary, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", log, log] });
@@ -228,8 +260,7 @@ export class LocalCluster {
             if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${tail(proc.logFile)}`);
             try {
                 if (probe?.httpGet) {
-                    const res = await fetch(`http://127.0.0.1:${portOf(probe.httpGet.port)}${probe.httpGet.path}`);
-                    if (res.ok) return;
+                    if (await probeHttp(probe.httpGet.scheme === "HTTPS", portOf(probe.httpGet.port), probe.httpGet.path)) return;
                 } else if (probe?.tcpSocket) {
                     await new Promise<void>((res, rej) => { const s = net.connect(portOf(probe.tcpSocket.port), "127.0.0.1", () => { s.end(); res(); }); s.on("error", rej); });
                     return;
@@ -243,6 +274,8 @@ export class LocalCluster {
     }
 
     async stopAll(): Promise<void> {
+        this.releaseNames?.();
+        this.releaseNames = undefined;
         for (const p of this.processes.reverse()) {
             if (p.child.exitCode === null) {
                 p.child.kill("SIGTERM");
@@ -250,6 +283,18 @@ export class LocalCluster {
             }
         }
     }
+}
+
+/** A kubelet HTTP(S) probe: HTTPS probes do not verify the certificate (as the kubelet's). */
+function probeHttp(tls: boolean, port: number, probePath: string): Promise<boolean> {
+    if (!tls) return fetch(`http://127.0.0.1:${port}${probePath}`).then((r) => r.ok);
+    return new Promise((resolve, reject) => {
+        const req = https.get({ host: "127.0.0.1", port, path: probePath, rejectUnauthorized: false }, (res) => {
+            res.resume();
+            resolve((res.statusCode ?? 500) < 400);
+        });
+        req.on("error", reject);
+    });
 }
 
 /** Kubernetes' $(VAR) expansion in args. */

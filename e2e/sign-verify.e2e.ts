@@ -9,6 +9,8 @@
  *    on MariaDB and a Redis started from the program's redis.conf, with a real OIDC provider
  *    (e2e/oidc) configured like our Keycloak issuer.
  * 4. Signs with the program's cosign v3 command + signing config, verifies with its trusted root.
+ * The stack runs with internal TLS on (as prod): Trillian gRPC, MySQL (a MariaDB of the run's own
+ * with the program's TLS flags), Redis and Fulcio → CT log are TLS, verified against the internal CA.
  * Needs: MariaDB on 127.0.0.1:3306 (root, no password), redis-server on PATH, Go, network to the Go
  * module proxy on a cold cache. Everything listens on loopback and is stopped at the end.
  */
@@ -18,7 +20,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { mysql, shellResult, Stack, startStack } from "./harness";
+import * as https from "node:https";
+import * as net from "node:net";
+import { shellResult, Stack, startStack } from "./harness";
 
 const user = "alice@corp.example";
 const sctOid = "1.3.6.1.4.1.11129.2.4.2";
@@ -27,7 +31,7 @@ describe("end-to-end: sign and verify with cosign against the program's configur
     let stack: Stack;
 
     before(async function () {
-        stack = await startStack({ log: (line) => console.log(`    ${line}`), keepWork: Boolean(process.env.E2E_KEEP) });
+        stack = await startStack({ log: (line) => console.log(`    ${line}`), keepWork: Boolean(process.env.E2E_KEEP), overrides: { internalTls: "true" } });
     });
 
     after(async function () {
@@ -43,7 +47,7 @@ describe("end-to-end: sign and verify with cosign against the program's configur
         const { outputs, createtreePrinted } = stack;
         assert.equal(outputs.rekorTreeId, createtreePrinted["trillian-createtree-rekor"]);
         assert.equal(outputs.ctlogTreeId, createtreePrinted["trillian-createtree-ctlog"]);
-        const trees = mysql("SELECT TreeId FROM Trees ORDER BY TreeId", stack.database).split("\n").sort();
+        const trees = stack.sql("SELECT TreeId FROM Trees ORDER BY TreeId", stack.database).split("\n").sort();
         assert.deepEqual(trees, [outputs.rekorTreeId, outputs.ctlogTreeId].sort());
     });
 
@@ -90,10 +94,55 @@ describe("end-to-end: sign and verify with cosign against the program's configur
         });
     });
 
+    describe("internal TLS: every hop that carries credentials or log data refuses plain text", function () {
+        const local = (service: string, port: number) => stack.cluster.localPort(service, port);
+
+        it("MySQL: Trillian's connections are TLS, and a plain-text login is refused", async function () {
+            assert.equal(stack.sql("SELECT @@require_secure_transport"), "1");
+            const tlsSessions = Number(stack.sql("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'").split("\t")[1]);
+            assert.ok(tlsSessions > 0, "no TLS handshakes on the database");
+            const login = (tls: string) => shellResult(stack.sh(`mysql --host=127.0.0.1 --port=${local("trillian-db", 3306)} --user=root ${tls} -e 'SELECT 1'`));
+            const plain = await login("--skip-ssl");
+            assert.notEqual(plain.status, 0);
+            // MariaDB answers an insecure login under require_secure_transport with "Access denied";
+            // the same login over TLS works, so it is the transport that was refused.
+            assert.match(plain.output, /insecure transport are prohibited|Access denied/i, plain.output);
+            const tls = await login("--ssl");
+            assert.equal(tls.status, 0, `a TLS login works: ${tls.output}`);
+        });
+
+        it("Redis: only a TLS listener (a plain-text PING gets no PONG)", async function () {
+            const reply = await new Promise<string>((resolve) => {
+                const s = net.connect(local("rekor-redis", 6379), "127.0.0.1", () => s.write("PING\r\n"));
+                let got = "";
+                s.on("data", (d) => (got += d));
+                s.on("close", () => resolve(got));
+                s.on("error", () => resolve(got));
+                setTimeout(() => { s.destroy(); resolve(got); }, 2000);
+            });
+            assert.doesNotMatch(reply, /PONG/);
+        });
+
+        it("Trillian's HTTP endpoint and the CT log serve HTTPS with the internal CA's certificate for their Service name, not HTTP", async function () {
+            const ca = stack.cluster.objectData("ConfigMap", stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap")
+                .find((r) => r.name === "internal-tls-ca")!.state.metadata.name)["ca.crt"];
+            for (const [service, port, path] of [["trillian-log-server", 8091, "/healthz"], ["ctlog", 6962, "/healthz"]] as const) {
+                const plain = await fetch(`http://127.0.0.1:${local(service, port)}${path}`);
+                assert.equal(plain.status, 400, `${service} answered plain HTTP`);
+                assert.match(await plain.text(), /HTTP request to an HTTPS server/);
+                const status = await new Promise<number>((resolve, reject) => {
+                    https.get({ host: `${service}.sigstore.svc`, port: local(service, port), path, ca }, (res) => { res.resume(); resolve(res.statusCode ?? 0); })
+                        .on("error", reject);
+                });
+                assert.equal(status, 200, `${service} over TLS, verified as ${service}.sigstore.svc`);
+            }
+        });
+    });
+
     it("a second up with lost state reuses the recorded trees instead of creating new ones", async function () {
         const second = await stack.up(new Map());
         assert.equal(second.outputs.rekorTreeId, stack.outputs.rekorTreeId);
         assert.equal(second.outputs.ctlogTreeId, stack.outputs.ctlogTreeId);
-        assert.equal(mysql("SELECT COUNT(*) FROM Trees", stack.database), "2");
+        assert.equal(stack.sql("SELECT COUNT(*) FROM Trees", stack.database), "2");
     });
 });

@@ -354,7 +354,8 @@ echo "\${FAKE_TREE_ID}"
         // The pod meets Pod Security "restricted", which the namespace enforces.
         const spec = JSON.parse(overrides).spec;
         assert.deepEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
-        assert.deepEqual(spec.containers, [{ name: "createtree-rekor", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true } }]);
+        assert.deepEqual(spec.containers, [{ name: "createtree-rekor", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true }, volumeMounts: [] }]);
+        assert.deepEqual(spec.volumes, [], "no internal CA to mount in dev");
         const args = rest.split(" ");
         assert.equal(args[0], "--admin_server=trillian-log-server:8090", "the log server Service, from inside the cluster");
         assert.ok(args.includes("--display_name=sigstore-rekor") && args.includes("--rpc_deadline=60s"), r.kubectl[1]);

@@ -14,8 +14,10 @@ import { Evaluation, RegisteredResource, stackConfig } from "./support/mocks";
 import { evaluateRecorded, evaluateStack, exportIsSecret, Registration, registrations } from "./support/registrations";
 import { Binary, checkArgs } from "./support/upstream-flags";
 
-/** The five Sigstore components and the rooms new capabilities got (NetworkIsolation: issue 9). */
-const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network" } as const;
+/** The five Sigstore components and the rooms new capabilities got (NetworkIsolation, InternalTls: issue 9). */
+const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network", InternalTls: "internal-tls" } as const;
+/** Components a stack has only when a setting asks for them (internalTls: on in prod). */
+const optionalComponents: Record<string, (stack: string) => boolean> = { InternalTls: (stack) => stack === "prod" };
 const providerType = "pulumi:providers:kubernetes";
 
 /** Types whose inputs legitimately hold secret material: Kubernetes Secrets and the tls resources that sign. */
@@ -165,9 +167,10 @@ for (const stack of ["dev", "prod"] as const) {
             });
         });
 
-        it("registers the five components (and NetworkIsolation) with type tokens sigstore:index:<Component>", () => {
+        it("registers the five components (and NetworkIsolation, InternalTls in prod) with type tokens sigstore:index:<Component>", () => {
             const found = regs.filter((r) => r.type.startsWith("sigstore:")).map((r) => `${r.type} ${r.name}`).sort();
-            assert.deepEqual(found, Object.entries(components).map(([type, name]) => `sigstore:index:${type} ${name}`).sort());
+            const expected = Object.entries(components).filter(([type]) => optionalComponents[type]?.(stack) ?? true);
+            assert.deepEqual(found, expected.map(([type, name]) => `sigstore:index:${type} ${name}`).sort());
             for (const r of regs.filter((x) => x.type.startsWith("sigstore:"))) assert.equal(r.custom, false, `${r.name} is a component`);
         });
 
@@ -177,7 +180,9 @@ for (const stack of ["dev", "prod"] as const) {
             assert.ok(children.length > 30);
             for (const r of children) assert.ok(componentOf(r.name), `${r.type} "${r.name}" is not named after a component`);
             // Every component has children.
-            for (const c of Object.values(components)) assert.ok(children.some((r) => r.name.startsWith(`${c}-`)), `${c} has no children`);
+            for (const [type, c] of Object.entries(components)) {
+                if (optionalComponents[type]?.(stack) ?? true) assert.ok(children.some((r) => r.name.startsWith(`${c}-`)), `${c} has no children`);
+            }
         });
 
         it("parents every child to the component its name belongs to", () => {
@@ -385,7 +390,9 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it(`${prod ? "protects and retains" : "does not protect"} everything whose loss loses data or trust`, () => {
-            const mustKeep = (r: Registration) =>
+            // Internal TLS server certificates and their keys are re-issued by the internal CA at will; the CA is kept.
+            const internalServerCert = (r: Registration) => r.name.startsWith("internal-tls-") && !r.name.startsWith("internal-tls-ca-");
+            const mustKeep = (r: Registration) => !internalServerCert(r) && (
                 r.type === "tls:index/privateKey:PrivateKey" ||
                 r.type === "tls:index/selfSignedCert:SelfSignedCert" ||
                 r.type === "tls:index/locallySignedCert:LocallySignedCert" ||
@@ -393,7 +400,7 @@ for (const stack of ["dev", "prod"] as const) {
                 r.type === "kubernetes:core/v1:PersistentVolumeClaim" ||
                 r.type === "kubernetes:core/v1:Namespace" ||
                 (r.type === "kubernetes:core/v1:ConfigMap" && /-tree-/.test(r.name)) ||
-                (r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("database-"));
+                (r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("database-")));
             const kept = regs.filter(mustKeep);
             assert.ok(kept.length >= 12, `found ${kept.length}`);
             for (const r of kept) {

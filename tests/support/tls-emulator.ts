@@ -142,7 +142,13 @@ export async function selfSignedCert(inputs: Inputs, now = new Date()): Promise<
 /** tls.CertRequest outputs. */
 export async function certRequest(inputs: Inputs): Promise<Inputs> {
     const { keys, signing } = await importPair(inputs.privateKeyPem);
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subjectName(inputs.subject), keys, signingAlgorithm: signing });
+    // dnsNames become a subjectAltName extension request in the CSR, as the provider does.
+    const names = [
+        ...(inputs.dnsNames ?? []).map((value: string) => ({ type: "dns" as const, value })),
+        ...(inputs.ipAddresses ?? []).map((value: string) => ({ type: "ip" as const, value })),
+    ];
+    const extensions = names.length ? [new x509.SubjectAlternativeNameExtension(names)] : [];
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: subjectName(inputs.subject), keys, signingAlgorithm: signing, extensions });
     return { ...inputs, certRequestPem: csr.toString("pem") + "\n" };
 }
 
@@ -157,6 +163,10 @@ export async function locallySignedCert(inputs: Inputs, now = new Date()): Promi
     const extensions = usageExtensions(inputs);
     if (inputs.setSubjectKeyId) extensions.push(await x509.SubjectKeyIdentifierExtension.create(publicKey));
     extensions.push(await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey));
+    // The provider copies the CSR's DNS names, IP addresses and URIs into the certificate
+    // (terraform-provider-tls resource_locally_signed_cert.go: DNSNames: certReq.DNSNames, ...).
+    const requested = csr.getExtension("2.5.29.17");
+    if (requested) extensions.push(new x509.SubjectAlternativeNameExtension(new x509.SubjectAlternativeNameExtension(requested.rawData).names.toJSON(), false));
     const cert = await x509.X509CertificateGenerator.create({
         serialNumber: serial(), subject: csr.subjectName, issuer: ca.subjectName, notBefore: v.notBefore, notAfter: v.notAfter,
         publicKey, signingKey: caKeys.privateKey, signingAlgorithm: signing, extensions,
