@@ -55,20 +55,27 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             d.runner.check();
         });
 
-        it("no engine warning we do not expect, and the namespace enforces Pod Security baseline", function () {
+        it("no engine warning we do not expect, and the namespace enforces Pod Security restricted", function () {
             const ns = JSON.parse(d.cp.kubectl(["get", "namespace", namespace, "--output=json"]));
-            assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+            assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
             assertNoUnexpectedWarnings(d);
         });
 
-        it("Pod Security admission, asked again, warns about none of the workloads; it does warn about a privileged one", function () {
+        it("Pod Security admission (restricted), asked again, warns about none of the workloads; it does warn about a baseline-only one", function () {
             assert.deepEqual(workloadAdmissionWarnings(d), []);
-            const labels = { app: "privileged-probe" };
-            const privileged = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "privileged-probe" },
-                spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "busybox:1.36", securityContext: { privileged: true } }] } } } };
-            const control = d.cp.admissionWarnings(namespace, [privileged]);
+            // Passes baseline, fails restricted: no security context at all.
+            const labels = { app: "baseline-probe" };
+            const baselineOnly = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "baseline-probe" },
+                spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "busybox:1.36" }] } } } };
+            const control = d.cp.admissionWarnings(namespace, [baselineOnly]);
             assert.equal(control.length, 1, `the control drew: ${JSON.stringify(control)}`);
-            assert.match(control[0], /would violate PodSecurity "baseline:latest": privileged/);
+            assert.match(control[0], /would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+        });
+
+        it("the API server holds the default deny and one NetworkPolicy per app", function () {
+            const policies = JSON.parse(d.cp.kubectl(["get", "networkpolicies", "--namespace", namespace, "--output=json"])).items;
+            const selected = policies.map((p: any) => p.spec.podSelector.matchLabels?.["app.kubernetes.io/name"] ?? "(all)").sort();
+            assert.deepEqual(selected, ["(all)", "ctlog", "fulcio-server", "rekor-redis", "rekor-server", "trillian-db", "trillian-log-server", "trillian-log-signer"]);
         });
 
         it("cosign v3 signs with the stack's outputs and verifies: Verified OK; a wrong identity and a tampered blob fail", async function () {
@@ -145,6 +152,14 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.deepEqual(trees(d), [outputs.rekorTreeId, outputs.ctlogTreeId].sort());
             assertNoUnexpectedWarnings(d);
             assert.deepEqual(workloadAdmissionWarnings(d), []);
+        });
+
+        it("the API server holds a PodDisruptionBudget per multi-replica workload and the internal TLS Secrets", function () {
+            const pdbs = JSON.parse(d.cp.kubectl(["get", "poddisruptionbudgets", "--namespace", namespace, "--output=json"])).items;
+            assert.deepEqual(pdbs.map((p: any) => p.spec.selector.matchLabels["app.kubernetes.io/name"]).sort(),
+                ["ctlog", "fulcio-server", "rekor-server", "trillian-log-server", "trillian-log-signer"]);
+            const tlsSecrets = JSON.parse(d.cp.kubectl(["get", "secrets", "--namespace", namespace, "--field-selector=type=kubernetes.io/tls", "--output=json"])).items;
+            assert.deepEqual(tlsSecrets.map((s: any) => s.metadata.labels["app.kubernetes.io/name"]).sort(), ["ctlog", "rekor-redis", "trillian-db", "trillian-log-server"]);
         });
 
         it("the two signers elect through the API server's Leases: every tree's lease is held by one of them", async function () {

@@ -198,5 +198,5 @@ export function workloadAdmissionWarnings(d: Deployed): string[] {
 
 /** The trees in the deployment's Trillian database. */
 export function trees(d: Deployed): string[] {
-    return mysql("SELECT TreeId FROM Trees ORDER BY TreeId", d.database).split("\n").filter(Boolean).sort();
+    return mysql("SELECT TreeId FROM Trees ORDER BY TreeId", d.database, d.runner.databaseServer).split("\n").filter(Boolean).sort();
 }

@@ -17,7 +17,7 @@
  */
 import * as net from "node:net";
 import { BinaryName } from "../e2e/binaries";
-import { createTrillianDatabase, ownDatabase } from "../e2e/harness";
+import { createTrillianDatabase, databaseRequiresTls, MysqlServer, ownDatabase, redisListenArgs, startOwnMariadb } from "../e2e/harness";
 import { anyPod, appLabel, ClusterObjects, freePort, KubeObject, LocalCluster, objectText } from "../e2e/local-cluster";
 import { ControlPlane } from "./control-plane";
 
@@ -125,6 +125,8 @@ export class PodRunner {
     private failure?: Error;
     private databasePassword?: string;
     private databaseApp?: string;
+    /** The run's own MariaDB when the program's database requires TLS (as the end-to-end suite's); else this machine's. */
+    databaseServer: MysqlServer;
 
     constructor(private readonly cp: ControlPlane, private readonly options: PodRunnerOptions) {
         this.objects = new ApiObjects(cp, options.namespace);
@@ -201,14 +203,19 @@ export class PodRunner {
 
     private async startDatabase(app: string): Promise<void> {
         const env = this.cluster.containerEnv(app);
+        if (databaseRequiresTls(this.cluster, app)) {
+            await this.cluster.allocateServicePorts();
+            this.databaseServer = await startOwnMariadb(this.cluster, this.options.workDir, app);
+        }
+        createTrillianDatabase(this.options.database, this.options.database, env.MYSQL_PASSWORD, this.databaseServer);
         this.databasePassword = env.MYSQL_PASSWORD;
         this.databaseApp = app;
-        createTrillianDatabase(this.options.database, this.options.database, env.MYSQL_PASSWORD);
-        this.options.log?.(`${app}: database ${this.options.database} on the local MariaDB`);
+        this.options.log?.(`${app}: database ${this.options.database} on ${this.databaseServer ? "a MariaDB of its own with the program's TLS flags" : "the local MariaDB"}`);
     }
 
     /** The database StatefulSet's Service (trillian-db) is this machine's MariaDB. */
     private mapDatabaseService(): void {
+        if (this.databaseServer) return; // a MariaDB of its own, on the Service's allocated port
         for (const svc of this.objects.services().filter((s) => this.databaseApp && s.spec.selector?.[appLabel] === this.databaseApp)) {
             for (const p of svc.spec.ports) this.cluster.ports.set(`${svc.metadata.name}:${p.port}`, 3306);
         }
@@ -221,7 +228,7 @@ export class PodRunner {
         this.mapDatabaseService();
         await this.cluster.allocateServicePorts();
         const args = [...this.databaseArgs(app), ...(await this.inClusterArgs(app, serviceAccount))];
-        if (binaryName === "redis-server") args.push("--port", String(this.cluster.localPort(app, 6379)), "--bind", "127.0.0.1");
+        if (binaryName === "redis-server") args.push(...redisListenArgs(this.cluster, app));
         await Promise.all(podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0)));
         this.options.log?.(`${app}: ${binaryName} running${podNames[0] === anyPod ? "" : ` as ${podNames.join(", ")}`}`);
     }

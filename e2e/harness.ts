@@ -72,13 +72,13 @@ const mysql84Only = (arg: string) => /^--innodb-redo-log-capacity=/.test(arg);
  * StatefulSet's arguments (its TLS flags and certificate files, require_secure_transport), so
  * Trillian must connect over TLS and verify the certificate as the program configured it.
  */
-async function startOwnMariadb(c: LocalCluster, work: string): Promise<MysqlServer> {
+export async function startOwnMariadb(c: LocalCluster, work: string, app = "trillian-db"): Promise<MysqlServer> {
     const datadir = path.join(work, "mariadb");
     const socket = path.join(work, "mariadb.sock");
     execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, "--auth-root-authentication-method=normal", "--skip-test-db",
         ...(process.getuid?.() === 0 ? ["--user=root"] : [])], { stdio: "ignore" });
-    await c.start("trillian-db", "/usr/sbin/mariadbd", [
-        `--datadir=${datadir}`, `--socket=${socket}`, "--bind-address=127.0.0.1", `--port=${c.localPort("trillian-db", 3306)}`,
+    await c.start(app, "/usr/sbin/mariadbd", [
+        `--datadir=${datadir}`, `--socket=${socket}`, "--bind-address=127.0.0.1", `--port=${c.localPort(app, 3306)}`,
         ...(process.getuid?.() === 0 ? ["--user=root"] : []),
     ], undefined, true, { prefix: ["--no-defaults"], drop: mysql84Only });
     for (let i = 0; i < 100; i++) {
@@ -87,13 +87,13 @@ async function startOwnMariadb(c: LocalCluster, work: string): Promise<MysqlServ
             return { socket };
         } catch { await new Promise((r) => setTimeout(r, 200)); }
     }
-    throw new Error(`the run's own MariaDB did not start:\n${c.processes.find((p) => p.name === "trillian-db")?.logFile}`);
+    throw new Error(`the run's own MariaDB did not start:\n${c.processes.find((p) => p.name === app)?.logFile}`);
 }
 
 /** Whether the program's database requires TLS (its StatefulSet's mysqld flags). */
-function databaseRequiresTls(c: LocalCluster): boolean {
+export function databaseRequiresTls(c: LocalCluster, app = "trillian-db"): boolean {
     try {
-        return (c.objects.workload("trillian-db").spec.template.spec.containers[0].args ?? []).includes("--require-secure-transport=ON");
+        return (c.objects.workload(app).spec.template.spec.containers[0].args ?? []).includes("--require-secure-transport=ON");
     } catch {
         return false; // external database mode: no StatefulSet
     }
@@ -269,11 +269,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         recordAppliedConfigMaps(first);
         const c = cluster!;
         await c.allocateServicePorts();
-        // Redis listens where its config says, on this machine's port: TLS only when the program gives it TLS.
-        const redisPort = String(c.localPort("rekor-redis", 6379));
-        const redisTls = /^tls-port /m.test(c.objectData("Secret", c.objects.workload("rekor-redis").spec.template.spec.volumes
-            .find((v: any) => v.name === "config").secret.secretName)["redis.conf"]);
-        await c.start("rekor-redis", "redis-server", [...(redisTls ? ["--port", "0", "--tls-port", redisPort] : ["--port", redisPort]), "--bind", "127.0.0.1"]);
+        await c.start("rekor-redis", "redis-server", redisListenArgs(c, "rekor-redis"));
         await c.start("ctlog", bins.ct_server, options.extraArgs?.ctlog);
         await c.start("rekor-server", bins["rekor-server"], options.extraArgs?.["rekor-server"]);
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
@@ -293,6 +289,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await stop();
         throw e;
     }
+}
+
+/** Redis listens where its config says, on this machine's port: TLS only when the program gives it TLS. */
+export function redisListenArgs(c: LocalCluster, app: string): string[] {
+    const port = String(c.localPort(app, 6379));
+    const config = c.objects.workload(app).spec.template.spec.volumes.find((v: any) => v.name === "config").secret.secretName;
+    const tls = /^tls-port /m.test(c.objectData("Secret", config)["redis.conf"]);
+    return [...(tls ? ["--port", "0", "--tls-port", port] : ["--port", port]), "--bind", "127.0.0.1"];
 }
 
 /**
