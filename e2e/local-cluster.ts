@@ -103,6 +103,11 @@ export function resolveServiceNames(namespace: string, services: string[]): () =
     const marker = `# sigstore-onprem local cluster ${namespace}`;
     const line = `127.0.0.1 ${services.map((s) => `${s}.${namespace}.svc`).join(" ")} ${marker}`;
     const without = (text: string) => text.split("\n").filter((l) => !l.endsWith(marker)).join("\n");
+    // Already there (e.g. added by CI with sudo, where this process may not write the file): nothing to do.
+    const names = services.map((s) => `${s}.${namespace}.svc`);
+    const present = fs.readFileSync(hostsFile, "utf8").split("\n").filter((l) => /^127\.0\.0\.1\s/.test(l) && !l.endsWith(marker))
+        .flatMap((l) => l.split(/\s+/).slice(1));
+    if (names.every((n) => present.includes(n))) return () => {};
     try {
         const current = fs.readFileSync(hostsFile, "utf8");
         fs.writeFileSync(hostsFile, `${without(current).replace(/\n*$/, "\n")}${line}\n`);
