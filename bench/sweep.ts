@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import { Stack, mysql } from "../e2e/harness";
+import { Stack } from "../e2e/harness";
 import { hashedrekordEntry, uploadBurst } from "./rekor";
 import { percentile } from "./stats";
 
@@ -37,15 +37,17 @@ function mariadbPid(): number {
     return Number(execFileSync("pidof", ["mariadbd"], { encoding: "utf8" }).trim().split(" ")[0]);
 }
 
-function commits(): number {
-    return Number(mysql("SHOW GLOBAL STATUS LIKE 'Com_commit'").split(/\s+/)[1]);
+/** Commits on the database server the stack uses (this machine's MariaDB, or the run's own with TLS). */
+function commits(stack: Stack): number {
+    return Number(stack.sql("SHOW GLOBAL STATUS LIKE 'Com_commit'").split(/\s+/)[1]);
 }
 
 /** CPU seconds of every process we watch, by name. */
 function cpuSnapshot(stack: Stack): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const p of stack.cluster.processes) if (p.child.pid) out[p.name] = cpuSecondsOf(p.child.pid);
-    out.mariadb = cpuSecondsOf(mariadbPid());
+    // The database is "mariadb" either way: the run's own (the trillian-db "pod", with TLS) or this machine's.
+    for (const p of stack.cluster.processes) if (p.child.pid) out[p.name === "trillian-db" ? "mariadb" : p.name] = cpuSecondsOf(p.child.pid);
+    out.mariadb ??= cpuSecondsOf(mariadbPid());
     const own = process.cpuUsage();
     out.client = (own.user + own.system) / 1e6;
     return out;
@@ -58,7 +60,7 @@ function cpuSnapshot(stack: Stack): Record<string, number> {
 export async function sweepLevel(stack: Stack, concurrency: number, entries: number, timeBoundS: number): Promise<SweepLevel> {
     const bodies = Array.from({ length: entries }, hashedrekordEntry);
     const cpu0 = cpuSnapshot(stack);
-    const commits0 = commits();
+    const commits0 = commits(stack);
     const r = await uploadBurst(stack.rekorUrl, bodies, concurrency, 30_000, timeBoundS * 1000);
     const wallSeconds = r.elapsedMs / 1000;
     const cpu1 = cpuSnapshot(stack);
@@ -69,7 +71,7 @@ export async function sweepLevel(stack: Stack, concurrency: number, entries: num
         p50: round(percentile(r.latenciesMs, 50)), p95: round(percentile(r.latenciesMs, 95)), p99: round(percentile(r.latenciesMs, 99)),
         errors: r.failures.length,
         cpuSeconds: Object.fromEntries(Object.keys(cpu1).map((k) => [k, round(cpu1[k] - (cpu0[k] ?? 0))])),
-        commitsPerSecond: round((commits() - commits0) / wallSeconds),
+        commitsPerSecond: round((commits(stack) - commits0) / wallSeconds),
         wallSeconds: round(wallSeconds),
     };
 }

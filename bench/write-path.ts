@@ -5,7 +5,7 @@
  * configuration also: Fulcio's issuance rate at concurrency 16 (each certificate with an SCT from
  * our CT log) and the database bytes per log entry.
  */
-import { mysql, Stack, startStack } from "../e2e/harness";
+import { Stack, startStack } from "../e2e/harness";
 import { issuanceBurst } from "./fulcio";
 import { sweep, SweepLevel } from "./sweep";
 import { percentile } from "./stats";
@@ -28,14 +28,15 @@ export interface WritePathResult {
     bytesPerEntry: { entries: number; bytes: number; perEntry: number };
 }
 
-function databaseBytes(db: string): number {
-    const tables = mysql(`SELECT table_name FROM information_schema.tables WHERE table_schema='${db}'`).split("\n").filter(Boolean);
-    mysql(`ANALYZE TABLE ${tables.map((t) => `${db}.${t}`).join(", ")}`);
-    return Number(mysql(`SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema='${db}'`));
+function databaseBytes(s: Stack): number {
+    const db = s.database;
+    const tables = s.sql(`SELECT table_name FROM information_schema.tables WHERE table_schema='${db}'`).split("\n").filter(Boolean);
+    s.sql(`ANALYZE TABLE ${tables.map((t) => `${db}.${t}`).join(", ")}`);
+    return Number(s.sql(`SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema='${db}'`));
 }
 
-async function withStack<T>(name: string, extraArgs: Record<string, string[]>, run: (s: Stack) => Promise<T>): Promise<T> {
-    const s = await startStack({ database: `trillian_wp_${name.replace(/[^a-z0-9]/gi, "").slice(0, 20)}_${process.pid}`, extraArgs });
+async function withStack<T>(name: string, extraArgs: Record<string, string[]>, run: (s: Stack) => Promise<T>, overrides: Record<string, string> = {}): Promise<T> {
+    const s = await startStack({ database: `trillian_wp_${name.replace(/[^a-z0-9]/gi, "").slice(0, 20)}_${process.pid}`, extraArgs, overrides });
     try {
         return await run(s);
     } finally {
@@ -54,13 +55,16 @@ export async function benchWritePath(log: (line: string) => void): Promise<Write
         const token = await s.token();
         const f = await issuanceBurst(`http://127.0.0.1:${s.cluster.localPort("fulcio-server", 5555)}`, token, "alice@corp.example", 200, 16);
         fulcio = { concurrency: 16, certificates: f.certificates, perSecond: f.perSecond, p50: Number(percentile(f.latenciesMs, 50).toFixed(1)), p95: Number(percentile(f.latenciesMs, 95).toFixed(1)), failures: f.failures.slice(0, 3) };
-        const before = databaseBytes(s.database);
+        const before = databaseBytes(s);
         const levels = await sweep(s);
         const entries = levels.reduce((n, l) => n + l.entries, 0);
-        const bytes = databaseBytes(s.database) - before;
+        const bytes = databaseBytes(s) - before;
         bytesPerEntry = { entries, bytes, perEntry: Math.round(bytes / entries) };
         return levels;
     });
+    // What TLS on every internal hop (prod's internalTls) costs, against the same program configuration.
+    log("write path: the program's configuration with internal TLS (prod)");
+    sweeps["program + internal TLS"] = await withStack("tls", {}, (s) => sweep(s), { internalTls: "true" });
     for (const [name, extraArgs] of Object.entries(candidates)) {
         log(`write path: ${name}`);
         sweeps[name] = await withStack(name, extraArgs, (s) => sweep(s));
