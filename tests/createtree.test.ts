@@ -213,7 +213,7 @@ while [ $# -gt 0 ]; do case "$1" in --context=*|--namespace=*) shift ;; *) break
 case "$1" in
   get)
     [ -n "\${FAKE_GET_FAIL:-}" ] && { echo "Unable to connect to the server" >&2; exit 1; }
-    printf '%s' "\${FAKE_RECORDED:-}" ;;
+    if [ -n "\${FAKE_CA_CONFIGMAP:-}" ] && [ "$3" = "\${FAKE_CA_CONFIGMAP}" ]; then printf '%s' "\${FAKE_CA_PEM:-}"; else printf '%s' "\${FAKE_RECORDED:-}"; fi ;;
   port-forward)
     echo $$ > "$FAKE_LOG/port-forward.pid"
     [ -n "\${FAKE_PF_FAIL:-}" ] && { echo 'error: services "trillian-log-server" not found'; exit 1; }
@@ -229,6 +229,7 @@ esac
 `;
     const fakeCreatetree = `#!/usr/bin/env bash
 printf '%s\\n' "$*" >> "$FAKE_LOG/createtree.calls"
+for a in "$@"; do case "$a" in --tls_cert_file=*) cat "\${a#--tls_cert_file=}" > "$FAKE_LOG/ca.seen" ;; esac; done
 echo "I1125 12:00:00.000000 1 main.go:100] Creating tree" >&2
 [ -n "\${FAKE_CREATETREE_FAIL:-}" ] && { echo "F1125 createtree: rpc error: code = Unavailable" >&2; exit 1; }
 echo "\${FAKE_TREE_ID}"
@@ -275,6 +276,7 @@ echo "\${FAKE_TREE_ID}"
             status: result.status, stdout: result.stdout, stderr: result.stderr,
             kubectl: read("kubectl.calls").split("\n").filter(Boolean),
             createtree: read("createtree.calls").split("\n").filter(Boolean),
+            caSeen: read("ca.seen"),
             forwarderPid,
         };
     }
@@ -360,6 +362,41 @@ echo "\${FAKE_TREE_ID}"
         assert.equal(args[0], "--admin_server=trillian-log-server:8090", "the log server Service, from inside the cluster");
         assert.ok(args.includes("--display_name=sigstore-rekor") && args.includes("--rpc_deadline=60s"), r.kubectl[1]);
         assert.deepEqual(checkArgs("createtree", args), []);
+    });
+
+    describe("with internal TLS (TRILLIAN_CA_CONFIGMAP)", () => {
+        const caPem = "-----BEGIN CERTIFICATE-----\nMIIBinternalCA\n-----END CERTIFICATE-----\n";
+        const tlsEnv = (env: Record<string, string>) => ({ ...env, TRILLIAN_CA_CONFIGMAP: "internal-tls-ca-1a2b" });
+        const withCa = { FAKE_CA_CONFIGMAP: "internal-tls-ca-1a2b", FAKE_CA_PEM: caPem };
+
+        it("port-forward: reads ca.crt from the ConfigMap and makes createtree verify the log server with it", () => {
+            const r = run(tlsEnv(portForwardEnv), withCa);
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout, "5181727302983401211\n");
+            assert.ok(r.kubectl.some((c) => c.includes("get configmap internal-tls-ca-1a2b --output=jsonpath={.data.ca\\.crt}")), r.kubectl.join("\n"));
+            const args = r.createtree[0].split(" ");
+            const caArg = args.find((a) => a.startsWith("--tls_cert_file="));
+            assert.ok(caArg, r.createtree[0]);
+            assert.deepEqual(checkArgs("createtree", args), []);
+            assert.equal(r.caSeen, caPem, "createtree got the ConfigMap's ca.crt");
+            assert.ok(!fs.existsSync(caArg.slice("--tls_cert_file=".length)), "the CA file is removed afterwards");
+        });
+
+        it("port-forward: a CA ConfigMap without ca.crt fails clearly", () => {
+            const r = run(tlsEnv(portForwardEnv), { FAKE_CA_CONFIGMAP: "internal-tls-ca-1a2b", FAKE_CA_PEM: "" });
+            assert.notEqual(r.status, 0);
+            assert.equal(r.stdout, "");
+            assert.match(r.stderr, /configmap\/internal-tls-ca-1a2b holds no ca\.crt/);
+        });
+
+        it("pod mode: mounts the CA ConfigMap into the pod and passes it to createtree", () => {
+            const r = run(tlsEnv(podEnv));
+            assert.equal(r.status, 0, r.stderr);
+            const overrides = JSON.parse(/--overrides=(\{.*\}) --command/.exec(r.kubectl[1])![1]);
+            assert.deepEqual(overrides.spec.volumes, [{ name: "internal-ca", configMap: { name: "internal-tls-ca-1a2b" } }]);
+            assert.deepEqual(overrides.spec.containers[0].volumeMounts, [{ name: "internal-ca", mountPath: "/etc/sigstore/ca", readOnly: true }]);
+            assert.ok(r.kubectl[1].includes(" --tls_cert_file=/etc/sigstore/ca/ca.crt"), r.kubectl[1]);
+        });
     });
 
     it("fails (non-zero) when createtree fails, in both modes", () => {

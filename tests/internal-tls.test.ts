@@ -101,6 +101,14 @@ describe("internal TLS", () => {
         assert.equal(server.inputs.earlyRenewalHours, 720);
     });
 
+    it("createtree is told where the CA is (the CA ConfigMap), for both trees", () => {
+        const caName = prod.cloud.one("kubernetes:core/v1:ConfigMap", "internal-tls-ca").state.metadata.name;
+        for (const tree of ["rekor", "ctlog"]) {
+            assert.equal(prod.cloud.one("command:local:Command", `trillian-createtree-${tree}`).inputs.environment.TRILLIAN_CA_CONFIGMAP, caName);
+        }
+        assert.equal(dev.cloud.one("command:local:Command", "trillian-createtree-rekor").inputs.environment.TRILLIAN_CA_CONFIGMAP, undefined);
+    });
+
     it("dev (internalTls false) has none of it", () => {
         assert.equal(dev.cloud.resources.filter((r) => r.name.startsWith("internal-tls")).length, 0);
         assert.ok(container(dev, "fulcio-server").args.includes("--ct-log-url=http://ctlog.sigstore.svc:6962/sigstore"));
