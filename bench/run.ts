@@ -113,12 +113,22 @@ function printWritePath(w: WritePathResult): number {
     }
     table("Against Trillian's upstream defaults (ratio per level; throughput > 1 and p95 < 1 are better)",
         ["configuration", "concurrency", "entries/s ratio", "p95 ratio"], ratios);
-    const program = w.sweeps["program"];
-    const names = Object.keys(program[0].cpuSeconds);
-    table("Where the CPU goes, program configuration (CPU ms per entry; busy = CPU seconds / wall seconds)",
-        ["concurrency", ...names, "busy cores"],
-        program.map((l) => [l.concurrency, ...names.map((n) => round((l.cpuSeconds[n] * 1000) / l.entries, 2)),
-            round(Object.values(l.cpuSeconds).reduce((a, b) => a + b, 0) / l.wallSeconds, 2)]));
+    const tls = w.sweeps["program + internal TLS"];
+    const control = w.sweeps["program, own database"];
+    if (tls && control) {
+        table("Internal TLS against the same kind of database without it (ratio per level; TLS alone)",
+            ["concurrency", "entries/s ratio", "p50 ratio", "p95 ratio"],
+            tls.map((l, i) => [l.concurrency, round(l.entriesPerSecond / control[i].entriesPerSecond, 2), round(l.p50 / control[i].p50, 2), round(l.p95 / control[i].p95, 2)]));
+    }
+    for (const name of ["program", "program + internal TLS"]) {
+        const levels = w.sweeps[name];
+        if (!levels) continue;
+        const names = Object.keys(levels[0].cpuSeconds);
+        table(`Where the CPU goes, ${name} (CPU ms per entry; busy = CPU seconds / wall seconds)`,
+            ["concurrency", ...names, "busy cores"],
+            levels.map((l) => [l.concurrency, ...names.map((n) => round((l.cpuSeconds[n] * 1000) / l.entries, 2)),
+                round(Object.values(l.cpuSeconds).reduce((a, b) => a + b, 0) / l.wallSeconds, 2)]));
+    }
     table("Fulcio signing certificates, each with an SCT from our CT log", ["concurrency", "certificates", "per second", "p50 ms", "p95 ms", "failures"],
         [[w.fulcio.concurrency, w.fulcio.certificates, w.fulcio.perSecond, w.fulcio.p50, w.fulcio.p95, w.fulcio.failures.length]]);
     table("Trillian database growth per Rekor entry (MariaDB, data + indexes)", ["entries", "bytes", "bytes per entry"],

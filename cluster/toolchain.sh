@@ -16,6 +16,10 @@ BIN="$ROOT/bin"
 SRC="$ROOT/src"
 export GOMODCACHE="$CACHE/gomod" GOCACHE="$CACHE/gocache" GOFLAGS=-modcacherw GOTOOLCHAIN=local CGO_ENABLED=0
 mkdir -p "$BIN" "$SRC"
+# One build at a time: each piece deletes and recreates its wrapper module under $SRC, so two runs at
+# once (a suite's ensureToolchain beside a manual run) break each other. The second waits.
+exec 9>"$ROOT/.lock"
+flock 9
 
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=cluster/versions.sh

@@ -173,6 +173,11 @@ export interface StackOptions {
     extraArgs?: Record<string, string[]>;
     /** Stack config beyond the dev stack's (as `pulumi config set`), e.g. internalTls. */
     overrides?: Record<string, string>;
+    /**
+     * Run the database "pod" as a MariaDB of this run's own (with the StatefulSet's flags) even
+     * without TLS: the benchmark's control for internal TLS, which always runs one.
+     */
+    ownDatabaseServer?: boolean;
 }
 
 /** Starts everything; on failure stops whatever was started before rethrowing. */
@@ -205,7 +210,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         trillianStarted ??= (async () => {
             const c = new LocalCluster(registeredObjects(cloud), namespace, path.join(work, "cluster"));
             cluster = c;
-            const tlsDb = databaseRequiresTls(c);
+            const tlsDb = databaseRequiresTls(c) || options.ownDatabaseServer === true;
             if (!tlsDb) c.ports.set("trillian-db:3306", 3306); // the Database "pod" is this machine's MariaDB
             await c.allocateServicePorts();
             const server = tlsDb ? await startOwnMariadb(c, work) : undefined;
