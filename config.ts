@@ -57,6 +57,9 @@ export interface ImagesConfig {
 export interface DatabaseConfig {
     mode: DatabaseMode;
     storageSize: string;
+    /** Capacity planning (lib/capacity.ts): expected signings a day (0 = not planned) and years kept. */
+    expectedSigningsPerDay: number;
+    retentionYears: number;
     storageClass?: string;
     /** Only for mode "external". */
     external?: {
@@ -186,6 +189,8 @@ export const defaults = {
     redisTag: upstream.redis,
     databaseMode: "in-cluster",
     databaseStorageSize: "10Gi",
+    expectedSigningsPerDay: 0,
+    retentionYears: 10,
     databaseStorageClass: "",
     databaseEngine: "mysql",
     databaseHost: "",
@@ -538,6 +543,8 @@ function readDatabase(r: Reader): DatabaseConfig {
         mode,
         storageSize: r.string("databaseStorageSize", defaults.databaseStorageSize, quantity),
         storageClass: r.optional("databaseStorageClass", dnsName),
+        expectedSigningsPerDay: r.int("expectedSigningsPerDay", defaults.expectedSigningsPerDay, 0, 100_000_000),
+        retentionYears: r.int("retentionYears", defaults.retentionYears, 1, 100),
     };
     const externalKeys = ["databaseHost", "databaseEngine", "databasePort", "databaseName", "databaseUser"] as const;
     if (mode === "external") {

@@ -5,7 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
+import { capacityPlan, capacityWarning } from "./lib/capacity";
 import { buildClientMaterial } from "./lib/client-material";
+import { mysqlOptions } from "./lib/mysql-tuning";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
 import { Fulcio } from "./components/fulcio";
@@ -90,6 +92,18 @@ if (config.network) {
     }, opts);
 }
 
+// Capacity planning: the volume the expected signing rate needs, and a warning when it is smaller.
+const capacity = config.database.expectedSigningsPerDay > 0 ? capacityPlan({
+    signingsPerDay: config.database.expectedSigningsPerDay,
+    retentionYears: config.database.retentionYears,
+    redoLogBytes: inClusterDb ? mysqlOptions({
+        memoryLimit: config.resources.database.memory.limit, storageSize: config.database.storageSize,
+        trillianPods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns,
+    }).redoLogBytes : 0,
+}) : undefined;
+const capacityShortfall = capacity && inClusterDb ? capacityWarning(capacity, config.database.storageSize) : undefined;
+if (capacityShortfall) pulumi.log.warn(capacityShortfall);
+
 const publicUrls = {
     fulcio: `https://${publicHost("fulcio")}`,
     rekor: `https://${publicHost("rekor")}`,
@@ -121,5 +135,9 @@ export const cosign = {
 };
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
 export const imageList = Object.values(images).sort();
+/** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
+export const databaseCapacity = capacity
+    ? { planned: true, ...capacity, configuredSize: config.database.storageSize, fits: capacityShortfall === undefined }
+    : { planned: false, configuredSize: config.database.storageSize };
 /** Name (not content) of the database credentials Secret, for automation such as backups. */
 export const databaseCredentialsSecretName = database.connection.secretName;

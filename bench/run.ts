@@ -131,8 +131,9 @@ function printWritePath(w: WritePathResult): number {
     }
     table("Fulcio signing certificates, each with an SCT from our CT log", ["concurrency", "certificates", "per second", "p50 ms", "p95 ms", "failures"],
         [[w.fulcio.concurrency, w.fulcio.certificates, w.fulcio.perSecond, w.fulcio.p50, w.fulcio.p95, w.fulcio.failures.length]]);
-    table("Trillian database growth per Rekor entry (MariaDB, data + indexes)", ["entries", "bytes", "bytes per entry"],
-        [[w.bytesPerEntry.entries, w.bytesPerEntry.bytes, w.bytesPerEntry.perEntry]]);
+    table("Trillian database growth per entry (MariaDB, data + indexes; a signing makes one of each)", ["log", "entries", "bytes", "bytes per entry"],
+        [["Rekor (hashedrekord)", w.bytesPerEntry.entries, w.bytesPerEntry.bytes, w.bytesPerEntry.perEntry],
+            ["CT log (pre-certificate)", w.bytesPerCtEntry.entries, w.bytesPerCtEntry.bytes, w.bytesPerCtEntry.perEntry]]);
     const errors = Object.values(w.sweeps).flat().reduce((n, l) => n + l.errors, 0);
     if (w.fulcio.failures.length > 0) console.error("Fulcio failures, e.g.:", w.fulcio.failures);
     return errors + w.fulcio.failures.length;

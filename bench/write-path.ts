@@ -25,7 +25,9 @@ export const candidates: Record<string, Record<string, string[]>> = {
 export interface WritePathResult {
     sweeps: Record<string, SweepLevel[]>;
     fulcio: { concurrency: number; certificates: number; perSecond: number; p50: number; p95: number; failures: string[] };
+    /** Database growth per Rekor entry (hashedrekord uploads) and per CT log entry (Fulcio pre-certificates). */
     bytesPerEntry: { entries: number; bytes: number; perEntry: number };
+    bytesPerCtEntry: { entries: number; bytes: number; perEntry: number };
 }
 
 function databaseBytes(s: Stack): number {
@@ -52,9 +54,14 @@ export async function benchWritePath(log: (line: string) => void): Promise<Write
     log("write path: the program's configuration (+ Fulcio issuance, bytes per entry)");
     let fulcio!: WritePathResult["fulcio"];
     let bytesPerEntry!: WritePathResult["bytesPerEntry"];
+    let bytesPerCtEntry!: WritePathResult["bytesPerCtEntry"];
     sweeps["program"] = await withStack("program", {}, async (s) => {
         const token = await s.token();
-        const f = await issuanceBurst(`http://127.0.0.1:${s.cluster.localPort("fulcio-server", 5555)}`, token, "alice@corp.example", 200, 16);
+        // Every certificate's pre-certificate becomes a CT log entry: the burst also measures their bytes.
+        const ctBefore = databaseBytes(s);
+        const f = await issuanceBurst(`http://127.0.0.1:${s.cluster.localPort("fulcio-server", 5555)}`, token, "alice@corp.example", 600, 16);
+        const ctBytes = databaseBytes(s) - ctBefore;
+        bytesPerCtEntry = { entries: f.certificates, bytes: ctBytes, perEntry: Math.round(ctBytes / f.certificates) };
         fulcio = { concurrency: 16, certificates: f.certificates, perSecond: f.perSecond, p50: Number(percentile(f.latenciesMs, 50).toFixed(1)), p95: Number(percentile(f.latenciesMs, 95).toFixed(1)), failures: f.failures.slice(0, 3) };
         const before = databaseBytes(s);
         const levels = await sweep(s);
@@ -74,5 +81,5 @@ export async function benchWritePath(log: (line: string) => void): Promise<Write
         log(`write path: ${name}`);
         sweeps[name] = await withStack(name, extraArgs, (s) => sweep(s));
     }
-    return { sweeps, fulcio, bytesPerEntry };
+    return { sweeps, fulcio, bytesPerEntry, bytesPerCtEntry };
 }

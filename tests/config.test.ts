@@ -335,7 +335,10 @@ describe("config: defaults", () => {
         const c = load({});
         assert.deepEqual(c.cluster, { kubeconfig: undefined, kubeContext: undefined, namespace: defaults.namespace });
         assert.deepEqual(c.images.refs, { ...upstreamImages });
-        assert.deepEqual(c.database, { mode: "in-cluster", storageSize: defaults.databaseStorageSize, storageClass: undefined });
+        assert.deepEqual(c.database, {
+            mode: "in-cluster", storageSize: defaults.databaseStorageSize, storageClass: undefined,
+            expectedSigningsPerDay: defaults.expectedSigningsPerDay, retentionYears: defaults.retentionYears,
+        });
         assert.equal(c.trillian.serverReplicas, defaults.trillianServerReplicas);
         assert.equal(c.trillian.signerReplicas, defaults.trillianSignerReplicas);
         assert.equal(c.trillian.rekorTreeId, undefined);

@@ -136,7 +136,7 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("evaluates and exports the documented outputs", () => {
             assert.deepEqual(Object.keys(ev.outputs).sort(), [
-                "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
+                "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
                 "internalUrls", "namespaceName", "outputsVersion", "rekorPublicKeyPem", "rekorTreeId", "signingConfig", "trustedRoot", "urls",
             ]);
             assert.equal(ev.outputs.outputsVersion, 1);
