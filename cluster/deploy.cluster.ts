@@ -20,6 +20,7 @@ import * as path from "node:path";
 import "reflect-metadata";
 import { logSignerService } from "../components/trillian";
 import { ClusterLab, LiveDeployment, namespace, operation, stackOutputs, trees, unexpectedWarnings, workloadAdmissionWarnings } from "./deployment";
+import { Diagnostics } from "./pulumi-cli";
 
 function assertNoUnexpectedWarnings(d: LiveDeployment): void {
     const unexpected = unexpectedWarnings(d.warnings);
@@ -185,6 +186,18 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
 
         it("preview --expect-no-changes passes right after up", async function () {
             await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
+        });
+
+        it("a signing rate the volume cannot hold: the engine's preview warns, naming databaseStorageSize and the size needed", async function () {
+            const warned = new Diagnostics(); // kept apart from d.warnings: this warning is the point here
+            await d.stack.setConfig("sigstore:expectedSigningsPerDay", { value: "100000" });
+            try {
+                await d.stack.preview({ onEvent: warned.onEvent });
+            } finally {
+                await d.stack.setConfig("sigstore:expectedSigningsPerDay", { value: "2000" });
+            }
+            assert.ok(warned.warnings.some((w) => /databaseStorageSize 60Gi is below the \d+Gi that 100000 signings a day kept 10 years need/.test(w)),
+                JSON.stringify(warned.warnings));
         });
 
         it("destroy is refused, and no protected object is deleted", async function () {
