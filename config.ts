@@ -174,6 +174,8 @@ export interface SigstoreConfig {
     network?: NetworkConfig;
     /** TLS on every internal hop that carries credentials or log data (components/internal-tls.ts). */
     internalTls: boolean;
+    /** Prometheus Operator ServiceMonitors and alert rules (components/monitoring.ts); absent when off. */
+    monitoring?: { labels: LabelSelector; caExpiryWarningDays: number };
 }
 
 /** Every default, in one place (mirrored in Pulumi.yaml; a test keeps them equal). */
@@ -240,6 +242,9 @@ export const defaults = {
     databaseResources: "cpu=250m/2,memory=512Mi/2Gi",
     networkPolicies: true,
     internalTls: false,
+    monitoring: false,
+    monitoringLabels: "",
+    caExpiryWarningDays: 90,
     ingressNamespaceSelector: "kubernetes.io/metadata.name=ingress-nginx",
     ingressPodSelector: "",
     metricsNamespaceSelector: "kubernetes.io/metadata.name=monitoring",
@@ -496,6 +501,10 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         protectData: r.bool("protectData", defaults.protectData),
         resources: readResources(r),
         internalTls: r.bool("internalTls", defaults.internalTls),
+        monitoring: r.bool("monitoring", defaults.monitoring) ? {
+            labels: parseLabelSelector(r.string("monitoringLabels", defaults.monitoringLabels, labelSelector)) ?? {},
+            caExpiryWarningDays: r.int("caExpiryWarningDays", defaults.caExpiryWarningDays, 1, 3650),
+        } : undefined,
     };
     config.network = readNetwork(r, database);
 

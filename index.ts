@@ -10,12 +10,13 @@ import { buildClientMaterial } from "./lib/client-material";
 import { mysqlOptions } from "./lib/mysql-tuning";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
-import { Fulcio } from "./components/fulcio";
+import { Fulcio, fulcioService } from "./components/fulcio";
 import { InternalTls } from "./components/internal-tls";
 import { keep, podSecurityLabels } from "./components/kube";
+import { Monitoring } from "./components/monitoring";
 import { NetworkIsolation, sigstoreEdges } from "./components/network";
-import { Rekor, redisService } from "./components/rekor";
-import { logServerService, Trillian } from "./components/trillian";
+import { Rekor, redisService, rekorService } from "./components/rekor";
+import { logServerService, logSignerService, Trillian } from "./components/trillian";
 
 const config = loadConfig();
 
@@ -103,6 +104,21 @@ const capacity = config.database.expectedSigningsPerDay > 0 ? capacityPlan({
 }) : undefined;
 const capacityShortfall = capacity && inClusterDb ? capacityWarning(capacity, config.database.storageSize) : undefined;
 if (capacityShortfall) pulumi.log.warn(capacityShortfall);
+
+if (config.monitoring) {
+    const trillianTls = internalTls ? { caConfigMapName: internalTls.caConfigMapName, serverName: `${logServerService}.${config.cluster.namespace}.svc` } : undefined;
+    new Monitoring("monitoring", {
+        ...ns,
+        targets: [
+            { service: fulcioService, port: "metrics" }, { service: rekorService, port: "metrics" }, { service: ctlogService, port: "metrics" },
+            { service: logServerService, port: "http", tls: trillianTls }, { service: logSignerService, port: "http" },
+        ],
+        extraLabels: config.monitoring.labels,
+        databaseClaimName: database.dataClaimName,
+        fulcioChainPem: fulcio.chainPem,
+        caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
+    }, opts);
+}
 
 const publicUrls = {
     fulcio: `https://${publicHost("fulcio")}`,

@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { kwokModuleDir, toolchainBin } from "./toolchain";
+import { kwokModuleDir, monitoringCrdFiles, toolchainBin } from "./toolchain";
 
 const stageFiles = [
     "node/fast/node-initialize.yaml",
@@ -58,6 +58,9 @@ export class ControlPlane {
         cp.kubectl(["apply", "-f", path.join(kwok, "kustomize", "stage", "volume", "fast", "storage-class.yaml")]);
         cp.kwokctl(["scale", "node", "--name", name, "--replicas", "1"]);
         cp.kubectl(["wait", "--for=condition=Ready", "node", "--all", "--timeout=60s"]);
+        // The Prometheus Operator's CRDs, as a cluster with the operator has them (prod's monitoring).
+        cp.kubectl(["apply", "--server-side", ...monitoringCrdFiles().flatMap((f) => ["-f", f])]);
+        cp.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com", "--timeout=60s"]);
         return cp;
     }
 

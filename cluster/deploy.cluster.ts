@@ -163,6 +163,15 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.deepEqual(tlsSecrets.map((s: any) => s.metadata.labels["app.kubernetes.io/name"]).sort(), ["ctlog", "rekor-redis", "trillian-db", "trillian-log-server"]);
         });
 
+        it("the API server accepts the monitoring objects against the Prometheus Operator's CRDs: a ServiceMonitor per server and the alert rules", function () {
+            const monitors = JSON.parse(d.cp.kubectl(["get", "servicemonitors", "--namespace", namespace, "--output=json"])).items;
+            assert.deepEqual(monitors.map((m: any) => m.spec.selector.matchLabels["app.kubernetes.io/name"]).sort(),
+                ["ctlog", "fulcio-server", "rekor-server", "trillian-log-server", "trillian-log-signer"]);
+            const rules = JSON.parse(d.cp.kubectl(["get", "prometheusrules", "--namespace", namespace, "--output=json"])).items;
+            assert.equal(rules.length, 1);
+            assert.ok(rules[0].spec.groups[0].rules.length >= 5);
+        });
+
         it("the two signers elect through the API server's Leases: every tree's lease is held by one of them", async function () {
             const signers = d.runner.objects.podNames(logSignerService);
             assert.equal(signers.length, 2);

@@ -6,7 +6,7 @@
 # finds every binary and builds nothing. The command/tls/random provider plugins are NOT built here:
 # the Go module proxy does not serve them (see README, "Offline provider plugins").
 #
-# Usage: cluster/toolchain.sh [piece …]    (pieces: etcd kubernetes kwok pulumi provider-kubernetes)
+# Usage: cluster/toolchain.sh [piece …]    (pieces: etcd kubernetes kwok pulumi provider-kubernetes monitoring-crds)
 # Prints nothing but progress on stderr; the binaries land in $CACHE/cluster/bin.
 set -euo pipefail
 
@@ -75,6 +75,13 @@ build_kwok() {
     && go build -ldflags "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" -o "$BIN/kwokctl" sigs.k8s.io/kwok/cmd/kwokctl)
 }
 
+build_monitoring_crds() {
+  # Not a build: the Prometheus Operator module holds the CRD manifests the cluster suite applies.
+  [ -d "$GOMODCACHE/github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION/example/prometheus-operator-crd" ] && return
+  log "Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION (module download)"
+  (cd "$SRC" && go mod download "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
+}
+
 build_pulumi() {
   have pulumi && return
   log "pulumi CLI $PULUMI_VERSION (~11 min cold, 1.7 GB)"
@@ -114,6 +121,6 @@ MOD
 }
 
 pieces=("$@")
-[ "${#pieces[@]}" -gt 0 ] || pieces=(etcd kwok kubernetes pulumi provider-kubernetes)
+[ "${#pieces[@]}" -gt 0 ] || pieces=(etcd kwok kubernetes pulumi provider-kubernetes monitoring-crds)
 for p in "${pieces[@]}"; do "build_${p//-/_}"; done
 log "ready in $BIN"

@@ -65,16 +65,23 @@ export function missingPlugins(): string[] {
 /** Builds whatever Go-module piece is missing (cluster/toolchain.sh; a warm cache builds nothing). */
 export function ensureToolchain(log: (line: string) => void = () => {}): void {
     const missing = goPieces.filter((b) => !isExecutable(path.join(toolchainBin, b)));
+    if (!monitoringCrdFiles().every((f) => fs.existsSync(f))) missing.push("the Prometheus Operator CRDs");
     if (missing.length === 0) return;
     log(`building ${missing.join(", ")} from the Go module proxy (cold cache: about 45 minutes on 2 cores)`);
     execFileSync("bash", [path.join(repoRoot, "cluster", "toolchain.sh")], { env: goEnv(), stdio: ["ignore", "inherit", "inherit"] });
 }
 
 /** A version pinned in cluster/versions.sh (what toolchain.sh builds). */
-export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "KWOK_VERSION" | "PULUMI_VERSION" | "PROVIDER_KUBERNETES_VERSION"): string {
+export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "KWOK_VERSION" | "PULUMI_VERSION" | "PROVIDER_KUBERNETES_VERSION" | "PROMETHEUS_OPERATOR_VERSION"): string {
     const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(fs.readFileSync(path.join(repoRoot, "cluster", "versions.sh"), "utf8"));
     if (!m) throw new Error(`cluster/versions.sh does not set ${name}`);
     return m[1];
+}
+
+/** The Prometheus Operator's CRD manifests (ServiceMonitor, PrometheusRule) from the module cache. */
+export function monitoringCrdFiles(): string[] {
+    const dir = path.join(cacheDir, "gomod", "github.com", "prometheus-operator", `prometheus-operator@${toolchainVersion("PROMETHEUS_OPERATOR_VERSION")}`, "example", "prometheus-operator-crd");
+    return ["monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"].map((f) => path.join(dir, f));
 }
 
 /** A kwok source directory from the module cache (stage definitions), at the version toolchain.sh built. */

@@ -63,6 +63,8 @@ export class Database extends pulumi.ComponentResource {
     /** Resolves once the schema is in place; Trillian's workloads depend on it. */
     readonly ready: pulumi.Resource[];
     readonly credentials: k8s.core.v1.Secret;
+    /** The in-cluster database's volume claim (for the disk alert); absent with an external database. */
+    dataClaimName?: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Database", name, {}, opts);
@@ -121,6 +123,7 @@ export class Database extends pulumi.ComponentResource {
                 resources: { requests: { storage: args.config.storageSize } },
             },
         }, { parent: this, ...keep(args.protectData), ignoreChanges: ["spec.storageClassName"] });
+        this.dataClaimName = volume.metadata.name;
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: { name: serviceName, namespace: args.namespace, labels: appLabels },

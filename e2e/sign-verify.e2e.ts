@@ -20,8 +20,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
+import { alertRules } from "../components/monitoring";
 import { shellResult, Stack, startStack } from "./harness";
 
 const user = "alice@corp.example";
@@ -137,6 +139,38 @@ describe("end-to-end: sign and verify with cosign against the program's configur
                 assert.equal(status, 200, `${service} over TLS, verified as ${service}.sigstore.svc`);
             }
         });
+    });
+
+    // A child suite runs after the signing suite above, so the servers have done real work (labelled series exist).
+    describe("monitoring", function () {
+    it("every metric the alert rules name is exported by the running servers (Prometheus' own and the kubelet's aside)", async function () {
+        const ca = stack.cluster.objectData("ConfigMap", stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap")
+            .find((r) => r.name === "internal-tls-ca")!.state.metadata.name)["ca.crt"];
+        const local = (service: string, port: number) => stack.cluster.localPort(service, port);
+        const get = (url: string, tlsName?: string) => new Promise<string>((resolve, reject) => {
+            const u = new URL(url);
+            const mod = u.protocol === "https:" ? https : http;
+            mod.get({ host: tlsName ?? u.hostname, port: u.port, path: u.pathname, ca }, (res) => {
+                let body = "";
+                res.on("data", (c) => (body += c));
+                res.on("end", () => resolve(body));
+            }).on("error", reject);
+        });
+        const scraped = (await Promise.all([
+            get(`http://127.0.0.1:${local("fulcio-server", 2112)}/metrics`),
+            get("http://127.0.0.1:2112/metrics"), // rekor-server has no flag for its metrics port: it is always 2112
+            get(`http://127.0.0.1:${local("ctlog", 6963)}/metrics`),
+            get(`https://x:${local("trillian-log-server", 8091)}/metrics`, "trillian-log-server.sigstore.svc"),
+            get(`http://127.0.0.1:${local("trillian-log-signer", 8091)}/metrics`),
+        ])).join("\n");
+        const exported = new Set(scraped.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+        const rules = alertRules("sigstore", ["fulcio-server"], "pvc", 0, 90);
+        const named = new Set(rules.flatMap((r) => [...String(r.expr).matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m) => m[1])));
+        const external = (name: string) => name === "up" || name.startsWith("kubelet_volume_stats_");
+        const ours = [...named].filter((n) => !external(n));
+        assert.ok(ours.length >= 3, `the rules name only ${ours.join(", ")}`);
+        for (const name of ours) assert.ok(exported.has(name), `${name} is named by an alert but exported by none of the servers`);
+    });
     });
 
     it("a second up with lost state reuses the recorded trees instead of creating new ones", async function () {

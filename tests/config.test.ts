@@ -314,6 +314,13 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         assert.equal(load({ ingressClassName: "nginx" }).ingressTls, undefined);
     });
 
+    it("monitoring settings: labels and the CA expiry warning window, read only when monitoring is on", () => {
+        expectProblem({ monitoring: "true", monitoringLabels: "release prometheus" }, "monitoringLabels", "release prometheus", /must be a label selector/);
+        expectProblem({ monitoring: "true", caExpiryWarningDays: "0" }, "caExpiryWarningDays", "0", /must be a whole number from 1 to 3650/);
+        assert.deepEqual(load({ monitoring: "true", monitoringLabels: "release=prometheus" }).monitoring, { labels: { release: "prometheus" }, caExpiryWarningDays: 90 });
+        assert.equal(load({ monitoringLabels: "not checked" }).monitoring, undefined);
+    });
+
     it("reports several problems together in one error", () => {
         const { message, lines } = problems({ namespace: "Bad_NS", rekorReplicas: "two", protectData: "yes", oidcIssuerUrl: undefined, caMode: "vault" });
         assert.match(message, /^Invalid stack configuration \(5 problems\):\n/);

@@ -15,9 +15,9 @@ import { evaluateRecorded, evaluateStack, exportIsSecret, Registration, registra
 import { Binary, checkArgs } from "./support/upstream-flags";
 
 /** The five Sigstore components and the rooms new capabilities got (NetworkIsolation, InternalTls: issue 9). */
-const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network", InternalTls: "internal-tls" } as const;
-/** Components a stack has only when a setting asks for them (internalTls: on in prod). */
-const optionalComponents: Record<string, (stack: string) => boolean> = { InternalTls: (stack) => stack === "prod" };
+const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network", InternalTls: "internal-tls", Monitoring: "monitoring" } as const;
+/** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod). */
+const optionalComponents: Record<string, (stack: string) => boolean> = { InternalTls: (stack) => stack === "prod", Monitoring: (stack) => stack === "prod" };
 const providerType = "pulumi:providers:kubernetes";
 
 /** Types whose inputs legitimately hold secret material: Kubernetes Secrets and the tls resources that sign. */
@@ -40,8 +40,10 @@ function modelFor(type: string): { new(data: unknown): { validate(): void } } {
     assert.ok(m, `not a Kubernetes type token: ${type}`);
     const [groupVersion, kind] = [m[1], m[2]];
     const dir = groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion;
+    // Prometheus Operator kinds come from their maintained models; everything else from kubernetes-models.
+    const pkg = groupVersion.startsWith("monitoring.coreos.com/") ? "@kubernetes-models/prometheus-operator" : "kubernetes-models";
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const cls = require(`kubernetes-models/${dir}/${kind}`)[kind];
+    const cls = require(`${pkg}/${dir}/${kind}`)[kind];
     assert.ok(cls, `kubernetes-models has no ${dir}/${kind}`);
     return cls;
 }
@@ -167,7 +169,7 @@ for (const stack of ["dev", "prod"] as const) {
             });
         });
 
-        it("registers the five components (and NetworkIsolation, InternalTls in prod) with type tokens sigstore:index:<Component>", () => {
+        it("registers the five components (and NetworkIsolation; InternalTls and Monitoring in prod) with type tokens sigstore:index:<Component>", () => {
             const found = regs.filter((r) => r.type.startsWith("sigstore:")).map((r) => `${r.type} ${r.name}`).sort();
             const expected = Object.entries(components).filter(([type]) => optionalComponents[type]?.(stack) ?? true);
             assert.deepEqual(found, expected.map(([type, name]) => `sigstore:index:${type} ${name}`).sort());

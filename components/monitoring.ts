@@ -1,0 +1,123 @@
+/**
+ * Monitoring (config `monitoring`, on in prod): Prometheus Operator ServiceMonitors for every
+ * server's metrics port, and a PrometheusRule with the alerts that matter for a transparency log.
+ *
+ * Metric names are the ones the binaries really export (Trillian v1.7.3: `mysql_queued_leaves` in
+ * the log server's storage, `sequencer_sequenced` and `is_master` in the signer); the end-to-end
+ * suite scrapes the running servers and fails if a rule names a metric none of them exports.
+ * `up` is Prometheus's own; `kubelet_volume_stats_*` are the kubelet's. Fulcio exports no CA expiry
+ * metric, so that alert compares `time()` with the CA certificate's notAfter, read from the chain
+ * the program deploys.
+ */
+import { X509Certificate } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { LabelSelector } from "../config";
+import { labels } from "./kube";
+
+/** A Service whose pods export metrics, and how Prometheus scrapes it. */
+export interface ScrapeTarget {
+    service: string;
+    /** The Service port's name. */
+    port: string;
+    /** HTTPS with the internal CA (Trillian's HTTP endpoint under internal TLS). */
+    tls?: { caConfigMapName: pulumi.Input<string>; serverName: string };
+}
+
+export interface MonitoringArgs {
+    namespace: pulumi.Input<string>;
+    namespaceName: string;
+    targets: ScrapeTarget[];
+    /** Labels the Prometheus selects ServiceMonitors and rules by (e.g. release=prometheus). */
+    extraLabels: LabelSelector;
+    /** The in-cluster database's volume claim (absent with an external database). */
+    databaseClaimName?: pulumi.Input<string>;
+    /** Fulcio's chain: the issuing certificate (first) is the one that must not expire. */
+    fulcioChainPem: pulumi.Input<string>;
+    caExpiryWarningDays: number;
+}
+
+/** Seconds since the epoch at which the CA expiry alert starts firing. */
+export function caExpiryAlertTime(chainPem: string, days: number): number {
+    return Math.floor(new Date(new X509Certificate(chainPem).validTo).getTime() / 1000) - days * 86400;
+}
+
+/** The alert rules (PrometheusRule groups[0].rules), given the resolved names. */
+export function alertRules(ns: string, services: string[], databaseClaim: string | undefined, caAlertAt: number, days: number): Array<Record<string, unknown>> {
+    const inNs = `namespace="${ns}"`;
+    const rules: Array<Record<string, unknown>> = [
+        {
+            alert: "SigstoreServerDown",
+            expr: `up{${inNs}, service=~"${services.join("|")}"} == 0`,
+            for: "5m",
+            labels: { severity: "critical" },
+            annotations: { summary: "{{ $labels.service }} ({{ $labels.pod }}) has not answered Prometheus for 5 minutes." },
+        },
+        {
+            alert: "TrillianSignerNotSequencing",
+            expr: `sum(increase(mysql_queued_leaves{${inNs}}[10m])) > 0 and sum(increase(sequencer_sequenced{${inNs}}[10m])) == 0`,
+            for: "5m",
+            labels: { severity: "critical" },
+            annotations: { summary: "Leaves are being queued but the signer has integrated none for 10 minutes: entries are not becoming part of the log." },
+        },
+        {
+            alert: "TrillianNoSequencerElected",
+            expr: `sum(is_master{${inNs}}) < 1`,
+            for: "10m",
+            labels: { severity: "critical" },
+            annotations: { summary: "No log signer holds mastership: nothing is sequenced." },
+        },
+        {
+            alert: "FulcioCaCertificateExpiring",
+            expr: `time() > ${caAlertAt}`,
+            labels: { severity: "warning" },
+            annotations: { summary: `Fulcio's issuing CA certificate expires within ${days} days: rotate it (README "Key and CA rotation").` },
+        },
+    ];
+    if (databaseClaim) {
+        const claim = `${inNs}, persistentvolumeclaim="${databaseClaim}"`;
+        rules.push({
+            alert: "TrillianDatabaseDiskFilling",
+            expr: `kubelet_volume_stats_available_bytes{${claim}} / kubelet_volume_stats_capacity_bytes{${claim}} < 0.15`,
+            for: "15m",
+            labels: { severity: "warning" },
+            annotations: { summary: "The Trillian database volume is more than 85% full; the logs only grow (README \"Capacity planning\")." },
+        });
+    }
+    return rules;
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("sigstore:index:Monitoring", name, {}, opts);
+        const meta = (app: string) => ({ namespace: args.namespace, labels: { ...labels(app, "monitoring"), ...args.extraLabels } });
+
+        for (const t of args.targets) {
+            new k8s.apiextensions.CustomResource(`${name}-${t.service}`, {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "ServiceMonitor",
+                metadata: meta(t.service),
+                spec: {
+                    selector: { matchLabels: { "app.kubernetes.io/name": t.service } },
+                    endpoints: [{
+                        port: t.port,
+                        path: "/metrics",
+                        interval: "30s",
+                        ...(t.tls ? { scheme: "https", tlsConfig: { ca: { configMap: { name: t.tls.caConfigMapName, key: "ca.crt" } }, serverName: t.tls.serverName } } : {}),
+                    }],
+                },
+            }, { parent: this });
+        }
+
+        const rules = pulumi.all([args.databaseClaimName, args.fulcioChainPem]).apply(([claim, chain]) =>
+            alertRules(args.namespaceName, args.targets.map((t) => t.service), claim, caExpiryAlertTime(chain, args.caExpiryWarningDays), args.caExpiryWarningDays));
+        new k8s.apiextensions.CustomResource(`${name}-alerts`, {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: meta("sigstore-alerts"),
+            spec: { groups: [{ name: "sigstore", rules }] },
+        }, { parent: this });
+
+        this.registerOutputs({});
+    }
+}
