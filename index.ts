@@ -8,6 +8,7 @@ import { loadConfig } from "./config";
 import { capacityPlan, capacityWarning } from "./lib/capacity";
 import { buildClientMaterial } from "./lib/client-material";
 import { mysqlOptions } from "./lib/mysql-tuning";
+import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
 import { Fulcio, fulcioService } from "./components/fulcio";
@@ -133,6 +134,13 @@ const client = pulumi.all([fulcio.chainPem, rekor.publicKeyPem, ctlog.publicKeyP
         oidcClientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
     }));
 
+// Who is trusted, as data for other stacks and admission controllers (policy-controller objects).
+const policy = pulumi.all([fulcio.chainPem, rekor.publicKeyPem, ctlog.publicKeyPem]).apply(([fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem]) =>
+    buildVerificationPolicy({
+        name: config.publicDomain, issuerUrl: config.oidc.issuerUrl, emailDomain: config.oidc.emailDomain,
+        urls: publicUrls, fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem,
+    }));
+
 // ---- Stack outputs: a versioned contract (README "Outputs"). Public material only. ----
 export const outputsVersion = 1;
 export const namespaceName = namespace.metadata.name;
@@ -149,6 +157,8 @@ export const cosign = {
     v3: { sign: client.cosignV3SignCommand, verify: client.cosignV3VerifyCommand },
     v2: { environment: client.cosignV2Environment, sign: client.cosignV2SignCommand, verify: client.cosignV2VerifyCommand },
 };
+/** The verification policy: issuer, identity regexp, and policy-controller TrustRoot + ClusterImagePolicy objects. */
+export const verificationPolicy = policy;
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
 export const imageList = Object.values(images).sort();
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */

@@ -12,7 +12,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { kwokModuleDir, monitoringCrdFiles, toolchainBin } from "./toolchain";
+import { kwokModuleDir, monitoringCrdFiles, policyControllerCrdFiles, toolchainBin } from "./toolchain";
 
 const stageFiles = [
     "node/fast/node-initialize.yaml",
@@ -60,7 +60,10 @@ export class ControlPlane {
         cp.kubectl(["wait", "--for=condition=Ready", "node", "--all", "--timeout=60s"]);
         // The Prometheus Operator's CRDs, as a cluster with the operator has them (prod's monitoring).
         cp.kubectl(["apply", "--server-side", ...monitoringCrdFiles().flatMap((f) => ["-f", f])]);
-        cp.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com", "--timeout=60s"]);
+        // And policy-controller's, against which the verificationPolicy output is checked.
+        cp.kubectl(["apply", "--server-side", ...policyControllerCrdFiles().flatMap((f) => ["-f", f])]);
+        cp.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com",
+            "crd/trustroots.policy.sigstore.dev", "crd/clusterimagepolicies.policy.sigstore.dev", "--timeout=60s"]);
         return cp;
     }
 

@@ -79,6 +79,14 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.deepEqual(selected, ["(all)", "ctlog", "fulcio-server", "rekor-redis", "rekor-server", "trillian-db", "trillian-log-server", "trillian-log-signer"]);
         });
 
+        it("the verificationPolicy output's TrustRoot and ClusterImagePolicy pass policy-controller's CRD schemas unchanged", async function () {
+            const policy = (await stackOutputs(d)).verificationPolicy;
+            for (const object of [policy.trustRoot, policy.clusterImagePolicy]) {
+                const created = JSON.parse(d.cp.kubectl(["create", "--dry-run=server", "--output=json", "-f", "-"], JSON.stringify(object)));
+                assert.deepEqual(created.spec, object.spec, `${object.kind}: the API server pruned or changed fields`);
+            }
+        });
+
         it("cosign v3 signs with the stack's outputs and verifies: Verified OK; a wrong identity and a tampered blob fail", async function () {
             const result = await lab.signAndVerify(d);
             assert.match(result.verify, /Verified OK/);

@@ -6,7 +6,7 @@
 # finds every binary and builds nothing. The command/tls/random provider plugins are NOT built here:
 # the Go module proxy does not serve them (see README, "Offline provider plugins").
 #
-# Usage: cluster/toolchain.sh [piece …]    (pieces: etcd kubernetes kwok pulumi provider-kubernetes monitoring-crds)
+# Usage: cluster/toolchain.sh [piece …]    (pieces: etcd kubernetes kwok pulumi provider-kubernetes monitoring-crds policy-controller-crds)
 # Prints nothing but progress on stderr; the binaries land in $CACHE/cluster/bin.
 set -euo pipefail
 
@@ -82,6 +82,12 @@ build_monitoring_crds() {
   (cd "$SRC" && go mod download "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
 }
 
+build_policy_controller_crds() {
+  [ -d "$GOMODCACHE/github.com/sigstore/policy-controller@$POLICY_CONTROLLER_VERSION/config" ] && return
+  log "policy-controller CRDs $POLICY_CONTROLLER_VERSION (module download)"
+  (cd "$SRC" && go mod download "github.com/sigstore/policy-controller@$POLICY_CONTROLLER_VERSION")
+}
+
 build_pulumi() {
   have pulumi && return
   log "pulumi CLI $PULUMI_VERSION (~11 min cold, 1.7 GB)"
@@ -121,6 +127,6 @@ MOD
 }
 
 pieces=("$@")
-[ "${#pieces[@]}" -gt 0 ] || pieces=(etcd kwok kubernetes pulumi provider-kubernetes monitoring-crds)
+[ "${#pieces[@]}" -gt 0 ] || pieces=(etcd kwok kubernetes pulumi provider-kubernetes monitoring-crds policy-controller-crds)
 for p in "${pieces[@]}"; do "build_${p//-/_}"; done
 log "ready in $BIN"

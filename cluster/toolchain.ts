@@ -66,13 +66,14 @@ export function missingPlugins(): string[] {
 export function ensureToolchain(log: (line: string) => void = () => {}): void {
     const missing = goPieces.filter((b) => !isExecutable(path.join(toolchainBin, b)));
     if (!monitoringCrdFiles().every((f) => fs.existsSync(f))) missing.push("the Prometheus Operator CRDs");
+    if (!policyControllerCrdFiles().every((f) => fs.existsSync(f))) missing.push("the policy-controller CRDs");
     if (missing.length === 0) return;
     log(`building ${missing.join(", ")} from the Go module proxy (cold cache: about 45 minutes on 2 cores)`);
     execFileSync("bash", [path.join(repoRoot, "cluster", "toolchain.sh")], { env: goEnv(), stdio: ["ignore", "inherit", "inherit"] });
 }
 
 /** A version pinned in cluster/versions.sh (what toolchain.sh builds). */
-export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "KWOK_VERSION" | "PULUMI_VERSION" | "PROVIDER_KUBERNETES_VERSION" | "PROMETHEUS_OPERATOR_VERSION"): string {
+export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "KWOK_VERSION" | "PULUMI_VERSION" | "PROVIDER_KUBERNETES_VERSION" | "PROMETHEUS_OPERATOR_VERSION" | "POLICY_CONTROLLER_VERSION"): string {
     const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(fs.readFileSync(path.join(repoRoot, "cluster", "versions.sh"), "utf8"));
     if (!m) throw new Error(`cluster/versions.sh does not set ${name}`);
     return m[1];
@@ -82,6 +83,12 @@ export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "
 export function monitoringCrdFiles(): string[] {
     const dir = path.join(cacheDir, "gomod", "github.com", "prometheus-operator", `prometheus-operator@${toolchainVersion("PROMETHEUS_OPERATOR_VERSION")}`, "example", "prometheus-operator-crd");
     return ["monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"].map((f) => path.join(dir, f));
+}
+
+/** Sigstore policy-controller's CRD manifests (TrustRoot, ClusterImagePolicy) from the module cache. */
+export function policyControllerCrdFiles(): string[] {
+    const dir = path.join(cacheDir, "gomod", "github.com", "sigstore", `policy-controller@${toolchainVersion("POLICY_CONTROLLER_VERSION")}`, "config");
+    return ["300-trustroot.yaml", "300-clusterimagepolicy.yaml"].map((f) => path.join(dir, f));
 }
 
 /** A kwok source directory from the module cache (stage definitions), at the version toolchain.sh built. */

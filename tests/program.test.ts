@@ -139,7 +139,7 @@ for (const stack of ["dev", "prod"] as const) {
         it("evaluates and exports the documented outputs", () => {
             assert.deepEqual(Object.keys(ev.outputs).sort(), [
                 "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
-                "internalUrls", "namespaceName", "outputsVersion", "rekorPublicKeyPem", "rekorTreeId", "signingConfig", "trustedRoot", "urls",
+                "internalUrls", "namespaceName", "outputsVersion", "rekorPublicKeyPem", "rekorTreeId", "signingConfig", "trustedRoot", "urls", "verificationPolicy",
             ]);
             assert.equal(ev.outputs.outputsVersion, 1);
             assert.equal(ev.outputs.namespaceName, "sigstore");

@@ -1,0 +1,66 @@
+/**
+ * The verification policy as data, for other stacks and admission controllers: who is trusted
+ * (the OIDC issuer and the identity regexp of the organisation's email domain, the same as the
+ * cosign verify command's) and under which trust material, as Sigstore policy-controller objects:
+ *  - a `TrustRoot` (policy.sigstore.dev/v1alpha1) whose `sigstoreKeys` carry our Fulcio chain and
+ *    our Rekor and CT log keys (`[]byte` fields in policy-controller's Go types: base64 of the PEM);
+ *  - a `ClusterImagePolicy` (policy.sigstore.dev/v1alpha1, the CRD's storage version, so the API
+ *    server needs no conversion webhook to take it; v1beta1 has the same fields) that requires every
+ *    image to be signed keyless through our Fulcio by such an identity, logged in our Rekor, under
+ *    that TrustRoot.
+ * The cluster suite creates both against policy-controller v0.13.1's CRDs in a real API server and
+ * requires them back unchanged (nothing pruned, nothing rejected).
+ */
+import { X509Certificate } from "node:crypto";
+import { identityRegexp } from "./client-material";
+import { parseCertificateBundle } from "./pem";
+
+export interface VerificationPolicyInputs {
+    /** Name of both objects (a DNS subdomain). */
+    name: string;
+    issuerUrl: string;
+    emailDomain: string;
+    urls: { fulcio: string; rekor: string; ctlog: string };
+    fulcioChainPem: string;
+    rekorPublicKeyPem: string;
+    ctlogPublicKeyPem: string;
+}
+
+const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+/** "O=Corp\nCN=Root" → { organization, commonName } of a certificate's subject. */
+function distinguishedName(cert: X509Certificate): { organization: string; commonName: string } {
+    const fields = Object.fromEntries(cert.subject.split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    return { organization: fields.O ?? "", commonName: fields.CN ?? "" };
+}
+
+export function verificationPolicy(i: VerificationPolicyInputs) {
+    const subjectRegExp = identityRegexp(i.emailDomain);
+    const root = parseCertificateBundle(i.fulcioChainPem, "Fulcio chain").pop()!;
+    const trustRoot = {
+        apiVersion: "policy.sigstore.dev/v1alpha1",
+        kind: "TrustRoot",
+        metadata: { name: i.name },
+        spec: {
+            sigstoreKeys: {
+                certificateAuthorities: [{ subject: distinguishedName(root), uri: i.urls.fulcio, certChain: b64(i.fulcioChainPem) }],
+                tLogs: [{ baseURL: i.urls.rekor, hashAlgorithm: "sha-256", publicKey: b64(i.rekorPublicKeyPem) }],
+                ctLogs: [{ baseURL: i.urls.ctlog, hashAlgorithm: "sha-256", publicKey: b64(i.ctlogPublicKeyPem) }],
+            },
+        },
+    };
+    const clusterImagePolicy = {
+        apiVersion: "policy.sigstore.dev/v1alpha1",
+        kind: "ClusterImagePolicy",
+        metadata: { name: i.name },
+        spec: {
+            images: [{ glob: "**" }],
+            authorities: [{
+                name: "organisation-signers",
+                keyless: { url: i.urls.fulcio, trustRootRef: i.name, identities: [{ issuer: i.issuerUrl, subjectRegExp }] },
+                ctlog: { url: i.urls.rekor, trustRootRef: i.name },
+            }],
+        },
+    };
+    return { issuer: i.issuerUrl, subjectRegExp, trustRoot, clusterImagePolicy };
+}
