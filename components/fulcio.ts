@@ -22,7 +22,7 @@ import * as tls from "@pulumi/tls";
 import { CaConfig, OidcConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
-import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
+import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
 import { exposeService, serverWorkload, keep, labels, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
@@ -59,9 +59,6 @@ interface CaMaterial {
     /** Whether Fulcio reads the key password from the Secret's `password` key. */
     keyPassword: boolean;
 }
-
-/** Inputs of a generated CA certificate that must never trigger a silent regeneration. */
-const certIgnoreChanges = ["subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "earlyRenewalHours", "setSubjectKeyId", "setAuthorityKeyId", "maxPathLength"];
 
 export class Fulcio extends pulumi.ComponentResource {
     readonly chainPem: pulumi.Output<string>;
@@ -161,7 +158,7 @@ export class Fulcio extends pulumi.ComponentResource {
                 validityPeriodHours: args.ca.validityHours,
                 earlyRenewalHours: 0,
                 setSubjectKeyId: true,
-            }, { parent: this, ...protect, ignoreChanges: certIgnoreChanges });
+            }, { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges });
             chainPem = cert.certPem;
         } else {
             const request = new tls.CertRequest(`${name}-ca-csr`, { privateKeyPem: key.privateKeyPem, subject },
@@ -176,7 +173,7 @@ export class Fulcio extends pulumi.ComponentResource {
                 validityPeriodHours: args.ca.validityHours,
                 earlyRenewalHours: 0,
                 setSubjectKeyId: true,
-            }, { parent: this, ...protect, ignoreChanges: [...certIgnoreChanges, "certRequestPem", "caCertPem", "caPrivateKeyPem"] });
+            }, { parent: this, ...protect, ignoreChanges: [...caCertIgnoreChanges, "certRequestPem", "caCertPem", "caPrivateKeyPem"] });
             // Issuing certificate first, root last.
             chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(args.ca.rootCertPem!)}`;
         }

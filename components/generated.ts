@@ -10,6 +10,12 @@ import { encryptLegacyPem } from "../lib/legacy-pem";
 /** A key's inputs: editing them later must never regenerate it (rotate with `pulumi up --replace`). */
 const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
 
+/**
+ * Inputs of a generated CA certificate that must never trigger a silent regeneration: a new CA has to
+ * reach every client first, so it is rotated on purpose (`pulumi up --replace <urn>`), never by an edit.
+ */
+export const caCertIgnoreChanges = ["subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "earlyRenewalHours", "setSubjectKeyId", "setAuthorityKeyId", "maxPathLength"];
+
 /** An ECDSA key generated once. */
 export function generatedKey(name: string, curve: "P256" | "P384", opts: pulumi.CustomResourceOptions): tls.PrivateKey {
     return new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: curve }, { ...opts, ignoreChanges: keyIgnoreChanges });

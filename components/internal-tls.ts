@@ -19,6 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
+import { caCertIgnoreChanges, generatedKey } from "./generated";
 import { keep, labels } from "./kube";
 
 /** Where pods mount the material (the same in every workload, so flags read alike). */
@@ -26,12 +27,10 @@ export const tlsMount = "/etc/sigstore/tls";
 export const caMount = "/etc/sigstore/ca";
 export const caFile = `${caMount}/ca.crt`;
 
-/** A server certificate for one Service, and the CA its clients trust. */
+/** A server certificate for one Service. */
 export interface ServerTls {
     /** kubernetes.io/tls Secret: tls.crt, tls.key (and ca.crt). */
     secretName: pulumi.Output<string>;
-    /** ConfigMap holding ca.crt. */
-    caConfigMapName: pulumi.Output<string>;
 }
 
 /** What a client of the internal CA mounts. */
@@ -52,8 +51,6 @@ export function serviceDnsNames(service: string, namespace: string): string[] {
     return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
 }
 
-const caIgnoreChanges = ["subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "earlyRenewalHours", "setSubjectKeyId"];
-
 export class InternalTls extends pulumi.ComponentResource {
     readonly caCertPem: pulumi.Output<string>;
     readonly caConfigMapName: pulumi.Output<string>;
@@ -62,7 +59,7 @@ export class InternalTls extends pulumi.ComponentResource {
     constructor(name: string, args: InternalTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:InternalTls", name, {}, opts);
         const protect = keep(args.protectData);
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, ...protect });
+        const caKey = generatedKey(`${name}-ca-key`, "P256", { parent: this, ...protect });
         const ca = new tls.SelfSignedCert(`${name}-ca-cert`, {
             privateKeyPem: caKey.privateKeyPem,
             subject: { organization: "Sigstore on-prem", commonName: `sigstore-internal-ca.${args.namespaceName}` },
@@ -71,7 +68,7 @@ export class InternalTls extends pulumi.ComponentResource {
             validityPeriodHours: 87600,
             earlyRenewalHours: 0,
             setSubjectKeyId: true,
-        }, { parent: this, ...protect, ignoreChanges: caIgnoreChanges });
+        }, { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges });
         this.caCertPem = ca.certPem;
 
         const caConfigMap = new k8s.core.v1.ConfigMap(`${name}-ca`, {
@@ -81,7 +78,7 @@ export class InternalTls extends pulumi.ComponentResource {
         this.caConfigMapName = caConfigMap.metadata.name;
 
         for (const service of args.services) {
-            const key = new tls.PrivateKey(`${name}-${service}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const key = generatedKey(`${name}-${service}-key`, "P256", { parent: this });
             const request = new tls.CertRequest(`${name}-${service}-csr`, {
                 privateKeyPem: key.privateKeyPem,
                 subject: { organization: "Sigstore on-prem", commonName: `${service}.${args.namespaceName}.svc` },
@@ -101,7 +98,7 @@ export class InternalTls extends pulumi.ComponentResource {
                 type: "kubernetes.io/tls",
                 stringData: { "tls.crt": cert.certPem, "tls.key": key.privateKeyPem, "ca.crt": ca.certPem },
             }, { parent: this });
-            this.servers[service] = { secretName: secret.metadata.name, caConfigMapName: this.caConfigMapName };
+            this.servers[service] = { secretName: secret.metadata.name };
         }
 
         this.registerOutputs({ caCertPem: this.caCertPem });
