@@ -7,7 +7,6 @@ import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
 import { capacityPlan, capacityWarning } from "./lib/capacity";
 import { buildClientMaterial } from "./lib/client-material";
-import { mysqlOptions } from "./lib/mysql-tuning";
 import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
@@ -35,7 +34,6 @@ const opts = { providers: [provider] };
 const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.namespace };
 const images = config.images.refs;
 const protectData = config.protectData;
-const urlPort = (url: string) => Number(new URL(url).port || (url.startsWith("https:") ? 443 : 80));
 const publicHost = (service: string) => `${service}.${config.publicDomain}`;
 const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service), tls: config.ingressTls } : undefined;
 
@@ -86,7 +84,7 @@ if (config.network) {
         namespace: namespace.metadata.name,
         edges: sigstoreEdges({
             network: config.network,
-            oidcIssuerPort: urlPort(config.oidc.issuerUrl),
+            oidcIssuerUrl: config.oidc.issuerUrl,
             database: external ? { inCluster: false, port: external.port, engine: external.engine } : { inCluster: true, port: database.connection.port },
             signerElection: config.trillian.signerReplicas > 1,
             createtreeInPod: config.trillian.createtree.mode === "pod",
@@ -98,10 +96,7 @@ if (config.network) {
 const capacity = config.database.expectedSigningsPerDay > 0 ? capacityPlan({
     signingsPerDay: config.database.expectedSigningsPerDay,
     retentionYears: config.database.retentionYears,
-    redoLogBytes: inClusterDb ? mysqlOptions({
-        memoryLimit: config.resources.database.memory.limit, storageSize: config.database.storageSize,
-        trillianPods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns,
-    }).redoLogBytes : 0,
+    redoLogBytes: database.redoLogBytes,
 }) : undefined;
 const capacityShortfall = capacity && inClusterDb ? capacityWarning(capacity, config.database.storageSize) : undefined;
 if (capacityShortfall) pulumi.log.warn(capacityShortfall);

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generatedPassword } from "./generated";
 import { DatabaseConfig, DatabaseEngine } from "../config";
-import { mysqldArgs } from "../lib/mysql-tuning";
+import { mysqldArgs, mysqlOptions, MysqlSizing } from "../lib/mysql-tuning";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { imageUserContainer, keep, labels, podSecurity, scratchVolume, secretEnv, selector, serviceHost } from "./kube";
@@ -52,7 +52,6 @@ const port = 3306;
 export const databaseService = "trillian-db";
 /** The pods of the Job that loads the schema into an external MySQL. */
 export const schemaJobApp = "trillian-db-schema";
-const serviceName = databaseService;
 /** The schema load is one mysql client run. */
 const schemaJobResources: ResourceBounds = { cpu: { request: "50m", limit: "500m" }, memory: { request: "64Mi", limit: "256Mi" } };
 /** The mysql user of the MySQL image (and of Trillian's db_server built on it). */
@@ -65,11 +64,14 @@ export class Database extends pulumi.ComponentResource {
     readonly credentials: k8s.core.v1.Secret;
     /** The in-cluster database's volume claim (for the disk alert); absent with an external database. */
     dataClaimName?: pulumi.Output<string>;
+    /** The in-cluster MySQL's redo log, which shares the data volume (capacity planning); 0 when external. */
+    readonly redoLogBytes: number;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Database", name, {}, opts);
         const external = args.config.external;
         this.credentials = external ? this.externalCredentials(name, args, external.password) : this.generatedCredentials(name, args);
+        this.redoLogBytes = external ? 0 : mysqlOptions(mysqlSizing(args)).redoLogBytes;
 
         if (external) {
             this.connection = {
@@ -79,9 +81,9 @@ export class Database extends pulumi.ComponentResource {
             this.ready = external.engine === "mysql" ? [this.schemaJob(name, args)] : [this.credentials];
         } else {
             this.connection = {
-                engine: "mysql", host: serviceHost(serviceName, args.namespaceName), port, name: "trillian", user: "trillian",
+                engine: "mysql", host: serviceHost(databaseService, args.namespaceName), port, name: "trillian", user: "trillian",
                 secretName: this.credentials.metadata.name, passwordKey: "password",
-                tlsServerName: args.tls ? serviceHost(serviceName, args.namespaceName) : undefined,
+                tlsServerName: args.tls ? serviceHost(databaseService, args.namespaceName) : undefined,
             };
             this.ready = [this.inClusterMysql(name, args)];
         }
@@ -113,7 +115,7 @@ export class Database extends pulumi.ComponentResource {
     }
 
     private inClusterMysql(name: string, args: DatabaseArgs): k8s.apps.v1.StatefulSet {
-        const appLabels = labels(serviceName, "database");
+        const appLabels = labels(databaseService, "database");
         // An explicit claim (not a volumeClaimTemplate) so it can be protected and retained in prod.
         const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
             metadata: { namespace: args.namespace, labels: appLabels },
@@ -126,8 +128,8 @@ export class Database extends pulumi.ComponentResource {
         this.dataClaimName = volume.metadata.name;
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: serviceName, namespace: args.namespace, labels: appLabels },
-            spec: { clusterIP: "None", selector: selector(serviceName), ports: [{ name: "mysql", port, targetPort: "mysql" }] },
+            metadata: { name: databaseService, namespace: args.namespace, labels: appLabels },
+            spec: { clusterIP: "None", selector: selector(databaseService), ports: [{ name: "mysql", port, targetPort: "mysql" }] },
         }, { parent: this });
 
         const secret = this.credentials.metadata.name;
@@ -141,7 +143,7 @@ export class Database extends pulumi.ComponentResource {
             spec: {
                 serviceName: service.metadata.name,
                 replicas: 1,
-                selector: { matchLabels: selector(serviceName) },
+                selector: { matchLabels: selector(databaseService) },
                 template: {
                     metadata: { labels: appLabels },
                     spec: {
@@ -150,10 +152,7 @@ export class Database extends pulumi.ComponentResource {
                         containers: [{
                             name: "mysql",
                             image: args.image,
-                            args: [...mysqldArgs({
-                                memoryLimit: args.resources.memory.limit, storageSize: args.config.storageSize,
-                                trillianPods: args.clients.pods, maxConnsPerPod: args.clients.maxConnsPerPod,
-                            }), ...tlsArgs],
+                            args: [...mysqldArgs(mysqlSizing(args)), ...tlsArgs],
                             ports: [{ name: "mysql", containerPort: port }],
                             env: [
                                 secretEnv("MYSQL_ROOT_PASSWORD", secret, "root-password"),
@@ -217,4 +216,12 @@ export class Database extends pulumi.ComponentResource {
             },
         }, { parent: this });
     }
+}
+
+/** What the in-cluster MySQL's options are derived from (lib/mysql-tuning.ts). */
+function mysqlSizing(args: DatabaseArgs): MysqlSizing {
+    return {
+        memoryLimit: args.resources.memory.limit, storageSize: args.config.storageSize,
+        trillianPods: args.clients.pods, maxConnsPerPod: args.clients.maxConnsPerPod,
+    };
 }

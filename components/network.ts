@@ -53,13 +53,19 @@ const dnsPorts: PortSpec[] = [{ port: 53, protocol: "UDP" }, { port: 53, protoco
 
 const tcp = (...ports: number[]): PortSpec[] => ports.map((port) => ({ port, protocol: "TCP" as const }));
 
+/** The port a URL's client dials (its explicit port, or its scheme's). */
+function urlPort(url: string): number {
+    const u = new URL(url);
+    return Number(u.port || (u.protocol === "https:" ? 443 : 80));
+}
+
 /** The app label of the createtree pod (createtreeMode "pod"; components/createtree.sh). */
 export const createtreeApp = "createtree";
 
 export interface EdgeInputs {
     network: NetworkConfig;
-    /** Port of the OIDC issuer URL (Fulcio fetches discovery and keys from it). */
-    oidcIssuerPort: number;
+    /** The OIDC issuer (Fulcio fetches its discovery document and keys): its port is the edge's. */
+    oidcIssuerUrl: string;
     /** In-cluster MySQL, or an external database at these CIDRs and port. */
     database: { inCluster: true; port: number } | { inCluster: false; port: number; engine: "mysql" | "postgresql" };
     /** Several signers elect the sequencer through Leases on the API server. */
@@ -80,7 +86,7 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
         { from: ingressController, to: app(rekorService), ports: tcp(rekorPorts.http), why: "clients upload and verify entries" },
         { from: ingressController, to: app(ctlogService), ports: tcp(ctlogPorts.http), why: "clients and monitors read the CT log" },
         { from: app(fulcioService), to: app(ctlogService), ports: tcp(ctlogPorts.http), why: "Fulcio submits pre-certificates (--ct-log-url)" },
-        { from: app(fulcioService), to: { name: "oidc-issuer", cidrs: n.oidcEgressCidrs }, ports: tcp(input.oidcIssuerPort), why: "Fulcio verifies ID tokens against the issuer's keys" },
+        { from: app(fulcioService), to: { name: "oidc-issuer", cidrs: n.oidcEgressCidrs }, ports: tcp(urlPort(input.oidcIssuerUrl)), why: "Fulcio verifies ID tokens against the issuer's keys" },
         { from: app(rekorService), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "Rekor's log backend" },
         { from: app(rekorService), to: app(redisService), ports: tcp(rekorPorts.redis), why: "Rekor's index" },
         { from: app(ctlogService), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "the CT log's backend" },
