@@ -12,7 +12,7 @@
  * this module enforces their secrecy itself (`secretKeys`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseResourceBounds, ResourceBounds } from "./lib/resources";
+import { parseResourceBounds, ResourceBounds, resourceBoundsFormat } from "./lib/resources";
 import { parsePositiveInt64 } from "./lib/tree-id";
 import { ImageName, upstream, upstreamImages } from "./versions";
 
@@ -303,6 +303,15 @@ class Reader {
         return v;
     }
 
+    /** A value that is parsed, parsed once: the result, or (reported) the fallback's. */
+    parsed<T>(key: string, fallback: string, parse: (v: string) => T | undefined, allowed: string): T {
+        const v = this.raw(key) ?? fallback;
+        const value = parse(v);
+        if (value !== undefined) return value;
+        this.fail(key, v, allowed);
+        return parse(fallback) as T;
+    }
+
     optional(key: string, check?: (v: string) => string | undefined): string | undefined {
         const v = this.raw(key);
         if (v === undefined) return undefined;
@@ -397,11 +406,6 @@ const treeId = (v: string) =>
 const pem = (kind: string) => (v: string) =>
     v.includes(`-----BEGIN ${kind}-----`) ? undefined : `must be PEM text containing a "-----BEGIN ${kind}-----" block`;
 
-const resourceBounds = (v: string) => {
-    const parsed = parseResourceBounds(v);
-    return typeof parsed === "string" ? parsed : undefined;
-};
-
 /** Label keys (optional DNS prefix + name) and values as Kubernetes allows them. */
 const labelKey = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const labelValue = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
@@ -417,8 +421,7 @@ export function parseLabelSelector(v: string): LabelSelector | undefined {
     return selector;
 }
 
-const labelSelector = (v: string) => (parseLabelSelector(v) ? undefined
-    : 'must be a label selector written as "key=value[,key=value…]" (Kubernetes label syntax)');
+const labelSelectorFormat = 'must be a label selector written as "key=value[,key=value…]" (Kubernetes label syntax)';
 
 export function parseCidrs(v: string): string[] | undefined {
     const cidrs = v.split(",").map((c) => c.trim()).filter((c) => c !== "");
@@ -427,14 +430,14 @@ export function parseCidrs(v: string): string[] | undefined {
     return cidrs.length > 0 && cidrs.every((c) => ipv4.test(c) || ipv6.test(c)) ? cidrs : undefined;
 }
 
-const cidrList = (v: string) => (parseCidrs(v) ? undefined : 'must be one or more CIDRs separated by commas, e.g. "10.20.0.0/16,192.0.2.10/32"');
+const cidrListFormat = 'must be one or more CIDRs separated by commas, e.g. "10.20.0.0/16,192.0.2.10/32"';
 
 export function parsePorts(v: string): number[] | undefined {
     const ports = v.split(",").map((p) => p.trim());
     return ports.every((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= 65535) ? ports.map(Number) : undefined;
 }
 
-const portList = (v: string) => (parsePorts(v) ? undefined : 'must be TCP ports from 1 to 65535 separated by commas, e.g. "443,6443"');
+const portListFormat = 'must be TCP ports from 1 to 65535 separated by commas, e.g. "443,6443"';
 
 const pathLike = (v: string) => (/^[^\0\n]+$/.test(v) ? undefined : "must be a file path");
 
@@ -502,7 +505,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         resources: readResources(r),
         internalTls: r.bool("internalTls", defaults.internalTls),
         monitoring: r.bool("monitoring", defaults.monitoring) ? {
-            labels: parseLabelSelector(r.string("monitoringLabels", defaults.monitoringLabels, labelSelector)) ?? {},
+            labels: r.parsed("monitoringLabels", defaults.monitoringLabels, parseLabelSelector, labelSelectorFormat),
             caExpiryWarningDays: r.int("caExpiryWarningDays", defaults.caExpiryWarningDays, 1, 3650),
         } : undefined,
     };
@@ -665,8 +668,7 @@ function readResources(r: Reader): Record<Workload, ResourceBounds> {
     const resources = {} as Record<Workload, ResourceBounds>;
     for (const workload of workloads) {
         const key = `${workload}Resources` as const;
-        const parsed = parseResourceBounds(r.string(key, defaults[key], resourceBounds));
-        resources[workload] = typeof parsed === "string" ? parseResourceBounds(defaults[key]) as ResourceBounds : parsed;
+        resources[workload] = r.parsed(key, defaults[key], parseResourceBounds, resourceBoundsFormat);
     }
     return resources;
 }
@@ -674,10 +676,10 @@ function readResources(r: Reader): Record<Workload, ResourceBounds> {
 function readNetwork(r: Reader, database: DatabaseConfig): NetworkConfig | undefined {
     if (!r.bool("networkPolicies", defaults.networkPolicies)) return undefined;
     const selector = (key: "ingressNamespaceSelector" | "ingressPodSelector" | "metricsNamespaceSelector" | "metricsPodSelector") =>
-        parseLabelSelector(r.string(key, defaults[key], labelSelector)) ?? {};
-    const cidrs = (key: "oidcEgressCidrs" | "apiServerEgressCidrs") => parseCidrs(r.string(key, defaults[key], cidrList)) ?? [];
+        r.parsed(key, defaults[key], parseLabelSelector, labelSelectorFormat);
+    const cidrs = (key: "oidcEgressCidrs" | "apiServerEgressCidrs") => r.parsed(key, defaults[key], parseCidrs, cidrListFormat);
     let databaseEgressCidrs: string[] = [];
-    const dbCidrs = r.optional("databaseEgressCidrs", cidrList);
+    const dbCidrs = r.optional("databaseEgressCidrs", (v) => (parseCidrs(v) ? undefined : cidrListFormat));
     if (database.mode === "external") {
         if (dbCidrs === undefined) {
             r.demand("databaseEgressCidrs", dbCidrs, 'is required when databaseMode is "external" and networkPolicies is true: ' +
@@ -694,7 +696,7 @@ function readNetwork(r: Reader, database: DatabaseConfig): NetworkConfig | undef
         metricsPodSelector: selector("metricsPodSelector"),
         oidcEgressCidrs: cidrs("oidcEgressCidrs"),
         apiServerEgressCidrs: cidrs("apiServerEgressCidrs"),
-        apiServerEgressPorts: parsePorts(r.string("apiServerEgressPorts", defaults.apiServerEgressPorts, portList)) ?? [],
+        apiServerEgressPorts: r.parsed("apiServerEgressPorts", defaults.apiServerEgressPorts, parsePorts, portListFormat),
         databaseEgressCidrs,
     };
 }

@@ -16,21 +16,23 @@ const cpuQuantity = /^([1-9]\d*m|\d+(\.\d{1,3})?)$/;
 const memoryQuantity = /^[1-9]\d*(Ki|Mi|Gi|Ti)$/;
 const memoryUnits: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
-/** Parses the config string; returns the bounds, or a description of what is allowed. */
-export function parseResourceBounds(text: string): ResourceBounds | string {
-    const allowed = 'must be "cpu=<request>/<limit>,memory=<request>/<limit>", e.g. "cpu=250m/2,memory=512Mi/2Gi" ' +
-        "(cpu in cores or millicores, memory in Ki/Mi/Gi/Ti; request at most the limit)";
+/** What the config string must look like (config.ts reports it with the key and value). */
+export const resourceBoundsFormat = 'must be "cpu=<request>/<limit>,memory=<request>/<limit>", e.g. "cpu=250m/2,memory=512Mi/2Gi" ' +
+    "(cpu in cores or millicores, memory in Ki/Mi/Gi/Ti; request at most the limit)";
+
+/** Parses the config string; undefined when it is not of resourceBoundsFormat. */
+export function parseResourceBounds(text: string): ResourceBounds | undefined {
     const parts = new Map<string, [string, string]>();
     for (const part of text.split(",")) {
         const m = /^\s*(cpu|memory)=([^/\s]+)\/([^/\s]+)\s*$/.exec(part);
-        if (!m || parts.has(m[1])) return allowed;
+        if (!m || parts.has(m[1])) return undefined;
         parts.set(m[1], [m[2], m[3]]);
     }
     const cpu = parts.get("cpu");
     const memory = parts.get("memory");
-    if (!cpu || !memory) return allowed;
-    if (!cpu.every((q) => cpuQuantity.test(q)) || !memory.every((q) => memoryQuantity.test(q))) return allowed;
-    if (cpuMillis(cpu[0]) > cpuMillis(cpu[1]) || memoryBytes(memory[0]) > memoryBytes(memory[1])) return allowed;
+    if (!cpu || !memory) return undefined;
+    if (!cpu.every((q) => cpuQuantity.test(q)) || !memory.every((q) => memoryQuantity.test(q))) return undefined;
+    if (cpuMillis(cpu[0]) > cpuMillis(cpu[1]) || memoryBytes(memory[0]) > memoryBytes(memory[1])) return undefined;
     return { cpu: { request: cpu[0], limit: cpu[1] }, memory: { request: memory[0], limit: memory[1] } };
 }
 

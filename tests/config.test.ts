@@ -440,7 +440,7 @@ describe("config: imageRef and registry mirroring", () => {
 
 // ---- Pulumi.yaml and config.ts agree ----
 
-type ReaderMethod = "string" | "optional" | "required" | "oneOf" | "int" | "bool" | "secret" | "requiredSecret" | "raw" | "demand";
+type ReaderMethod = "string" | "optional" | "required" | "oneOf" | "int" | "bool" | "secret" | "requiredSecret" | "raw" | "demand" | "parsed";
 
 /** Static view: every `r.<method>("<key>"` in config.ts, plus the externalKeys list read through r.raw. */
 function keysReadStatically(): Map<string, Set<ReaderMethod>> {
@@ -449,7 +449,7 @@ function keysReadStatically(): Map<string, Set<ReaderMethod>> {
         if (!found.has(key)) found.set(key, new Set());
         found.get(key)!.add(method);
     };
-    for (const m of configSource.matchAll(/\br\.(string|optional|required|oneOf|int|bool|secret|requiredSecret|raw|demand)\(\s*"(\w+)"/g)) {
+    for (const m of configSource.matchAll(/\br\.(string|optional|required|oneOf|int|bool|secret|requiredSecret|raw|demand|parsed)\(\s*"(\w+)"/g)) {
         add(m[2], m[1] as ReaderMethod);
     }
     const external = /const externalKeys = \[([^\]]*)\]/.exec(configSource);
