@@ -7,7 +7,8 @@
  * Beyond e2e's translation, three things stand in for what a node would give a pod:
  *  - the database StatefulSet (Trillian's db_server image) becomes a database on this machine's
  *    MariaDB, made as that image makes it (e2e/harness.ts createTrillianDatabase), under a name of
- *    this run's own;
+ *    this run's own; when its flags require TLS (internalTls), on a MariaDB of its own started with
+ *    those flags (e2e/harness.ts startOwnMariadb);
  *  - a container that reads its pod name (the lease-electing signer) runs once per pod, each with
  *    that pod's name, and one whose pod has a ServiceAccount gets a kubeconfig with that account's
  *    token (its in-cluster config), so RBAC and Lease election are the API server's;

@@ -40,6 +40,16 @@ describe("end-to-end: sign and verify with cosign against the program's configur
         await stack?.stop();
     });
 
+    /** This machine's port of a Service port. */
+    const local = (service: string, port: number) => stack.cluster.localPort(service, port);
+
+    /** The internal CA (internalTls) as the program publishes it, in its ConfigMap. */
+    function internalCa(): string {
+        const configMap = stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "internal-tls-ca");
+        assert.ok(configMap, "the stack has no internal CA ConfigMap");
+        return stack.cluster.objectData("ConfigMap", configMap.state.metadata.name)["ca.crt"];
+    }
+
     /** A cosign command line in the work directory, with its exit status (non-zero is a result here). */
     function cosign(command: string, env: Record<string, string> = {}): Promise<{ status: number; output: string }> {
         return shellResult(stack.sh(command, env));
@@ -97,7 +107,6 @@ describe("end-to-end: sign and verify with cosign against the program's configur
     });
 
     describe("internal TLS: every hop that carries credentials or log data refuses plain text", function () {
-        const local = (service: string, port: number) => stack.cluster.localPort(service, port);
 
         it("MySQL: Trillian's connections are TLS, and a plain-text login is refused", async function () {
             assert.equal(stack.sql("SELECT @@require_secure_transport"), "1");
@@ -126,8 +135,7 @@ describe("end-to-end: sign and verify with cosign against the program's configur
         });
 
         it("Trillian's HTTP endpoint and the CT log serve HTTPS with the internal CA's certificate for their Service name, not HTTP", async function () {
-            const ca = stack.cluster.objectData("ConfigMap", stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap")
-                .find((r) => r.name === "internal-tls-ca")!.state.metadata.name)["ca.crt"];
+            const ca = internalCa();
             for (const [service, port, path] of [["trillian-log-server", 8091, "/healthz"], ["ctlog", 6962, "/healthz"]] as const) {
                 const plain = await fetch(`http://127.0.0.1:${local(service, port)}${path}`);
                 assert.equal(plain.status, 400, `${service} answered plain HTTP`);
@@ -143,34 +151,32 @@ describe("end-to-end: sign and verify with cosign against the program's configur
 
     // A child suite runs after the signing suite above, so the servers have done real work (labelled series exist).
     describe("monitoring", function () {
-    it("every metric the alert rules name is exported by the running servers (Prometheus' own and the kubelet's aside)", async function () {
-        const ca = stack.cluster.objectData("ConfigMap", stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap")
-            .find((r) => r.name === "internal-tls-ca")!.state.metadata.name)["ca.crt"];
-        const local = (service: string, port: number) => stack.cluster.localPort(service, port);
-        const get = (url: string, tlsName?: string) => new Promise<string>((resolve, reject) => {
-            const u = new URL(url);
-            const mod = u.protocol === "https:" ? https : http;
-            mod.get({ host: tlsName ?? u.hostname, port: u.port, path: u.pathname, ca }, (res) => {
-                let body = "";
-                res.on("data", (c) => (body += c));
-                res.on("end", () => resolve(body));
-            }).on("error", reject);
+        it("every metric the alert rules name is exported by the running servers (Prometheus' own and the kubelet's aside)", async function () {
+            const ca = internalCa();
+            const get = (url: string, tlsName?: string) => new Promise<string>((resolve, reject) => {
+                const u = new URL(url);
+                const mod = u.protocol === "https:" ? https : http;
+                mod.get({ host: tlsName ?? u.hostname, port: u.port, path: u.pathname, ca }, (res) => {
+                    let body = "";
+                    res.on("data", (c) => (body += c));
+                    res.on("end", () => resolve(body));
+                }).on("error", reject);
+            });
+            const scraped = (await Promise.all([
+                get(`http://127.0.0.1:${local("fulcio-server", 2112)}/metrics`),
+                get("http://127.0.0.1:2112/metrics"), // rekor-server has no flag for its metrics port: it is always 2112
+                get(`http://127.0.0.1:${local("ctlog", 6963)}/metrics`),
+                get(`https://x:${local("trillian-log-server", 8091)}/metrics`, "trillian-log-server.sigstore.svc"),
+                get(`http://127.0.0.1:${local("trillian-log-signer", 8091)}/metrics`),
+            ])).join("\n");
+            const exported = new Set(scraped.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+            const rules = alertRules("sigstore", ["fulcio-server"], "pvc", 0, 90);
+            const named = new Set(rules.flatMap((r) => [...String(r.expr).matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m) => m[1])));
+            const external = (name: string) => name === "up" || name.startsWith("kubelet_volume_stats_");
+            const ours = [...named].filter((n) => !external(n));
+            assert.ok(ours.length >= 3, `the rules name only ${ours.join(", ")}`);
+            for (const name of ours) assert.ok(exported.has(name), `${name} is named by an alert but exported by none of the servers`);
         });
-        const scraped = (await Promise.all([
-            get(`http://127.0.0.1:${local("fulcio-server", 2112)}/metrics`),
-            get("http://127.0.0.1:2112/metrics"), // rekor-server has no flag for its metrics port: it is always 2112
-            get(`http://127.0.0.1:${local("ctlog", 6963)}/metrics`),
-            get(`https://x:${local("trillian-log-server", 8091)}/metrics`, "trillian-log-server.sigstore.svc"),
-            get(`http://127.0.0.1:${local("trillian-log-signer", 8091)}/metrics`),
-        ])).join("\n");
-        const exported = new Set(scraped.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
-        const rules = alertRules("sigstore", ["fulcio-server"], "pvc", 0, 90);
-        const named = new Set(rules.flatMap((r) => [...String(r.expr).matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m) => m[1])));
-        const external = (name: string) => name === "up" || name.startsWith("kubelet_volume_stats_");
-        const ours = [...named].filter((n) => !external(n));
-        assert.ok(ours.length >= 3, `the rules name only ${ours.join(", ")}`);
-        for (const name of ours) assert.ok(exported.has(name), `${name} is named by an alert but exported by none of the servers`);
-    });
     });
 
     it("a second up with lost state reuses the recorded trees instead of creating new ones", async function () {
