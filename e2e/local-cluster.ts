@@ -101,20 +101,19 @@ const hostsFile = "/etc/hosts";
  */
 export function resolveServiceNames(namespace: string, services: string[]): () => void {
     const marker = `# sigstore-onprem local cluster ${namespace}`;
-    const line = `127.0.0.1 ${services.map((s) => `${s}.${namespace}.svc`).join(" ")} ${marker}`;
-    const without = (text: string) => text.split("\n").filter((l) => !l.endsWith(marker)).join("\n");
-    // Already there (e.g. added by CI with sudo, where this process may not write the file): nothing to do.
     const names = services.map((s) => `${s}.${namespace}.svc`);
-    const present = fs.readFileSync(hostsFile, "utf8").split("\n").filter((l) => /^127\.0\.0\.1\s/.test(l) && !l.endsWith(marker))
-        .flatMap((l) => l.split(/\s+/).slice(1));
+    const line = `127.0.0.1 ${names.join(" ")} ${marker}`;
+    const without = (text: string) => text.split("\n").filter((l) => !l.endsWith(marker)).join("\n").replace(/\n*$/, "\n");
+    const current = fs.readFileSync(hostsFile, "utf8");
+    // Already there (e.g. added by CI with sudo, where this process may not write the file): nothing to do.
+    const present = current.split("\n").filter((l) => /^127\.0\.0\.1\s/.test(l) && !l.endsWith(marker)).flatMap((l) => l.split(/\s+/).slice(1));
     if (names.every((n) => present.includes(n))) return () => {};
     try {
-        const current = fs.readFileSync(hostsFile, "utf8");
-        fs.writeFileSync(hostsFile, `${without(current).replace(/\n*$/, "\n")}${line}\n`);
+        fs.writeFileSync(hostsFile, `${without(current)}${line}\n`);
     } catch (e) {
         throw new Error(`the local cluster needs its Service names in ${hostsFile} (${(e as Error).message}); add this line: ${line}`);
     }
-    return () => fs.writeFileSync(hostsFile, without(fs.readFileSync(hostsFile, "utf8")).replace(/\n*$/, "\n"));
+    return () => fs.writeFileSync(hostsFile, without(fs.readFileSync(hostsFile, "utf8")));
 }
 
 export class LocalCluster {
