@@ -7,6 +7,7 @@
  * (MariaDB, data + indexes after ANALYZE) with 1350 hashedrekord uploads and 600 Fulcio
  * certificates and divides (README "Performance"). The highest value seen over the runs is used.
  */
+import { binlogRetentionDays } from "./mysql-tuning";
 import { memoryBytes } from "./resources";
 
 /** Measured database growth per entry (bench/write-path.ts), highest over the runs. */
@@ -14,8 +15,8 @@ export const measuredBytesPerEntry = { rekor: 1165, ctlog: 4861 };
 
 /** Room above the logs' own bytes: InnoDB page fill and fragmentation, ANALYZE's estimate, growth spurts. */
 export const headroom = 0.3;
-/** Binary logs kept (lib/mysql-tuning.ts): roughly one more copy of a week's writes. */
-export const binlogDays = 7;
+/** Binary logs kept (lib/mysql-tuning.ts): roughly one more copy of that many days' writes. */
+export const binlogDays = binlogRetentionDays;
 
 export interface CapacityInputs {
     signingsPerDay: number;

@@ -28,6 +28,9 @@ export interface MysqlSizing {
     maxConnsPerPod: number;
 }
 
+/** Days the in-cluster MySQL keeps binary logs (capacity planning counts them too). */
+export const binlogRetentionDays = 7;
+
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 /** InnoDB rounds the buffer pool to multiples of chunk size × instances; 128 MiB chunks by default. */
@@ -59,7 +62,7 @@ export function mysqldArgs(s: MysqlSizing): string[] {
         `--innodb-redo-log-capacity=${o.redoLogBytes / MiB}M`,
         "--innodb-flush-log-at-trx-commit=1",
         "--sync-binlog=1",
-        `--binlog-expire-logs-seconds=${7 * 24 * 3600}`,
+        `--binlog-expire-logs-seconds=${binlogRetentionDays * 24 * 3600}`,
         `--max-connections=${o.maxConnections}`,
     ];
 }
