@@ -20,6 +20,11 @@ export const caModes = ["self-signed", "chained", "pkcs11", "kms"] as const;
 export const databaseModes = ["in-cluster", "external"] as const;
 export const databaseEngines = ["mysql", "postgresql"] as const;
 export const createtreeModes = ["port-forward", "pod"] as const;
+/** Who issues signing identities: an existing OIDC issuer (Keycloak…), or a Dex this program deploys in front of LDAP/AD. */
+export const identityProviders = ["external", "dex"] as const;
+/** How Dex reaches the directory: TLS from the first byte (ldaps, port 636) or StartTLS on the plain port (389). */
+export const ldapTransports = ["ldaps", "starttls"] as const;
+export const ldapPorts = { ldaps: 636, starttls: 389 } as const;
 /**
  * Fulcio v1.8.8 issuer types this program can configure: those that need nothing beyond issuer URL,
  * client ID and type (uri, username, spiffe and ci-provider need extra fields we do not expose yet).
@@ -37,7 +42,7 @@ export type CreatetreeMode = (typeof createtreeModes)[number];
  * Keys whose values are secrets: read only as secret Outputs, and refused unless stored encrypted
  * (`pulumi config set --secret`). Optional, so not declared in Pulumi.yaml (see the header).
  */
-export const secretKeys = ["databasePassword", "caRootKey", "caPkcs11Config"] as const;
+export const secretKeys = ["databasePassword", "caRootKey", "caPkcs11Config", "ldapBindPassword"] as const;
 
 /** The standard port of each external database engine (databasePort 0 means this one). */
 export const databasePorts: Record<DatabaseEngine, number> = { mysql: 3306, postgresql: 5432 };
@@ -127,8 +132,38 @@ export interface CaConfig {
 
 export type IngressTls = { clusterIssuer: string } | { secretName: string };
 
+/**
+ * The corporate directory behind the bundled Dex (components/dex.ts, lib/dex-config.ts). Who may sign
+ * is decided here: a user must match userFilter, have an email in emailDomain and, when signerGroups
+ * is set, be a member of one of them (through memberOfAttribute); nobody else can log in at all.
+ */
+export interface LdapConfig {
+    host: string;
+    port: number;
+    transport: (typeof ldapTransports)[number];
+    /** The CA that signed the directory's certificate (Dex's rootCAData). */
+    caCertPem: string;
+    bindDn: string;
+    bindPassword: pulumi.Output<string>;
+    userBaseDn: string;
+    userFilter: string;
+    /** What users type at the login prompt (uid, sAMAccountName, userPrincipalName, mail). */
+    usernameAttribute: string;
+    /** A stable, unique user ID (uid, objectGUID): the token's `sub`. */
+    idAttribute: string;
+    emailAttribute: string;
+    nameAttribute: string;
+    /** DNs of the groups whose members may sign (empty: every user of emailDomain matching userFilter). */
+    signerGroups: string[];
+    memberOfAttribute: string;
+    /** Group search for the token's `groups` claim (informational: who may sign is decided by signerGroups). */
+    groupSearch?: { baseDn: string; filter: string; memberAttribute: string; nameAttribute: string };
+}
+
+export type IdentityConfig = { provider: "external" } | { provider: "dex"; ldap: LdapConfig };
+
 /** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
-export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database"] as const;
+export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex"] as const;
 export type Workload = (typeof workloads)[number];
 
 /** A Kubernetes label selector written as `key=value,key=value` (an empty pod selector: every pod). */
@@ -152,6 +187,8 @@ export interface NetworkConfig {
     apiServerEgressPorts: number[];
     /** External database only: where it lives (port: databasePort). */
     databaseEgressCidrs: string[];
+    /** identityProvider dex only: where the directory lives (port: ldapPort), which Dex may reach. */
+    ldapEgressCidrs: string[];
 }
 
 export interface SigstoreConfig {
@@ -163,6 +200,8 @@ export interface SigstoreConfig {
     fulcio: { replicas: number };
     ctlog: { replicas: number; prefix: string };
     oidc: OidcConfig;
+    /** Where signing identities come from (README "Identity"). */
+    identity: IdentityConfig;
     ca: CaConfig;
     publicDomain: string;
     ingressClassName?: string;
@@ -189,6 +228,7 @@ export const defaults = {
     fulcioTag: upstream.fulcio,
     ctlogTag: upstream.ctfe,
     redisTag: upstream.redis,
+    dexTag: upstream.dex,
     databaseMode: "in-cluster",
     databaseStorageSize: "10Gi",
     expectedSigningsPerDay: 0,
@@ -217,6 +257,8 @@ export const defaults = {
     fulcioReplicas: 1,
     ctlogReplicas: 1,
     ctlogPrefix: "sigstore",
+    /** Required with identityProvider external; with dex, "" means https://oidc.<publicDomain>. */
+    oidcIssuerUrl: "",
     oidcClientId: "sigstore",
     oidcIssuerType: "email",
     oidcIssuerCaCert: "",
@@ -240,6 +282,7 @@ export const defaults = {
     trillianServerResources: "cpu=100m/1,memory=128Mi/1Gi",
     trillianSignerResources: "cpu=100m/1,memory=128Mi/1Gi",
     databaseResources: "cpu=250m/2,memory=512Mi/2Gi",
+    dexResources: "cpu=50m/500m,memory=64Mi/256Mi",
     networkPolicies: true,
     internalTls: false,
     monitoring: false,
@@ -253,6 +296,26 @@ export const defaults = {
     apiServerEgressCidrs: "0.0.0.0/0",
     apiServerEgressPorts: "443,6443",
     databaseEgressCidrs: "",
+    identityProvider: "external",
+    ldapHost: "",
+    /** 0 = the transport's standard port (ldapPorts). */
+    ldapPort: 0,
+    ldapTransport: "ldaps",
+    ldapCaCert: "",
+    ldapBindDn: "",
+    ldapUserBaseDn: "",
+    ldapUserFilter: "(objectClass=person)",
+    ldapUsernameAttribute: "uid",
+    ldapIdAttribute: "uid",
+    ldapEmailAttribute: "mail",
+    ldapNameAttribute: "cn",
+    ldapSignerGroups: "",
+    ldapMemberOfAttribute: "memberOf",
+    ldapGroupBaseDn: "",
+    ldapGroupFilter: "(objectClass=groupOfNames)",
+    ldapGroupMemberAttribute: "member",
+    ldapGroupNameAttribute: "cn",
+    ldapEgressCidrs: "",
 } as const;
 
 /** Reads raw values; a seam so tests can feed values without the Pulumi runtime. */
@@ -320,10 +383,11 @@ class Reader {
         return v;
     }
 
-    required(key: string, check?: (v: string) => string | undefined): string {
+    /** `why`: the condition that makes the key required, e.g. 'when identityProvider is "dex"'. */
+    required(key: string, check?: (v: string) => string | undefined, why?: string): string {
         const v = this.raw(key);
         if (v === undefined) {
-            this.fail(key, v, "is required; set it with `pulumi config set " + key + " <value>`");
+            this.fail(key, v, `is required${why ? ` ${why}` : ""}; set it with \`pulumi config set ${key} <value>\``);
             return "";
         }
         return this.optional(key, check) ?? "";
@@ -474,6 +538,8 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
     const images = readImages(r);
     const database = readDatabase(r);
     const trillian = readTrillian(r);
+    const publicDomain = r.string("publicDomain", defaults.publicDomain, dnsName);
+    const identity = readIdentity(r);
 
     const config: SigstoreConfig = {
         cluster,
@@ -490,15 +556,16 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
             prefix: r.string("ctlogPrefix", defaults.ctlogPrefix, ctPrefix),
         },
         oidc: {
-            issuerUrl: r.required("oidcIssuerUrl", issuerUrl),
+            issuerUrl: identity.provider === "dex" ? dexIssuerUrl(r, publicDomain) : r.required("oidcIssuerUrl", issuerUrl, 'when identityProvider is "external" (the default)'),
             clientId: r.string("oidcClientId", defaults.oidcClientId, (v) =>
                 /^[\x21-\x7e]+$/.test(v) ? undefined : "must be a non-empty client ID without spaces"),
             issuerType: r.oneOf("oidcIssuerType", oidcIssuerTypes, defaults.oidcIssuerType),
             issuerCaCert: r.optional("oidcIssuerCaCert", pem("CERTIFICATE")),
             emailDomain: r.required("emailDomain", emailDomain),
         },
+        identity,
         ca: readCa(r),
-        publicDomain: r.string("publicDomain", defaults.publicDomain, dnsName),
+        publicDomain,
         ingressClassName: r.optional("ingressClassName", dnsLabel),
         ingressTls: readIngressTls(r),
         protectData: r.bool("protectData", defaults.protectData),
@@ -509,7 +576,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
             caExpiryWarningDays: r.int("caExpiryWarningDays", defaults.caExpiryWarningDays, 1, 3650),
         } : undefined,
     };
-    config.network = readNetwork(r, database);
+    config.network = readNetwork(r, database, identity);
 
     if (r.problems.length > 0) {
         throw new Error(`Invalid stack configuration (${r.problems.length} problem${r.problems.length > 1 ? "s" : ""}):\n  - ${r.problems.join("\n  - ")}`);
@@ -527,6 +594,7 @@ function readImages(r: Reader): ImagesConfig {
         fulcio: r.string("fulcioTag", defaults.fulcioTag, imageTag),
         ctlog: r.string("ctlogTag", defaults.ctlogTag, imageTag),
         redis: r.string("redisTag", defaults.redisTag, imageTag),
+        dex: r.string("dexTag", defaults.dexTag, imageTag),
     };
     // The three Trillian images are released together and must match.
     tags.trillianLogSigner = tags.trillianLogServer;
@@ -673,8 +741,13 @@ function readResources(r: Reader): Record<Workload, ResourceBounds> {
     return resources;
 }
 
-function readNetwork(r: Reader, database: DatabaseConfig): NetworkConfig | undefined {
+function readNetwork(r: Reader, database: DatabaseConfig, identity: IdentityConfig): NetworkConfig | undefined {
     if (!r.bool("networkPolicies", defaults.networkPolicies)) return undefined;
+    const ldapCidrs = r.optional("ldapEgressCidrs", (v) => (parseCidrs(v) ? undefined : cidrListFormat));
+    if (identity.provider === "dex" && ldapCidrs === undefined) {
+        r.demand("ldapEgressCidrs", ldapCidrs, 'is required when identityProvider is "dex" and networkPolicies is true: ' +
+            "the CIDRs of the directory server(s), e.g. 10.20.30.41/32, which Dex may reach on ldapPort");
+    }
     const selector = (key: "ingressNamespaceSelector" | "ingressPodSelector" | "metricsNamespaceSelector" | "metricsPodSelector") =>
         r.parsed(key, defaults[key], parseLabelSelector, labelSelectorFormat);
     const cidrs = (key: "oidcEgressCidrs" | "apiServerEgressCidrs") => r.parsed(key, defaults[key], parseCidrs, cidrListFormat);
@@ -698,6 +771,7 @@ function readNetwork(r: Reader, database: DatabaseConfig): NetworkConfig | undef
         apiServerEgressCidrs: cidrs("apiServerEgressCidrs"),
         apiServerEgressPorts: r.parsed("apiServerEgressPorts", defaults.apiServerEgressPorts, parsePorts, portListFormat),
         databaseEgressCidrs,
+        ldapEgressCidrs: parseCidrs(ldapCidrs ?? "") ?? [],
     };
 }
 
@@ -713,4 +787,99 @@ function readIngressTls(r: Reader): IngressTls | undefined {
     }
     if (issuer) return { clusterIssuer: issuer };
     return secretName ? { secretName } : undefined;
+}
+
+// ---- identity: an external OIDC issuer, or the bundled Dex in front of LDAP / Active Directory ----
+
+const ldapAttribute = (v: string) =>
+    /^[A-Za-z][A-Za-z0-9-]*$/.test(v) ? undefined : "must be an LDAP attribute name such as uid, mail or sAMAccountName";
+
+/** RFC 4514 in practice: `attr=value` pairs separated by commas, with `\\,` escapes inside values. */
+const dnPattern = /^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*([^,\\]|\\.)+(,\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*([^,\\]|\\.)+)*$/;
+const distinguishedName = (v: string) =>
+    dnPattern.test(v) && !/[\n\r\0]/.test(v) ? undefined : "must be an LDAP distinguished name such as ou=people,dc=corp,dc=example";
+
+/** An RFC 4515 filter: one parenthesised expression with balanced parentheses. */
+export function isLdapFilter(v: string): boolean {
+    if (!v.startsWith("(") || !v.endsWith(")") || /[\n\r\0]/.test(v)) return false;
+    let depth = 0;
+    for (let i = 0; i < v.length; i++) {
+        if (v[i] === "\\") { i += 2; continue; } // \XX hex escape
+        if (v[i] === "(") depth++;
+        if (v[i] === ")" && --depth === 0 && i !== v.length - 1) return false;
+        if (depth < 0) return false;
+    }
+    return depth === 0;
+}
+const ldapFilter = (v: string) => (isLdapFilter(v) ? undefined : "must be an LDAP filter in parentheses, such as (objectClass=person)");
+
+/** Group DNs separated by ";" (DNs themselves contain commas). */
+export function parseDnList(v: string): string[] | undefined {
+    const dns = v.split(";").map((d) => d.trim()).filter((d) => d !== "");
+    return dns.every((d) => distinguishedName(d) === undefined) ? dns : undefined;
+}
+const dnListFormat = 'must be group DNs separated by ";", e.g. "cn=signers,ou=groups,dc=corp,dc=example;cn=release,ou=groups,dc=corp,dc=example"';
+
+const hostName = (v: string) =>
+    /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) ? undefined
+        : "must be a host name or IP address without a port (set ldapPort separately)";
+
+/** Keys that only mean something with the bundled Dex. */
+const dexOnlyKeys = [
+    "ldapHost", "ldapPort", "ldapTransport", "ldapCaCert", "ldapBindDn", "ldapUserBaseDn", "ldapUserFilter", "ldapUsernameAttribute",
+    "ldapIdAttribute", "ldapEmailAttribute", "ldapNameAttribute", "ldapSignerGroups", "ldapMemberOfAttribute", "ldapGroupBaseDn",
+    "ldapGroupFilter", "ldapGroupMemberAttribute", "ldapGroupNameAttribute", "ldapEgressCidrs",
+] as const;
+
+function readIdentity(r: Reader): IdentityConfig {
+    const provider = r.oneOf("identityProvider", identityProviders, defaults.identityProvider);
+    if (provider === "external") {
+        for (const key of dexOnlyKeys) {
+            const v = r.raw(key);
+            if (v !== undefined && v !== String(defaults[key])) r.demand(key, v, 'only applies when identityProvider is "dex"; remove it or set identityProvider');
+        }
+        if (r.secret("ldapBindPassword") !== undefined) {
+            r.demand("ldapBindPassword", "[secret]", 'only applies when identityProvider is "dex"; remove it or set identityProvider');
+        }
+        return { provider };
+    }
+    const why = 'when identityProvider is "dex"';
+    const transport = r.oneOf("ldapTransport", ldapTransports, defaults.ldapTransport);
+    const port = r.int("ldapPort", defaults.ldapPort, 0, 65535);
+    const attribute = (key: "ldapUsernameAttribute" | "ldapIdAttribute" | "ldapEmailAttribute" | "ldapNameAttribute" | "ldapMemberOfAttribute" |
+        "ldapGroupMemberAttribute" | "ldapGroupNameAttribute") => r.string(key, defaults[key], ldapAttribute);
+    const groupBaseDn = r.optional("ldapGroupBaseDn", distinguishedName);
+    const ldap: LdapConfig = {
+        host: r.required("ldapHost", hostName, why),
+        port: port === 0 ? ldapPorts[transport] : port,
+        transport,
+        caCertPem: r.required("ldapCaCert", pem("CERTIFICATE"), `${why} (the CA that signed the directory's certificate; Dex never talks to it in plain text)`),
+        bindDn: r.required("ldapBindDn", distinguishedName, why),
+        bindPassword: r.requiredSecret("ldapBindPassword", `${why} (the bind DN's password)`) ?? pulumi.secret(""),
+        userBaseDn: r.required("ldapUserBaseDn", distinguishedName, why),
+        userFilter: r.string("ldapUserFilter", defaults.ldapUserFilter, ldapFilter),
+        usernameAttribute: attribute("ldapUsernameAttribute"),
+        idAttribute: attribute("ldapIdAttribute"),
+        emailAttribute: attribute("ldapEmailAttribute"),
+        nameAttribute: attribute("ldapNameAttribute"),
+        signerGroups: r.parsed("ldapSignerGroups", defaults.ldapSignerGroups, parseDnList, dnListFormat),
+        memberOfAttribute: attribute("ldapMemberOfAttribute"),
+        groupSearch: groupBaseDn ? {
+            baseDn: groupBaseDn,
+            filter: r.string("ldapGroupFilter", defaults.ldapGroupFilter, ldapFilter),
+            memberAttribute: attribute("ldapGroupMemberAttribute"),
+            nameAttribute: attribute("ldapGroupNameAttribute"),
+        } : undefined,
+    };
+    const issuerType = r.raw("oidcIssuerType");
+    if (issuerType !== undefined && issuerType !== "email") {
+        r.demand("oidcIssuerType", issuerType, 'must be "email" when identityProvider is "dex": Dex issues the directory\'s email addresses');
+    }
+    return { provider, ldap };
+}
+
+/** With Dex the issuer is ours: https://oidc.<publicDomain> unless oidcIssuerUrl places it elsewhere. */
+function dexIssuerUrl(r: Reader, publicDomain: string): string {
+    return r.optional("oidcIssuerUrl", (v) => issuerUrl(v) ?? (v.startsWith("https://") ? undefined : 'must use https:// when identityProvider is "dex"'))
+        ?? `https://oidc.${publicDomain}`;
 }

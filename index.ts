@@ -10,6 +10,7 @@ import { buildClientMaterial } from "./lib/client-material";
 import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
+import { Dex, dexService } from "./components/dex";
 import { Fulcio, fulcioService } from "./components/fulcio";
 import { InternalTls } from "./components/internal-tls";
 import { keep, podSecurityLabels } from "./components/kube";
@@ -67,6 +68,16 @@ const rekor = new Rekor("rekor", {
     images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
 }, opts);
 
+// The bundled OIDC issuer in front of the directory (identityProvider dex): Fulcio's issuer is its URL.
+const identity = config.identity;
+if (identity.provider === "dex") {
+    new Dex("dex", {
+        namespace: namespace.metadata.name, image: images.dex, resources: config.resources.dex,
+        issuerUrl: config.oidc.issuerUrl, clientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain, ldap: identity.ldap,
+        ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
+    }, opts);
+}
+
 const fulcio = new Fulcio("fulcio", {
     ...ns, replicas: config.fulcio.replicas, resources: config.resources.fulcio, image: images.fulcio, ca: config.ca, oidc: config.oidc,
     ctLogUrl: ctLogUrl(config.cluster.namespace, config.ctlog.prefix, config.internalTls), tls: clientTls, ingress: ingress("fulcio"), protectData,
@@ -88,6 +99,7 @@ if (config.network) {
             database: external ? { inCluster: false, port: external.port, engine: external.engine } : { inCluster: true, port: database.connection.port },
             signerElection: config.trillian.signerReplicas > 1,
             createtreeInPod: config.trillian.createtree.mode === "pod",
+            dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
         }),
     }, opts);
 }
@@ -108,6 +120,7 @@ if (config.monitoring) {
         targets: [
             { service: fulcioService, port: "metrics" }, { service: rekorService, port: "metrics" }, { service: ctlogService, port: "metrics" },
             { service: logServerService, port: "http", tls: trillianTls }, { service: logSignerService, port: "http" },
+            ...(identity.provider === "dex" ? [{ service: dexService, port: "metrics" }] : []),
         ],
         extraLabels: config.monitoring.labels,
         databaseClaimName: database.dataClaimName,
@@ -155,7 +168,7 @@ export const cosign = {
 /** The verification policy: issuer, identity regexp, and policy-controller TrustRoot + ClusterImagePolicy objects. */
 export const verificationPolicy = policy;
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
-export const imageList = Object.values(images).sort();
+export const imageList = Object.entries(images).filter(([image]) => image !== "dex" || identity.provider === "dex").map(([, ref]) => ref).sort();
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
 export const databaseCapacity = capacity
     ? { planned: true, ...capacity, configuredSize: config.database.storageSize, fits: capacityShortfall === undefined }

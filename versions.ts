@@ -14,6 +14,8 @@ export const upstream = {
     ctfe: "v1.3.3",
     /** github.com/sigstore/cosign/v3: the client our README and outputs target. */
     cosign: "v3.1.2",
+    /** github.com/dexidp/dex: the bundled OIDC issuer in front of LDAP/AD (identityProvider dex). */
+    dex: "v2.45.1",
     /** Redis for Rekor's index (the official image; any Redis >= 6 works). */
     redis: "7.4.2",
 } as const;
@@ -27,6 +29,7 @@ export const upstreamImages = {
     fulcio: `ghcr.io/sigstore/fulcio:${upstream.fulcio}`,
     ctlog: `gcr.io/trillian-opensource-ci/ctfe:${upstream.ctfe}`,
     redis: `docker.io/library/redis:${upstream.redis}`,
+    dex: `ghcr.io/dexidp/dex:${upstream.dex}`,
 } as const;
 
 export type ImageName = keyof typeof upstreamImages;

@@ -2,7 +2,8 @@
  * NetworkIsolation: the namespace denies all traffic, in and out, and then allows exactly the edges
  * Sigstore has, one rule per edge. An edge is "pods of app A may open TCP port P on B", where B is
  * another app's pods, a selected set of pods elsewhere (ingress controller, Prometheus, DNS) or a
- * set of CIDRs outside the cluster (the OIDC issuer, an external database, the API server).
+ * set of CIDRs outside the cluster (the OIDC issuer, an external database, the API server, the
+ * directory behind Dex).
  *
  * The edges are written down once, here (`sigstoreEdges`), from the same constants and config the
  * components render their flags from; tests/network.test.ts derives the edges independently from the
@@ -18,6 +19,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { LabelSelector, NetworkConfig } from "../config";
 import { ctlogPorts, ctlogService } from "./ctlog";
 import { databaseService, schemaJobApp } from "./database";
+import { dexPorts } from "../lib/dex-config";
+import { dexService } from "./dex";
 import { fulcioPorts, fulcioService } from "./fulcio";
 import { labels, selector } from "./kube";
 import { rekorPorts, rekorService, redisService } from "./rekor";
@@ -71,6 +74,8 @@ export interface EdgeInputs {
     /** Several signers elect the sequencer through Leases on the API server. */
     signerElection: boolean;
     createtreeInPod: boolean;
+    /** The bundled Dex (identityProvider dex), which searches the directory on this port. */
+    dex?: { ldapPort: number };
 }
 
 /** Every edge of the deployment. */
@@ -103,6 +108,13 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
     if (!db.inCluster && db.engine === "mysql") edges.push({ from: app(schemaJobApp), to: databasePeer, ports: tcp(db.port), why: "loads Trillian's schema" });
     if (input.signerElection) {
         edges.push({ from: app(logSignerService), to: { name: "kubernetes-api", cidrs: n.apiServerEgressCidrs }, ports: tcp(...n.apiServerEgressPorts), why: "sequencer election (Leases)" });
+    }
+    if (input.dex) {
+        edges.push(
+            { from: ingressController, to: app(dexService), ports: tcp(dexPorts.http), why: "users log in; Fulcio fetches the issuer's keys (through the Ingress)" },
+            { from: app(dexService), to: { name: "ldap-directory", cidrs: n.ldapEgressCidrs }, ports: tcp(input.dex.ldapPort), why: "Dex searches and binds users in the directory" },
+            { from: prometheus, to: app(dexService), ports: tcp(dexPorts.metrics), why: "metrics" },
+        );
     }
     if (input.createtreeInPod) edges.push({ from: app(createtreeApp), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "createtree creates the log trees" });
 

@@ -95,10 +95,10 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
         });
     }
 
-    it("the README's required keys are exactly the keys the CLI requires", () => {
+    it("the README's required keys are the keys the CLI requires, and oidcIssuerUrl (required by config.ts with the default identityProvider)", () => {
         const cliRequired = Object.entries(project.config ?? {}).filter(([, t]) => t.default === undefined && t.value === undefined).map(([k]) => k).sort();
-        assert.deepEqual(readmeRequiredKeys(), cliRequired);
-        assert.deepEqual(cliRequired, ["emailDomain", "oidcIssuerUrl"]);
+        assert.deepEqual(cliRequired, ["emailDomain"]);
+        assert.deepEqual(readmeRequiredKeys(), ["emailDomain", "oidcIssuerUrl"]);
     });
 
     it("a fresh stack holding only the README's required keys gets every default", () => {
@@ -112,8 +112,10 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
         assert.equal(config.trillian.rekorTreeId, undefined);
     });
 
-    it("a fresh stack without a required key fails in the CLI, naming it", () => {
-        assert.throws(() => up("fresh", plainStack({ "sigstore:emailDomain": "corp.example" })), { message: "Stack 'fresh' is missing configuration value 'oidcIssuerUrl'" });
+    it("a fresh stack without a required key fails in the CLI or in config.ts, naming it", () => {
+        const issuer = "https://keycloak.corp.example/realms/sigstore";
+        assert.throws(() => up("fresh", plainStack({ "sigstore:oidcIssuerUrl": issuer })), { message: "Stack 'fresh' is missing configuration value 'emailDomain'" });
+        assert.throws(() => up("fresh", plainStack({ "sigstore:emailDomain": "corp.example" })), /sigstore:oidcIssuerUrl = undefined: is required when identityProvider is "external"/);
     });
 
     const required = { "sigstore:oidcIssuerUrl": "https://keycloak.corp.example/realms/sigstore", "sigstore:emailDomain": "corp.example" };
@@ -134,6 +136,6 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
     it("the secret keys set without --secret pass the CLI (undeclared) but config.ts refuses them", () => {
         const [, values, secrets] = modes[0];
         assert.throws(() => up("fresh", plainStack({ ...required, ...values, ...secrets })), /sigstore:caRootKey = "\[plain text\]": is a secret and must be stored encrypted/);
-        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword"]);
+        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword"]);
     });
 });

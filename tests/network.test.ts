@@ -9,8 +9,10 @@
  * allowed tuple must be a derived edge: nothing missing, nothing more.
  */
 import * as assert from "node:assert/strict";
+import * as YAML from "yaml";
 import { parseCidrs, parseLabelSelector, parsePorts } from "../config";
 import { Evaluation, RegisteredResource, stackConfig } from "./support/mocks";
+import { dexOverrides } from "./support/dex-stack";
 import { evaluateRecorded, evaluateStack } from "./support/registrations";
 
 const appLabel = "app.kubernetes.io/name";
@@ -82,10 +84,30 @@ function dials(ev: Evaluation, w: Workload): Array<Dial | "kubernetes-api"> {
                     for (const issuer of Object.values<any>(JSON.parse(content).OIDCIssuers)) out.push(urlDial(issuer.IssuerURL));
                 }
                 for (const m of content.matchAll(/backend_spec:\s*"([^"]+):(\d+)"/g)) out.push({ host: m[1], port: Number(m[2]) });
+                const dex = dexConfig(content);
+                for (const connector of dex?.connectors ?? []) {
+                    const [host, port] = String(connector.config.host).split(":");
+                    out.push({ host, port: Number(port) });
+                }
             }
         }
     }
     return out;
+}
+
+/** A mounted file that is a Dex config (YAML with an issuer, web listeners and connectors), parsed. */
+function dexConfig(content: string): any {
+    if (!/^issuer:/m.test(content) || !/^connectors:/m.test(content)) return undefined;
+    return YAML.parse(content);
+}
+
+/** The container port a Dex serves its issuer on (web.http): what the ingress controller reaches. */
+function dexIssuerPorts(ev: Evaluation): Array<{ app: string; port: number }> {
+    return workloads(ev).flatMap((w) => w.pod.containers.flatMap((c: any) => (c.volumeMounts ?? []).flatMap((mount: any) => {
+        const volume = w.pod.volumes.find((v: any) => v.name === mount.name);
+        return Object.values(volumeSource(ev, volume)).map(dexConfig).filter((d) => d)
+            .map((d) => ({ app: w.app, port: Number(String(d.web.http).split(":").pop()) }));
+    })));
 }
 
 interface Context {
@@ -116,8 +138,9 @@ const key = (name: string, ctx: Context) => ctx.config[`sigstore:${name}`];
 
 /** External destinations: the configured CIDRs where the host named in config lives. */
 function externalCidrs(ctx: Context, dial: Dial): string[] {
-    if (dial.host === new URL(key("oidcIssuerUrl", ctx)).hostname) return parseCidrs(key("oidcEgressCidrs", ctx))!;
+    if (dial.host === new URL(ctx.ev.outputs.urls.oidcIssuer).hostname) return parseCidrs(key("oidcEgressCidrs", ctx))!;
     if (dial.host === key("databaseHost", ctx)) return parseCidrs(key("databaseEgressCidrs", ctx))!;
+    if (dial.host === key("ldapHost", ctx)) return parseCidrs(key("ldapEgressCidrs", ctx))!;
     throw new Error(`${dial.host}:${dial.port} is neither a Service of the namespace nor a host configured with its CIDRs`);
 }
 
@@ -152,6 +175,8 @@ function derivedTuples(ctx: Context, extraDialers: Array<{ app: string; dial: Di
         const inside = resolveService(ctx, urlDial(url))!;
         tuples.add(ingress(inside.app, ingressPeer, tcp(inside.port)));
     }
+    // The bundled Dex is public too: users log in and Fulcio fetches its keys through the Ingress.
+    for (const { app, port } of dexIssuerPorts(ctx.ev)) tuples.add(ingress(app, ingressPeer, tcp(port)));
     // Prometheus scrapes every port named "metrics", and Trillian's HTTP endpoint (it serves /metrics).
     const prometheus = selectorPeer(parseLabelSelector(key("metricsNamespaceSelector", ctx))!, parseLabelSelector(key("metricsPodSelector", ctx))!);
     for (const w of workloads(ctx.ev)) {
@@ -225,6 +250,8 @@ const variants: Array<[string, string, Record<string, string>]> = [
         createtreeMode: "pod", createtreeImage: "registry.corp.example/createtree:v1.7.3", ingressNamespaceSelector: "team=edge",
         ingressPodSelector: "app=gateway", metricsNamespaceSelector: "team=observability", oidcIssuerUrl: "https://idp.corp.example:8443/realms/x", oidcEgressCidrs: "192.0.2.0/24",
     }],
+    ["identityProvider dex (LDAPS directory)", "prod", dexOverrides],
+    ["identityProvider dex (StartTLS on 3389)", "dev", { ...dexOverrides, ldapTransport: "starttls", ldapPort: "3389" }],
 ];
 
 describe("network isolation: NetworkPolicies allow exactly the edges the containers dial", () => {
