@@ -65,7 +65,8 @@ export class Dex extends pulumi.ComponentResource {
                 name: "dex",
                 image: args.image,
                 // The binary directly: the image's entrypoint would first run the file through gomplate.
-                command: ["/usr/local/bin/dex", "serve", `${configMount}/config.yaml`],
+                command: ["/usr/local/bin/dex"],
+                args: ["serve", `${configMount}/config.yaml`],
                 env: Object.entries(dexEnvironment).map(([envName, value]) => ({ name: envName, value })),
                 readinessProbe: httpProbe("/healthz/ready", "metrics"),
                 livenessProbe: httpProbe("/healthz/live", "metrics", 30),

@@ -141,7 +141,7 @@ export interface Stack {
     up(state: StackState): Promise<Evaluation>;
     cluster: LocalCluster;
     rekorUrl: string;
-    /** A fresh ID token for `user` from the local issuer. */
+    /** A fresh ID token for the suite's signer from the stack's issuer. */
     token(): Promise<string>;
     /** Runs a shell command line in `work` with cosign on PATH (as the e2e suite's cosign()). */
     sh(command: string, env?: Record<string, string>): Promise<{ stdout: string; stderr: string }>;
@@ -178,6 +178,32 @@ export interface StackOptions {
      * without TLS: the benchmark's control for internal TLS, which always runs one.
      */
     ownDatabaseServer?: boolean;
+    /** Who issues the signing identities (default: the local issuer standing in for Keycloak, `localIssuer`). */
+    issuer?: IssuerRunner;
+}
+
+/**
+ * An OIDC issuer for a stack: the config that points the program at it, how to start it once the
+ * program's objects exist (before Fulcio, which trusts it), a token for the suite's signer, and stop.
+ */
+export interface IssuerRunner {
+    /** Stack config for this issuer (as `pulumi config set`), e.g. oidcIssuerUrl or identityProvider. */
+    overrides: Record<string, string>;
+    start(cluster: LocalCluster): Promise<void>;
+    token(): Promise<string>;
+    stop(): Promise<void>;
+}
+
+/** The organisation's Keycloak, stood in for by a local OIDC provider (e2e/oidc) that issues `user`'s tokens. */
+export async function localIssuer(): Promise<IssuerRunner> {
+    const { startIssuer, getIdToken } = await oidc();
+    const issuer: { issuer: string; stop: () => Promise<unknown> } = await startIssuer({ port: 0, realm: "sigstore", clientId: "sigstore" });
+    return {
+        overrides: { oidcIssuerUrl: issuer.issuer, emailDomain: "corp.example" },
+        start: async () => {},
+        token: () => getIdToken({ issuer: issuer.issuer, clientId: "sigstore", user }),
+        stop: async () => { await issuer.stop(); },
+    };
 }
 
 /** Starts everything; on failure stops whatever was started before rethrowing. */
@@ -187,7 +213,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const bins = ensureBinaries(log);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "sigstore-e2e-"));
     let cluster: LocalCluster | undefined;
-    let issuer: { issuer: string; stop: () => Promise<unknown> } | undefined;
+    let issuer: IssuerRunner | undefined;
     let trillianStarted: Promise<void> | undefined;
     const db = options.database ?? "trillian";
     const ownDb = options.database !== undefined;
@@ -254,7 +280,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     /** Evaluates the dev stack pointed at the local OIDC issuer; createtree runs for real. */
     async function up(state: StackState): Promise<Evaluation> {
         const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, state);
-        return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, oidcIssuerUrl: issuer!.issuer, emailDomain: "corp.example" } });
+        return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides } });
     }
 
     /** What applying the first `up` leaves in the cluster: the tree ConfigMaps createtree.sh checks. */
@@ -267,8 +293,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     try {
-        const { startIssuer, getIdToken } = await oidc();
-        issuer = await startIssuer({ port: 0, realm: "sigstore", clientId: "sigstore" });
+        issuer = options.issuer ?? await localIssuer();
         const first = await up(new Map());
         const outputs = first.outputs;
         recordAppliedConfigMaps(first);
@@ -277,16 +302,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await c.start("rekor-redis", "redis-server", redisListenArgs(c, "rekor-redis"));
         await c.start("ctlog", bins.ct_server, options.extraArgs?.ctlog);
         await c.start("rekor-server", bins["rekor-server"], options.extraArgs?.["rekor-server"]);
+        await issuer.start(c);
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
 
         const rekorUrl = writeClientMaterial(work, outputs, c);
 
         const env = { PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`, HOME: work, TUF_ROOT: path.join(work, "tuf") };
-        const iss = issuer.issuer;
+        const signer = issuer;
         return {
             work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
             sql: (statement, database) => mysql(statement, database, dbServer),
-            token: () => getIdToken({ issuer: iss, clientId: "sigstore", user }),
+            token: () => signer.token(),
             sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),
             logs: () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n"),
         };

@@ -91,6 +91,8 @@ export interface ArgAdaptation {
     prefix?: string[];
     /** Arguments of the image's binary this one does not know, dropped (listed where it is used). */
     drop?: (arg: string) => boolean;
+    /** Rewrites a mounted file after the usual translation (e.g. a listener the kubelet would not bind here). */
+    rewriteFile?: (file: string, text: string) => string;
 }
 
 const hostsFile = "/etc/hosts";
@@ -100,8 +102,12 @@ const hostsFile = "/etc/hosts";
  * TLS clients see the names their certificates carry; returns a function that removes the line.
  */
 export function resolveServiceNames(namespace: string, services: string[]): () => void {
-    const marker = `# sigstore-onprem local cluster ${namespace}`;
-    const names = services.map((s) => `${s}.${namespace}.svc`);
+    return resolveHostNames(`local cluster ${namespace}`, services.map((s) => `${s}.${namespace}.svc`));
+}
+
+/** Makes `names` resolve to 127.0.0.1 through one /etc/hosts line marked with `purpose`; returns its remover. */
+export function resolveHostNames(purpose: string, names: string[]): () => void {
+    const marker = `# sigstore-onprem ${purpose}`;
     const line = `127.0.0.1 ${names.join(" ")} ${marker}`;
     const without = (text: string) => text.split("\n").filter((l) => !l.endsWith(marker)).join("\n").replace(/\n*$/, "\n");
     const current = fs.readFileSync(hostsFile, "utf8");
@@ -157,7 +163,10 @@ export class LocalCluster {
     translate(text: string, mounts: Record<string, string>): string {
         let out = text.replace(/([a-z0-9-]+)\.([a-z0-9-]+)\.svc:(\d+)/g, (m, svc, ns, port) =>
             ns === this.namespace ? `${svc}.${ns}.svc:${this.localPort(svc, port)}` : m);
-        for (const [mountPath, dir] of Object.entries(mounts)) out = out.split(mountPath).join(dir);
+        // One pass, longest path first, whole paths only: a mount at /tmp must not rewrite the
+        // /tmp/… that another mount's local directory starts with.
+        const paths = Object.keys(mounts).sort((a, b) => b.length - a.length).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+        if (paths.length > 0) out = out.replace(new RegExp(`(?<![\\w/.-])(${paths.join("|")})(?![\\w.-])`, "g"), (m) => mounts[m]);
         return out;
     }
 
@@ -188,7 +197,8 @@ export class LocalCluster {
             const text = fs.readFileSync(file, "utf8");
             if (text.includes("-----BEGIN")) continue; // keys and certificates are used byte for byte
             const translated = this.translate(text, mounts);
-            if (translated !== text) fs.writeFileSync(file, translated);
+            const rewritten = adapt.rewriteFile ? adapt.rewriteFile(path.relative(root, file), translated) : translated;
+            if (rewritten !== text) fs.writeFileSync(file, rewritten);
         }
         const env = this.resolveEnv(container.env ?? [], podName);
         const own = (container.args ?? []).filter((a: string) => !adapt.drop?.(a));

@@ -493,7 +493,7 @@ describe("program: identityProvider dex (the bundled Dex in front of the directo
     it("Dex runs the pinned image, as its image's user, with its config from the Secret and health on its telemetry (metrics) port", () => {
         const { resource, container } = workloadOf(ev, upstreamImages.dex);
         assert.equal(container.image, upstreamImages.dex);
-        assert.deepEqual(container.command, ["/usr/local/bin/dex", "serve", "/etc/dex/config.yaml"]);
+        assert.deepEqual([...container.command, ...container.args], ["/usr/local/bin/dex", "serve", "/etc/dex/config.yaml"]);
         assert.deepEqual(container.env, [{ name: "DEX_EXPAND_ENV", value: "false" }, { name: "DEX_CONTINUE_ON_CONNECTOR_FAILURE", value: "false" }]);
         assert.equal(container.securityContext.runAsUser, 1001);
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
