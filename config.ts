@@ -213,6 +213,8 @@ export interface SigstoreConfig {
     network?: NetworkConfig;
     /** TLS on every internal hop that carries credentials or log data (components/internal-tls.ts). */
     internalTls: boolean;
+    /** Apply the verification policy as policy-controller TrustRoot + ClusterImagePolicy (components/admission-policy.ts). */
+    policyControllerResources: boolean;
     /** Prometheus Operator ServiceMonitors and alert rules (components/monitoring.ts); absent when off. */
     monitoring?: { labels: LabelSelector; caExpiryWarningDays: number };
 }
@@ -286,6 +288,7 @@ export const defaults = {
     networkPolicies: true,
     internalTls: false,
     monitoring: false,
+    policyControllerResources: false,
     monitoringLabels: "",
     caExpiryWarningDays: 90,
     ingressNamespaceSelector: "kubernetes.io/metadata.name=ingress-nginx",
@@ -571,6 +574,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         protectData: r.bool("protectData", defaults.protectData),
         resources: readResources(r),
         internalTls: r.bool("internalTls", defaults.internalTls),
+        policyControllerResources: r.bool("policyControllerResources", defaults.policyControllerResources),
         monitoring: r.bool("monitoring", defaults.monitoring) ? {
             labels: r.parsed("monitoringLabels", defaults.monitoringLabels, parseLabelSelector, labelSelectorFormat),
             caExpiryWarningDays: r.int("caExpiryWarningDays", defaults.caExpiryWarningDays, 1, 3650),

@@ -9,6 +9,7 @@ import { capacityPlan, capacityWarning } from "./lib/capacity";
 import { buildClientMaterial } from "./lib/client-material";
 import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
+import { AdmissionPolicy } from "./components/admission-policy";
 import { Database, databaseService } from "./components/database";
 import { Dex, dexService } from "./components/dex";
 import { Fulcio, fulcioService } from "./components/fulcio";
@@ -148,6 +149,10 @@ const policy = pulumi.all([fulcio.chainPem, rekor.publicKeyPem, ctlog.publicKeyP
         name: config.publicDomain, issuerUrl: config.oidc.issuerUrl, emailDomain: config.oidc.emailDomain,
         urls: publicUrls, fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem,
     }));
+
+if (config.policyControllerResources) {
+    new AdmissionPolicy("admission-policy", { trustRoot: policy.trustRoot, clusterImagePolicy: policy.clusterImagePolicy }, opts);
+}
 
 // ---- Stack outputs: a versioned contract (README "Outputs"). Public material only. ----
 export const outputsVersion = 1;

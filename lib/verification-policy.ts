@@ -34,11 +34,14 @@ function distinguishedName(cert: X509Certificate): { organization: string; commo
     return { organization: fields.O ?? "", commonName: fields.CN ?? "" };
 }
 
+/** policy-controller's storage version of both kinds (v1beta1 would need its conversion webhook to be stored). */
+export const policyControllerApiVersion = "policy.sigstore.dev/v1alpha1";
+
 export function verificationPolicy(i: VerificationPolicyInputs) {
     const subjectRegExp = identityRegexp(i.emailDomain);
     const root = parseCertificateBundle(i.fulcioChainPem, "Fulcio chain").pop()!;
     const trustRoot = {
-        apiVersion: "policy.sigstore.dev/v1alpha1",
+        apiVersion: policyControllerApiVersion,
         kind: "TrustRoot",
         metadata: { name: i.name },
         spec: {
@@ -50,7 +53,7 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
         },
     };
     const clusterImagePolicy = {
-        apiVersion: "policy.sigstore.dev/v1alpha1",
+        apiVersion: policyControllerApiVersion,
         kind: "ClusterImagePolicy",
         metadata: { name: i.name },
         spec: {

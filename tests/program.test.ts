@@ -483,7 +483,6 @@ describe("program: identityProvider dex (the bundled Dex in front of the directo
 
     it("every Kubernetes object passes its schema, and Dex is a component of its own", () => {
         for (const r of kubeObjects(ev).filter((o) => !o.type.startsWith("pulumi:"))) {
-            if (r.type.startsWith("kubernetes:monitoring.coreos.com/") || r.type.startsWith("kubernetes:kubernetes.io/")) continue;
             new (modelFor(r.type))(r.inputs).validate();
         }
         assert.ok(kubeObjects(ev).length >= 40);
@@ -545,6 +544,33 @@ describe("program: identityProvider dex (the bundled Dex in front of the directo
         const egress = policy.inputs.spec.egress.map((e: any) => JSON.stringify([e.to, e.ports]));
         assert.ok(egress.includes(JSON.stringify([[{ ipBlock: { cidr: "10.20.30.41/32" } }], [{ port: 636, protocol: "TCP" }]])), egress.join("\n"));
         assert.deepEqual(policy.inputs.spec.ingress.map((i: any) => i.ports[0].port).sort(), [5556, 5558]);
+    });
+});
+
+describe("program: policyControllerResources (the verification policy applied as policy-controller objects)", () => {
+    let ev: Evaluation;
+    before(async () => {
+        ev = await evaluateRecorded({ stack: "prod", overrides: { policyControllerResources: "true" } });
+    });
+
+    it("creates the output's TrustRoot, then the ClusterImagePolicy that names it, cluster-scoped and unchanged", () => {
+        const objects = ev.cloud.resources.filter((r) => r.type.startsWith("kubernetes:policy.sigstore.dev/"));
+        assert.deepEqual(objects.map((r) => r.type).sort(), ["kubernetes:policy.sigstore.dev/v1alpha1:ClusterImagePolicy", "kubernetes:policy.sigstore.dev/v1alpha1:TrustRoot"]);
+        const policy = ev.outputs.verificationPolicy;
+        for (const [r, expected] of [[objects.find((o) => o.type.endsWith(":TrustRoot"))!, policy.trustRoot], [objects.find((o) => o.type.endsWith(":ClusterImagePolicy"))!, policy.clusterImagePolicy]]) {
+            assert.equal(r.inputs.metadata.name, expected.metadata.name);
+            assert.equal(r.inputs.metadata.namespace, undefined, "cluster-scoped");
+            assert.deepEqual(r.inputs.spec, expected.spec);
+        }
+        const cip = registrations(ev.cloud).find((r) => r.type.endsWith(":ClusterImagePolicy"))!;
+        const trustRootUrn = registrations(ev.cloud).find((r) => r.type.endsWith(":TrustRoot"))!.urn;
+        assert.ok(cip.dependencies.includes(trustRootUrn), "the policy is created after its TrustRoot");
+        assert.equal(ev.cloud.ofType("sigstore:index:AdmissionPolicy").length, 1);
+    });
+
+    it("are absent by default (the documents stay in the verificationPolicy output)", async () => {
+        const prod = await evaluateStack("prod");
+        assert.equal(prod.cloud.resources.filter((r) => r.type.startsWith("kubernetes:policy.sigstore.dev/")).length, 0);
     });
 });
 
