@@ -798,6 +798,14 @@ function readIngressTls(r: Reader): IngressTls | undefined {
 const ldapAttribute = (v: string) =>
     /^[A-Za-z][A-Za-z0-9-]*$/.test(v) ? undefined : "must be an LDAP attribute name such as uid, mail or sAMAccountName";
 
+/**
+ * The user attribute listing group DNs, optionally with an extensible-match rule: Active Directory's
+ * `memberOf:1.2.840.113556.1.4.1941:` (LDAP_MATCHING_RULE_IN_CHAIN) also matches nested groups.
+ */
+const memberOfAttribute = (v: string) =>
+    /^[A-Za-z][A-Za-z0-9-]*(:\d+(\.\d+)*:)?$/.test(v) ? undefined
+        : "must be an LDAP attribute name such as memberOf, optionally with a matching rule: memberOf:1.2.840.113556.1.4.1941: (nested groups on Active Directory)";
+
 /** RFC 4514 in practice: `attr=value` pairs separated by commas, with `\\,` escapes inside values. */
 const dnPattern = /^\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*([^,\\]|\\.)+(,\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*([^,\\]|\\.)+)*$/;
 const distinguishedName = (v: string) =>
@@ -850,7 +858,7 @@ function readIdentity(r: Reader): IdentityConfig {
     const why = 'when identityProvider is "dex"';
     const transport = r.oneOf("ldapTransport", ldapTransports, defaults.ldapTransport);
     const port = r.int("ldapPort", defaults.ldapPort, 0, 65535);
-    const attribute = (key: "ldapUsernameAttribute" | "ldapIdAttribute" | "ldapEmailAttribute" | "ldapNameAttribute" | "ldapMemberOfAttribute" |
+    const attribute = (key: "ldapUsernameAttribute" | "ldapIdAttribute" | "ldapEmailAttribute" | "ldapNameAttribute" |
         "ldapGroupMemberAttribute" | "ldapGroupNameAttribute") => r.string(key, defaults[key], ldapAttribute);
     const groupBaseDn = r.optional("ldapGroupBaseDn", distinguishedName);
     const ldap: LdapConfig = {
@@ -867,7 +875,7 @@ function readIdentity(r: Reader): IdentityConfig {
         emailAttribute: attribute("ldapEmailAttribute"),
         nameAttribute: attribute("ldapNameAttribute"),
         signerGroups: r.parsed("ldapSignerGroups", defaults.ldapSignerGroups, parseDnList, dnListFormat),
-        memberOfAttribute: attribute("ldapMemberOfAttribute"),
+        memberOfAttribute: r.string("ldapMemberOfAttribute", defaults.ldapMemberOfAttribute, memberOfAttribute),
         groupSearch: groupBaseDn ? {
             baseDn: groupBaseDn,
             filter: r.string("ldapGroupFilter", defaults.ldapGroupFilter, ldapFilter),

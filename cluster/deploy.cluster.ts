@@ -9,7 +9,8 @@
  * the stack's outputs and verifies.
  *
  * Two stacks, each in a cluster of its own: a fresh dev stack (Pulumi.dev.yaml), and a prod-like one
- * (Pulumi.prod.yaml: protectData, two lease-electing signers, HA replicas) with a chained CA.
+ * (Pulumi.prod.yaml: protectData, two lease-electing signers, HA replicas) with a chained CA and the
+ * policy-controller objects applied; the prod stack also previews identityProvider dex.
  * Needs: MariaDB on 127.0.0.1:3306, redis-server, the toolchain (cluster/toolchain.ts) and the
  * provider plugins in $SIGSTORE_PLUGIN_DIR. Loopback only; everything is stopped at the end.
  */
@@ -146,7 +147,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "-subj", "/O=Corp Example/CN=Corp Example Root CA", "-addext", "basicConstraints=critical,CA:TRUE",
                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", path.join(pki, "root.key"), "-out", path.join(pki, "root.pem")], { stdio: "pipe" });
             d = await lab.deploy("cluster-prod", "prod", {
-                config: { caMode: "chained", caRootCert: fs.readFileSync(path.join(pki, "root.pem"), "utf8") },
+                config: { caMode: "chained", caRootCert: fs.readFileSync(path.join(pki, "root.pem"), "utf8"), policyControllerResources: "true" },
                 secrets: { caRootKey: fs.readFileSync(path.join(pki, "root.key"), "utf8") },
             });
         });
@@ -178,6 +179,42 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             const rules = JSON.parse(d.cp.kubectl(["get", "prometheusrules", "--namespace", namespace, "--output=json"])).items;
             assert.equal(rules.length, 1);
             assert.ok(rules[0].spec.groups[0].rules.length >= 5);
+        });
+
+        it("policyControllerResources: the API server holds the TrustRoot and ClusterImagePolicy, equal to the verificationPolicy output", async function () {
+            const policy = (await stackOutputs(d)).verificationPolicy;
+            for (const [resource, expected] of [["trustroots", policy.trustRoot], ["clusterimagepolicies", policy.clusterImagePolicy]]) {
+                const held = JSON.parse(d.cp.kubectl(["get", `${resource}.policy.sigstore.dev`, expected.metadata.name, "--output=json"]));
+                assert.deepEqual(held.spec, expected.spec, `${resource}: the API server pruned or changed fields`);
+            }
+        });
+
+        it("identityProvider dex: the real CLI previews Dex and its Secret with the bind password set --secret, and prints the password nowhere", async function () {
+            const bindPassword = "cluster-Bind-Passw0rd";
+            const config: Record<string, string> = {
+                identityProvider: "dex", ldapHost: "ldap.corp.example", ldapCaCert: fs.readFileSync(path.join(lab.work, "enterprise-pki", "root.pem"), "utf8"),
+                ldapBindDn: "cn=dex,ou=services,dc=corp,dc=example", ldapUserBaseDn: "ou=people,dc=corp,dc=example",
+                ldapSignerGroups: "cn=signers,ou=groups,dc=corp,dc=example", ldapEgressCidrs: "10.20.30.41/32",
+            };
+            const issuer = (await d.stack.getConfig("sigstore:oidcIssuerUrl")).value;
+            await d.stack.removeConfig("sigstore:oidcIssuerUrl");
+            for (const [key, value] of Object.entries(config)) await d.stack.setConfig(`sigstore:${key}`, { value });
+            await d.stack.setConfig("sigstore:ldapBindPassword", { value: bindPassword, secret: true });
+            const printed: string[] = [];
+            try {
+                const preview = await d.stack.preview({ diff: true, onOutput: (line) => printed.push(line) });
+                const changes = preview.changeSummary as Record<string, number>;
+                assert.ok((changes.create ?? 0) >= 5, `expected Dex's objects to be created: ${JSON.stringify(changes)}`);
+                const text = printed.join("");
+                assert.match(text, /sigstore:index:Dex/);
+                assert.match(text, /oidc\.sigstore\.corp\.example/);
+                assert.ok(!text.includes(bindPassword), "the bind password was printed by the preview");
+                const stored = JSON.stringify(await d.stack.exportStack());
+                assert.ok(!stored.includes(bindPassword), "the bind password is in the state in plain text");
+            } finally {
+                for (const key of [...Object.keys(config), "ldapBindPassword"]) await d.stack.removeConfig(`sigstore:${key}`);
+                await d.stack.setConfig("sigstore:oidcIssuerUrl", { value: issuer });
+            }
         });
 
         it("the two signers elect through the API server's Leases: every tree's lease is held by one of them", async function () {

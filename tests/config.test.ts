@@ -518,6 +518,7 @@ describe("config: identityProvider dex (the bundled Dex in front of LDAP / Activ
         assert.deepEqual(ldap.signerGroups, ["cn=signers,ou=groups,dc=corp,dc=example", "cn=release\\, eng,ou=groups,dc=corp,dc=example"]);
         assert.deepEqual(ldap.groupSearch, { baseDn: "ou=groups,dc=corp,dc=example", filter: "(objectClass=groupOfNames)", memberAttribute: "member", nameAttribute: "cn" });
         assert.equal(ldapOf(loadDex({ ldapPort: "3269" })).port, 3269);
+        assert.equal(ldapOf(loadDex({ ldapMemberOfAttribute: "memberOf:1.2.840.113556.1.4.1941:" })).memberOfAttribute, "memberOf:1.2.840.113556.1.4.1941:");
     });
 
     it("requires the directory's host, CA, bind DN and password, user base DN and (with network policies) its CIDRs", () => {
@@ -544,6 +545,7 @@ describe("config: identityProvider dex (the bundled Dex in front of LDAP / Activ
             ["ldapUserFilter", "(a=1)(b=2)", /LDAP filter in parentheses/],
             ["ldapUsernameAttribute", "user name", /LDAP attribute name/],
             ["ldapSignerGroups", "signers", /group DNs separated by ";"/],
+            ["ldapMemberOfAttribute", "memberOf:chain", /optionally with a matching rule/],
             ["oidcIssuerUrl", "http://oidc.corp.example", /must use https:\/\/ when identityProvider is "dex"/],
             ["oidcIssuerType", "kubernetes", /must be "email" when identityProvider is "dex"/],
         ];
@@ -608,6 +610,12 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
             assert.match(projectText, new RegExp(`^#\\s+${key}\\s+\\S`, "m"), `${key} is not documented in Pulumi.yaml's header comment`);
         }
         assert.ok(Object.values(schema).every((v) => !v.secret), "a key is declared secret: true");
+    });
+
+    it("the README's configuration reference has a row for every declared key and every secret key", () => {
+        const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+        const table = readme.slice(readme.indexOf("## Configuration reference"), readme.indexOf("## Outputs reference"));
+        for (const key of [...declared, ...secretKeys]) assert.match(table, new RegExp(`^\\| \`${key}\` \\|`, "m"), `README has no row for ${key}`);
     });
 
     it("every key Pulumi.yaml declares is read by config.ts", () => {

@@ -26,6 +26,8 @@ describe("lib/dex-config: who may sign, decided by the directory search", () => 
     it("with signer groups, membership of one of them is required too (DNs escaped)", () => {
         assert.equal(signerFilter({ ...ldap, signerGroups: ["cn=signers,ou=groups,dc=corp,dc=example"] }, "corp.example"),
             "(&(objectClass=person)(mail=*@corp.example)(memberOf=cn=signers,ou=groups,dc=corp,dc=example))");
+        assert.equal(signerFilter({ ...ldap, memberOfAttribute: "memberOf:1.2.840.113556.1.4.1941:", signerGroups: ["cn=signers,dc=x"] }, "corp.example"),
+            "(&(objectClass=person)(mail=*@corp.example)(memberOf:1.2.840.113556.1.4.1941:=cn=signers,dc=x))", "Active Directory's nested-group rule");
         assert.equal(signerFilter({ ...ldap, signerGroups: ["cn=a,dc=x", "cn=b (eu),dc=x"] }, "corp.example"),
             "(&(objectClass=person)(mail=*@corp.example)(|(memberOf=cn=a,dc=x)(memberOf=cn=b \\28eu\\29,dc=x)))");
     });
