@@ -160,10 +160,19 @@ export interface LdapConfig {
     groupSearch?: { baseDn: string; filter: string; memberAttribute: string; nameAttribute: string };
 }
 
+export interface BackupConfig {
+    schedule: string;
+    retentionDays: number;
+    storageSize: string;
+    storageClass?: string;
+    /** The backup alert fires when the newest successful backup is older than this. */
+    maxAgeHours: number;
+}
+
 export type IdentityConfig = { provider: "external" } | { provider: "dex"; ldap: LdapConfig };
 
 /** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
-export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex"] as const;
+export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex", "backup"] as const;
 export type Workload = (typeof workloads)[number];
 
 /** A Kubernetes label selector written as `key=value,key=value` (an empty pod selector: every pod). */
@@ -200,6 +209,8 @@ export interface SigstoreConfig {
     fulcio: { replicas: number };
     ctlog: { replicas: number; prefix: string };
     oidc: OidcConfig;
+    /** Scheduled dumps of the Trillian database (components/backup.ts); absent when backupSchedule is empty. */
+    backup?: BackupConfig;
     /** Where signing identities come from (README "Identity"). */
     identity: IdentityConfig;
     ca: CaConfig;
@@ -285,6 +296,7 @@ export const defaults = {
     trillianSignerResources: "cpu=100m/1,memory=128Mi/1Gi",
     databaseResources: "cpu=250m/2,memory=512Mi/2Gi",
     dexResources: "cpu=50m/500m,memory=64Mi/256Mi",
+    backupResources: "cpu=100m/1,memory=128Mi/512Mi",
     networkPolicies: true,
     internalTls: false,
     monitoring: false,
@@ -299,6 +311,11 @@ export const defaults = {
     apiServerEgressCidrs: "0.0.0.0/0",
     apiServerEgressPorts: "443,6443",
     databaseEgressCidrs: "",
+    backupSchedule: "",
+    backupRetentionDays: 14,
+    backupStorageSize: "20Gi",
+    backupStorageClass: "",
+    backupMaxAgeHours: 36,
     identityProvider: "external",
     ldapHost: "",
     /** 0 = the transport's standard port (ldapPorts). */
@@ -567,6 +584,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
             emailDomain: r.required("emailDomain", emailDomain),
         },
         identity,
+        backup: readBackup(r, database),
         ca: readCa(r),
         publicDomain,
         ingressClassName: r.optional("ingressClassName", dnsLabel),
@@ -894,4 +912,37 @@ function readIdentity(r: Reader): IdentityConfig {
 function dexIssuerUrl(r: Reader, publicDomain: string): string {
     return r.optional("oidcIssuerUrl", (v) => issuerUrl(v) ?? (v.startsWith("https://") ? undefined : 'must use https:// when identityProvider is "dex"'))
         ?? `https://oidc.${publicDomain}`;
+}
+
+// ---- backups of the Trillian database (components/backup.ts) ----
+
+/** A CronJob schedule: five fields, or one of the macros Kubernetes accepts. */
+export function isCronSchedule(v: string): boolean {
+    if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(v)) return true;
+    const fields = v.trim().split(/\s+/);
+    return fields.length === 5 && fields.every((f) => /^[0-9A-Za-z*?/,-]+$/.test(f));
+}
+
+const backupKeys = ["backupRetentionDays", "backupStorageSize", "backupStorageClass", "backupMaxAgeHours"] as const;
+
+function readBackup(r: Reader, database: DatabaseConfig): BackupConfig | undefined {
+    const schedule = r.optional("backupSchedule", (v) => (isCronSchedule(v) ? undefined
+        : 'must be a CronJob schedule: five fields such as "17 2 * * *" (02:17 daily), or @daily / @hourly'));
+    if (schedule === undefined) {
+        for (const key of backupKeys) {
+            const v = r.raw(key);
+            if (v !== undefined && v !== String(defaults[key])) r.demand(key, v, "only applies with backupSchedule set (backups are off without it)");
+        }
+        return undefined;
+    }
+    if (database.external?.engine === "postgresql") {
+        r.demand("backupSchedule", schedule, "backs up MySQL only (mysqldump); back an external PostgreSQL up with your database's own tooling (pg_dump, PITR)");
+    }
+    return {
+        schedule,
+        retentionDays: r.int("backupRetentionDays", defaults.backupRetentionDays, 1, 3650),
+        storageSize: r.string("backupStorageSize", defaults.backupStorageSize, quantity),
+        storageClass: r.optional("backupStorageClass", dnsName),
+        maxAgeHours: r.int("backupMaxAgeHours", defaults.backupMaxAgeHours, 1, 8760),
+    };
 }

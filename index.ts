@@ -10,6 +10,7 @@ import { buildClientMaterial } from "./lib/client-material";
 import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
 import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
 import { AdmissionPolicy } from "./components/admission-policy";
+import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
 import { Database, databaseService } from "./components/database";
 import { Dex, dexService } from "./components/dex";
 import { Fulcio, fulcioService } from "./components/fulcio";
@@ -53,6 +54,14 @@ const database = new Database("database", {
     clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
     tls: serverTls(databaseService), protectData,
 }, opts);
+
+// Scheduled, verified dumps of the Trillian database onto a volume of their own (backupSchedule).
+const backup = config.backup ? new DatabaseBackup("backup", {
+    namespace: namespace.metadata.name, image: images.trillianDatabase, connection: database.connection,
+    schedule: config.backup.schedule, retentionDays: config.backup.retentionDays, storageSize: config.backup.storageSize,
+    storageClass: config.backup.storageClass, resources: config.resources.backup,
+    tls: inClusterDb ? clientTls : undefined, protectData,
+}, opts) : undefined;
 
 const trillian = new Trillian("trillian", {
     ...ns, cluster: config.cluster, config: config.trillian,
@@ -101,6 +110,7 @@ if (config.network) {
             signerElection: config.trillian.signerReplicas > 1,
             createtreeInPod: config.trillian.createtree.mode === "pod",
             dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
+            backup: backup !== undefined,
         }),
     }, opts);
 }
@@ -127,6 +137,7 @@ if (config.monitoring) {
         databaseClaimName: database.dataClaimName,
         fulcioChainPem: fulcio.chainPem,
         caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
+        backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
     }, opts);
 }
 
@@ -178,5 +189,9 @@ export const imageList = Object.entries(images).filter(([image]) => image !== "d
 export const databaseCapacity = capacity
     ? { planned: true, ...capacity, configuredSize: config.database.storageSize, fits: capacityShortfall === undefined }
     : { planned: false, configuredSize: config.database.storageSize };
+/** Backups (backupSchedule): the CronJob, the volume and the ConfigMap holding backup.sh (docs/runbooks/backup-restore.md). */
+export const databaseBackup = backup
+    ? { enabled: true, cronJob: backupCronJobName, claimName: backupClaimName, scriptConfigMap: backup.scriptConfigMapName, schedule: config.backup!.schedule, retentionDays: config.backup!.retentionDays }
+    : { enabled: false };
 /** Name (not content) of the database credentials Secret, for automation such as backups. */
 export const databaseCredentialsSecretName = database.connection.secretName;

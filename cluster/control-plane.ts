@@ -62,6 +62,11 @@ export class ControlPlane {
         cp.kubectl(["apply", "--server-side", ...monitoringCrdFiles().flatMap((f) => ["-f", f])]);
         // And policy-controller's, against which the verificationPolicy output is checked.
         cp.kubectl(["apply", "--server-side", ...policyControllerCrdFiles().flatMap((f) => ["-f", f])]);
+        // ClusterImagePolicy converts between v1alpha1 (stored) and v1beta1 through policy-controller's
+        // webhook, which does not run here: without it every read at the preferred v1beta1 (kubectl get,
+        // the garbage collector finishing a foreground delete) fails and a delete never completes. Both
+        // versions have the same fields, so the API server's own conversion (None) stands in for it.
+        cp.kubectl(["patch", "crd", "clusterimagepolicies.policy.sigstore.dev", "--type=merge", "--patch", JSON.stringify({ spec: { conversion: { strategy: "None" } } })]);
         cp.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com",
             "crd/trustroots.policy.sigstore.dev", "crd/clusterimagepolicies.policy.sigstore.dev", "--timeout=60s"]);
         return cp;

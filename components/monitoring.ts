@@ -5,7 +5,8 @@
  * Metric names are the ones the binaries really export (Trillian v1.7.3: `mysql_queued_leaves` in
  * the log server's storage, `sequencer_sequenced` and `is_master` in the signer); the end-to-end
  * suite scrapes the running servers and fails if a rule names a metric none of them exports.
- * `up` is Prometheus's own; `kubelet_volume_stats_*` are the kubelet's. Fulcio exports no CA expiry
+ * `up` is Prometheus's own; `kubelet_volume_stats_*` are the kubelet's and `kube_cronjob_*`
+ * kube-state-metrics' (the backup alerts need it in the cluster). Fulcio exports no CA expiry
  * metric, so that alert compares `time()` with the CA certificate's notAfter, read from the chain
  * the program deploys.
  */
@@ -35,6 +36,8 @@ export interface MonitoringArgs {
     /** Fulcio's chain: the issuing certificate (first) is the one that must not expire. */
     fulcioChainPem: pulumi.Input<string>;
     caExpiryWarningDays: number;
+    /** The backup CronJob (backupSchedule set): alerts when backups fail or get old. */
+    backup?: BackupWatch;
 }
 
 /** Seconds since the epoch at which the CA expiry alert starts firing. */
@@ -43,7 +46,8 @@ export function caExpiryAlertTime(chainPem: string, days: number): number {
 }
 
 /** The alert rules (PrometheusRule groups[0].rules), given the resolved names. */
-export function alertRules(ns: string, services: string[], databaseClaim: string | undefined, caAlertAt: number, days: number): Array<Record<string, unknown>> {
+export function alertRules(ns: string, services: string[], databaseClaim: string | undefined, caAlertAt: number, days: number,
+    backup?: BackupWatch): Array<Record<string, unknown>> {
     const inNs = `namespace="${ns}"`;
     const rules: Array<Record<string, unknown>> = [
         {
@@ -84,7 +88,37 @@ export function alertRules(ns: string, services: string[], databaseClaim: string
             annotations: { summary: "The Trillian database volume is more than 85% full; the logs only grow (README \"Capacity planning\")." },
         });
     }
+    if (backup) rules.push(...backupRules(ns, backup));
     return rules;
+}
+
+/** The backup CronJob to watch, and how old the newest successful backup may get. */
+export interface BackupWatch { cronJob: string; maxAgeHours: number }
+
+/**
+ * From kube-state-metrics' CronJob series: the newest successful backup is too old (or there has
+ * never been one since the CronJob was created), or the latest scheduled run has not succeeded.
+ */
+function backupRules(ns: string, b: BackupWatch): Array<Record<string, unknown>> {
+    const sel = `namespace="${ns}", cronjob="${b.cronJob}"`;
+    const maxAge = b.maxAgeHours * 3600;
+    return [
+        {
+            alert: "SigstoreBackupTooOld",
+            expr: `(time() - kube_cronjob_status_last_successful_time{${sel}} > ${maxAge})` +
+                ` or (time() - kube_cronjob_created{${sel}} > ${maxAge} unless on(namespace, cronjob) kube_cronjob_status_last_successful_time{${sel}})`,
+            for: "10m",
+            labels: { severity: "critical" },
+            annotations: { summary: `No successful Trillian database backup for more than ${b.maxAgeHours} hours (docs/runbooks/backup-restore.md).` },
+        },
+        {
+            alert: "SigstoreBackupFailing",
+            expr: `kube_cronjob_status_last_schedule_time{${sel}} > on(namespace, cronjob) kube_cronjob_status_last_successful_time{${sel}}`,
+            for: "2h",
+            labels: { severity: "warning" },
+            annotations: { summary: `The latest scheduled backup (CronJob ${b.cronJob}) has not succeeded for 2 hours: kubectl logs job/<its last Job>.` },
+        },
+    ];
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -110,7 +144,7 @@ export class Monitoring extends pulumi.ComponentResource {
         }
 
         const rules = pulumi.all([args.databaseClaimName, args.fulcioChainPem]).apply(([claim, chain]) =>
-            alertRules(args.namespaceName, args.targets.map((t) => t.service), claim, caExpiryAlertTime(chain, args.caExpiryWarningDays), args.caExpiryWarningDays));
+            alertRules(args.namespaceName, args.targets.map((t) => t.service), claim, caExpiryAlertTime(chain, args.caExpiryWarningDays), args.caExpiryWarningDays, args.backup));
         new k8s.apiextensions.CustomResource(`${name}-alerts`, {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "PrometheusRule",

@@ -18,6 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LabelSelector, NetworkConfig } from "../config";
 import { ctlogPorts, ctlogService } from "./ctlog";
+import { backupApp } from "./backup";
 import { databaseService, schemaJobApp } from "./database";
 import { dexPorts } from "../lib/dex-config";
 import { dexService } from "./dex";
@@ -74,6 +75,8 @@ export interface EdgeInputs {
     /** Several signers elect the sequencer through Leases on the API server. */
     signerElection: boolean;
     createtreeInPod: boolean;
+    /** The backup CronJob (backupSchedule), which dumps the database. */
+    backup?: boolean;
     /** The bundled Dex (identityProvider dex), which searches the directory on this port. */
     dex?: { ldapPort: number };
 }
@@ -105,6 +108,7 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
     const db = input.database;
     const databasePeer: Peer = db.inCluster ? app(databaseService) : { name: "external-database", cidrs: n.databaseEgressCidrs };
     for (const client of trillianClients) edges.push({ from: app(client), to: databasePeer, ports: tcp(db.port), why: "Trillian's storage" });
+    if (input.backup) edges.push({ from: app(backupApp), to: databasePeer, ports: tcp(db.port), why: "dumps the database (backups)" });
     if (!db.inCluster && db.engine === "mysql") edges.push({ from: app(schemaJobApp), to: databasePeer, ports: tcp(db.port), why: "loads Trillian's schema" });
     if (input.signerElection) {
         edges.push({ from: app(logSignerService), to: { name: "kubernetes-api", cidrs: n.apiServerEgressCidrs }, ports: tcp(...n.apiServerEgressPorts), why: "sequencer election (Leases)" });

@@ -36,11 +36,16 @@ describe("monitoring", () => {
         }
     });
 
-    it("the alert rules watch the servers, the sequencer, the database volume and the CA's expiry", () => {
+    it("the alert rules watch the servers, the sequencer, the database volume, the CA's expiry and the backups", () => {
         const rule = prod.cloud.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-alerts").inputs;
         const rules = rule.spec.groups[0].rules;
         assert.deepEqual(rules.map((r: any) => r.alert).sort(),
-            ["FulcioCaCertificateExpiring", "SigstoreServerDown", "TrillianDatabaseDiskFilling", "TrillianNoSequencerElected", "TrillianSignerNotSequencing"]);
+            ["FulcioCaCertificateExpiring", "SigstoreBackupFailing", "SigstoreBackupTooOld", "SigstoreServerDown", "TrillianDatabaseDiskFilling", "TrillianNoSequencerElected", "TrillianSignerNotSequencing"]);
+        // The backup alerts watch the CronJob the program creates, with backupMaxAgeHours (36 h by default).
+        const cronJob = prod.cloud.ofType("kubernetes:batch/v1:CronJob")[0].inputs.metadata.name;
+        const tooOld = rules.find((r: any) => r.alert === "SigstoreBackupTooOld").expr;
+        assert.ok(tooOld.includes(`cronjob="${cronJob}"`) && tooOld.includes(`> ${36 * 3600}`), tooOld);
+        assert.ok(rules.find((r: any) => r.alert === "SigstoreBackupFailing").expr.includes(`cronjob="${cronJob}"`));
         const pvc = prod.cloud.ofType("kubernetes:core/v1:PersistentVolumeClaim").find((p) => p.name === "database-data")!.state.metadata.name;
         assert.ok(rules.find((r: any) => r.alert === "TrillianDatabaseDiskFilling").expr.includes(`persistentvolumeclaim="${pvc}"`));
         const chain = prod.outputs.fulcioCertChainPem;

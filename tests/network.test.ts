@@ -34,8 +34,10 @@ interface Workload { app: string; pod: any }
 
 function workloads(ev: Evaluation): Workload[] {
     return ev.cloud.resources
-        .filter((r) => r.type.startsWith("kubernetes:") && r.inputs?.spec?.template?.spec)
-        .map((r) => ({ app: r.inputs.spec.template.metadata.labels[appLabel], pod: r.inputs.spec.template.spec }));
+        .filter((r) => r.type.startsWith("kubernetes:"))
+        .map((r) => r.inputs?.spec?.template ?? r.inputs?.spec?.jobTemplate?.spec?.template) // Deployments, StatefulSets, Jobs; CronJobs
+        .filter((template) => template?.spec)
+        .map((template) => ({ app: template.metadata.labels[appLabel], pod: template.spec }));
 }
 
 /** The object (ConfigMap or Secret) a pod volume refers to, by its (possibly auto-generated) name. */

@@ -17,9 +17,11 @@ import * as YAML from "yaml";
 import { dexOverrides, directoryCaPem, ldapBindPassword } from "./support/dex-stack";
 
 /** The five Sigstore components and the rooms new capabilities got (NetworkIsolation, InternalTls: issue 9). */
-const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network", InternalTls: "internal-tls", Monitoring: "monitoring" } as const;
+const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network", InternalTls: "internal-tls", Monitoring: "monitoring", DatabaseBackup: "backup" } as const;
 /** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod). */
-const optionalComponents: Record<string, (stack: string) => boolean> = { InternalTls: (stack) => stack === "prod", Monitoring: (stack) => stack === "prod" };
+const optionalComponents: Record<string, (stack: string) => boolean> = {
+    InternalTls: (stack) => stack === "prod", Monitoring: (stack) => stack === "prod", DatabaseBackup: (stack) => stack === "prod",
+};
 const providerType = "pulumi:providers:kubernetes";
 
 /** Types whose inputs legitimately hold secret material: Kubernetes Secrets and the tls resources that sign. */
@@ -140,7 +142,7 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("evaluates and exports the documented outputs", () => {
             assert.deepEqual(Object.keys(ev.outputs).sort(), [
-                "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
+                "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "databaseBackup", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
                 "internalUrls", "namespaceName", "outputsVersion", "rekorPublicKeyPem", "rekorTreeId", "signingConfig", "trustedRoot", "urls", "verificationPolicy",
             ]);
             assert.equal(ev.outputs.outputsVersion, 1);
