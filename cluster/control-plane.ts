@@ -66,7 +66,8 @@ export class ControlPlane {
         // webhook, which does not run here: without it every read at the preferred v1beta1 (kubectl get,
         // the garbage collector finishing a foreground delete) fails and a delete never completes. Both
         // versions have the same fields, so the API server's own conversion (None) stands in for it.
-        cp.kubectl(["patch", "crd", "clusterimagepolicies.policy.sigstore.dev", "--type=merge", "--patch", JSON.stringify({ spec: { conversion: { strategy: "None" } } })]);
+        cp.kubectl(["patch", "crd", "clusterimagepolicies.policy.sigstore.dev", "--type=json", "--patch",
+            JSON.stringify([{ op: "replace", path: "/spec/conversion", value: { strategy: "None" } }])]);
         cp.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com",
             "crd/trustroots.policy.sigstore.dev", "crd/clusterimagepolicies.policy.sigstore.dev", "--timeout=60s"]);
         return cp;

@@ -212,6 +212,38 @@ export class LocalCluster {
         return proc;
     }
 
+    /**
+     * Runs a Job's pod (e.g. a CronJob's jobTemplate) to completion: its first container's command
+     * with its mounts and env as the kubelet would give them, mount paths rewritten for this machine
+     * and `env` applied on top (what differs here, e.g. a Service's local port). Returns exit status
+     * and output; `commandLine` replaces the container's command and args (as `kubectl run` would).
+     */
+    async runPod(name: string, pod: any, env: Record<string, string> = {}, commandLine?: string[], timeoutMs = 120_000): Promise<{ status: number; output: string }> {
+        const container = pod.containers[0];
+        const root = path.join(this.workDir, name);
+        const mounts = this.materializeVolumes(pod, container, root);
+        const rewrite = (v: string) => this.translate(v, mounts);
+        const podEnv = Object.fromEntries(Object.entries(this.resolveEnv(container.env ?? [], name)).map(([k, v]) => [k, rewrite(v)]));
+        const [command, ...rest] = (commandLine ?? [...(container.command ?? []), ...(container.args ?? [])]).map(rewrite);
+        const child = spawn(command, rest, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...podEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        child.stdout!.on("data", (c) => (output += c));
+        child.stderr!.on("data", (c) => (output += c));
+        const status = await new Promise<number>((resolve) => {
+            const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+            child.on("exit", (code) => { clearTimeout(t); resolve(code ?? -1); });
+        });
+        return { status, output };
+    }
+
+    /** Stops the running process of an app (or pod) by name, as a pod deletion would. */
+    async stop(name: string): Promise<void> {
+        for (const p of this.processes.filter((x) => x.name === name && x.child.exitCode === null)) {
+            p.child.kill("SIGTERM");
+            await new Promise((r) => { const t = setTimeout(() => { p.child.kill("SIGKILL"); r(null); }, 5000); p.child.once("exit", () => { clearTimeout(t); r(null); }); });
+        }
+    }
+
     private materializeVolumes(pod: any, container: any, root: string): Record<string, string> {
         const mounts: Record<string, string> = {};
         for (const mount of container.volumeMounts ?? []) {
@@ -219,6 +251,13 @@ export class LocalCluster {
             const dir = path.join(root, mount.mountPath);
             fs.mkdirSync(dir, { recursive: true });
             let data: Record<string, string> = {};
+            if (volume?.persistentVolumeClaim) { // one directory per claim, whichever pod mounts it
+                const claimDir = path.join(this.workDir, "volumes", volume.persistentVolumeClaim.claimName);
+                fs.mkdirSync(claimDir, { recursive: true });
+                mounts[mount.mountPath] = claimDir;
+                continue;
+            }
+            if (volume?.emptyDir) { mounts[mount.mountPath] = dir; continue; }
             if (volume?.configMap) data = this.objectData("ConfigMap", volume.configMap.name);
             else if (volume?.secret) data = this.objectData("Secret", volume.secret.secretName);
             const items: Array<{ key: string; path: string }> | undefined = volume?.configMap?.items ?? volume?.secret?.items;
