@@ -8,8 +8,11 @@
  * The stack runs with internal TLS, so the dump and the restore verify the database's certificate.
  */
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ensureBinaries } from "./binaries";
 import { leafHash, verifyConsistency, verifyInclusion } from "./merkle";
 import { shellResult, Stack, startStack } from "./harness";
 import { LocalCluster } from "./local-cluster";
@@ -115,6 +118,33 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         assert.ok(verifyConsistency(head.treeSize, grown.treeSize, Buffer.from(head.rootHash, "hex"), Buffer.from(grown.rootHash, "hex"), path_),
             "the head before the loss is not consistent with the head after: the log forked");
         assert.ok(!verifyConsistency(head.treeSize, grown.treeSize, leafHash(Buffer.from("fork")), Buffer.from(grown.rootHash, "hex"), path_), "a forked head passed");
+    });
+
+    it("Redis lost: Rekor's backfill-index rebuilds the search index from the log, as the runbook does", async function () {
+        const digest = crypto.createHash("sha256").update(fs.readFileSync(path.join(stack.work, "before-loss.txt"))).digest("hex");
+        const search = async () => {
+            const res = await fetch(`${stack.rekorUrl}/api/v1/index/retrieve`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hash: `sha256:${digest}` }) });
+            const text = await res.text();
+            assert.equal(res.status, 200, `index search: ${res.status} ${text}\n${stack.logs()}`);
+            return JSON.parse(text) as string[];
+        };
+        const found = await search();
+        assert.equal(found.length, 1, "the signed artifact is not in Rekor's index");
+
+        // The index is lost (what a new Redis volume gives).
+        const redis = { host: "rekor-redis.sigstore.svc", port: String(c.localPort("rekor-redis", 6379)), password: c.containerEnv("rekor-server").REDIS_PASSWORD };
+        const caFile = path.join(stack.work, "internal-ca.crt");
+        fs.writeFileSync(caFile, stack.cluster.objectData("ConfigMap", stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "internal-tls-ca")!.state.metadata.name)["ca.crt"]);
+        execFileSync("redis-cli", ["--tls", "--cacert", caFile, "-h", redis.host, "-p", redis.port, "--no-auth-warning", "-a", redis.password, "FLUSHALL"]);
+        assert.deepEqual(await search(), []);
+
+        // The runbook's command, with this machine's port and the internal CA (internalTls).
+        const size = (await rekor("/api/v1/log")).treeSize;
+        execFileSync(ensureBinaries()["backfill-index"], [
+            `--rekor-address=${stack.rekorUrl}`, `--redis-hostname=${redis.host}`, `--redis-port=${redis.port}`, `--redis-password=${redis.password}`,
+            "--redis-enable-tls", "--start=0", `--end=${size - 1}`, "--concurrency=4",
+        ], { env: { ...process.env, SSL_CERT_FILE: caFile }, stdio: "pipe" });
+        assert.deepEqual(await search(), found);
     });
 
     it("verify refuses a dump that does not match its checksum, and one that is truncated", async function () {

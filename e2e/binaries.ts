@@ -21,6 +21,8 @@ const goBinaries: Record<string, GoBinary> = {
     createtree: { pkg: "github.com/google/trillian/cmd/createtree", version: upstream.trillian, dir: "trillian" },
     ct_server: { pkg: "github.com/google/certificate-transparency-go/trillian/ctfe/ct_server", version: upstream.ctfe, dir: "ctgo" },
     "rekor-server": { pkg: "github.com/sigstore/rekor/cmd/rekor-server", version: upstream.rekor, dir: "rekor" },
+    /** Rekor's index rebuild (docs/runbooks/backup-restore.md), proven by the backup e2e. */
+    "backfill-index": { pkg: "github.com/sigstore/rekor/cmd/backfill-index", version: upstream.rekor, dir: "rekor" },
     fulcio: { pkg: "github.com/sigstore/fulcio", version: upstream.fulcio, dir: "fulcio" },
     cosign: { pkg: "github.com/sigstore/cosign/v3/cmd/cosign", version: upstream.cosign, dir: "cosign" },
 };

@@ -200,7 +200,8 @@ export class LocalCluster {
             const rewritten = adapt.rewriteFile ? adapt.rewriteFile(path.relative(root, file), translated) : translated;
             if (rewritten !== text) fs.writeFileSync(file, rewritten);
         }
-        const env = this.resolveEnv(container.env ?? [], podName);
+        // Env names files too (Rekor's SSL_CERT_FILE, the internal CA): the same translation as args and files.
+        const env = Object.fromEntries(Object.entries(this.resolveEnv(container.env ?? [], podName)).map(([k, v]) => [k, this.translate(v, mounts)]));
         const own = (container.args ?? []).filter((a: string) => !adapt.drop?.(a));
         const args = [...(adapt.prefix ?? []), ...this.translateArgs(own, self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
         const logFile = path.join(this.workDir, `${name}.log`);
