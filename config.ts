@@ -120,6 +120,12 @@ export interface CaConfig {
     organization: string;
     commonName: string;
     validityHours: number;
+    /**
+     * Which CA is active (self-signed and chained modes): raising it makes a new key and certificate,
+     * keeps every earlier one in the trusted root (validFor.end = the next one's start) and the CT
+     * log's accepted roots. Never lowered.
+     */
+    generation: number;
     /** Enterprise root for mode "chained". */
     rootCertPem?: string;
     rootKeyPem?: pulumi.Output<string>;
@@ -279,6 +285,7 @@ export const defaults = {
     caOrganization: "Sigstore on-prem",
     caCommonName: "sigstore-onprem-fulcio",
     caValidityHours: 87600,
+    fulcioCaGeneration: 1,
     caRootCert: "",
     caCertChain: "",
     caHsmRootId: "",
@@ -726,7 +733,11 @@ function readCa(r: Reader): CaConfig {
             v.trim().length > 0 && v.length <= 64 ? undefined : "must be 1 to 64 characters"),
         // At least a day, at most 30 years: Fulcio refuses to issue past its CA's expiry.
         validityHours: r.int("caValidityHours", defaults.caValidityHours, 24, 262800),
+        generation: r.int("fulcioCaGeneration", defaults.fulcioCaGeneration, 1, 100),
     };
+    if ((mode === "pkcs11" || mode === "kms") && ca.generation !== 1) {
+        r.demand("fulcioCaGeneration", ca.generation, `only applies to generated CAs (caMode "self-signed" or "chained"); with "${mode}" the chain is config: rotate the key in the ${mode === "kms" ? "KMS" : "HSM"} and set caCertChain`);
+    }
     const needs = (modes: CaMode[]) => `is required when caMode is ${modes.map((m) => `"${m}"`).join(" or ")}`;
     switch (mode) {
         case "chained":

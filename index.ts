@@ -95,7 +95,7 @@ const fulcio = new Fulcio("fulcio", {
 
 const ctlog = new CtLog("ctlog", {
     ...ns, tree: trillian.trees.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas, resources: config.resources.ctlog,
-    image: images.ctlog, prefix: config.ctlog.prefix, fulcioChainPem: fulcio.chainPem, ingress: ingress("ctlog"),
+    image: images.ctlog, prefix: config.ctlog.prefix, fulcioRootsPem: fulcio.acceptedRootsPem, ingress: ingress("ctlog"),
     tls: internalTls ? { server: serverTls(ctlogService)!, client: clientTls! } : undefined, protectData,
 }, opts);
 
@@ -148,21 +148,23 @@ const publicUrls = {
     oidcIssuer: config.oidc.issuerUrl,
 };
 
-const client = pulumi.all([fulcio.chainPem, rekor.publicKeyPem, ctlog.publicKeyPem, fulcio.validFrom])
-    .apply(([fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom]) => buildClientMaterial({
-        urls: publicUrls, fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom,
+const client = pulumi.all([fulcio.caGenerations, rekor.publicKeyPem, ctlog.publicKeyPem, fulcio.validFrom])
+    .apply(([fulcioCas, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom]) => buildClientMaterial({
+        urls: publicUrls, fulcioCas, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom,
         oidcClientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
     }));
 
 // Who is trusted, as data for other stacks and admission controllers (policy-controller objects).
-const policy = pulumi.all([fulcio.chainPem, rekor.publicKeyPem, ctlog.publicKeyPem]).apply(([fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem]) =>
+const policy = pulumi.all([fulcio.caGenerations, rekor.publicKeyPem, ctlog.publicKeyPem]).apply(([cas, rekorPublicKeyPem, ctlogPublicKeyPem]) =>
     buildVerificationPolicy({
         name: config.publicDomain, issuerUrl: config.oidc.issuerUrl, emailDomain: config.oidc.emailDomain,
-        urls: publicUrls, fulcioChainPem, rekorPublicKeyPem, ctlogPublicKeyPem,
+        urls: publicUrls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPem, ctlogPublicKeyPem,
     }));
 
 if (config.policyControllerResources) {
-    new AdmissionPolicy("admission-policy", { trustRoot: policy.trustRoot, clusterImagePolicy: policy.clusterImagePolicy }, opts);
+    new AdmissionPolicy("admission-policy", {
+        name: config.publicDomain, trustRootSpec: policy.trustRoot.spec, clusterImagePolicySpec: policy.clusterImagePolicy.spec,
+    }, opts);
 }
 
 // ---- Stack outputs: a versioned contract (README "Outputs"). Public material only. ----

@@ -11,28 +11,27 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { policyControllerApiVersion } from "../lib/verification-policy";
 
-/** A policy-controller object as lib/verification-policy.ts renders it. */
-export interface PolicyObject { metadata: { name: string }; spec: Record<string, unknown> }
-
 export interface AdmissionPolicyArgs {
-    trustRoot: pulumi.Output<PolicyObject>;
-    clusterImagePolicy: pulumi.Output<PolicyObject>;
+    /** The objects' name (both are cluster-scoped; the policy refers to the root by it). */
+    name: string;
+    trustRootSpec: pulumi.Input<object>;
+    clusterImagePolicySpec: pulumi.Input<object>;
 }
 
 export class AdmissionPolicy extends pulumi.ComponentResource {
     constructor(name: string, args: AdmissionPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:AdmissionPolicy", name, {}, opts);
         // apiVersion and kind are plain strings: they make the resource's type token.
-        const apply = (role: string, kind: "TrustRoot" | "ClusterImagePolicy", object: pulumi.Output<PolicyObject>, dependsOn: pulumi.Resource[] = []) =>
+        const apply = (role: string, kind: "TrustRoot" | "ClusterImagePolicy", spec: pulumi.Input<object>, dependsOn: pulumi.Resource[] = []) =>
             new k8s.apiextensions.CustomResource(`${name}-${role}`, {
                 apiVersion: policyControllerApiVersion,
                 kind,
-                metadata: { name: object.metadata.name, labels: { "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" } },
-                spec: object.spec,
+                metadata: { name: args.name, labels: { "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" } },
+                spec,
             }, { parent: this, dependsOn });
-        const trustRoot = apply("trust-root", "TrustRoot", args.trustRoot);
+        const trustRoot = apply("trust-root", "TrustRoot", args.trustRootSpec);
         // The policy names the TrustRoot: create it first, so the policy never refers to a missing root.
-        apply("cluster-image-policy", "ClusterImagePolicy", args.clusterImagePolicy, [trustRoot]);
+        apply("cluster-image-policy", "ClusterImagePolicy", args.clusterImagePolicySpec, [trustRoot]);
         this.registerOutputs({});
     }
 }

@@ -27,7 +27,8 @@ export interface CtLogArgs {
     image: string;
     prefix: string;
     /** Fulcio's chain (PEM): the roots this log accepts submissions under. */
-    fulcioChainPem: pulumi.Input<string>;
+    /** The certificates the log accepts pre-certificates under: every Fulcio CA's chain (all generations). */
+    fulcioRootsPem: pulumi.Input<string>;
     /** Internal TLS: HTTPS for Fulcio's submissions, and the CA for the Trillian connection. */
     tls?: { server: ServerTls; client: ClientTls };
     protectData: boolean;
@@ -57,7 +58,7 @@ export class CtLog extends pulumi.ComponentResource {
 
         const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {
             metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
-            data: { "roots.pem": args.fulcioChainPem },
+            data: { "roots.pem": args.fulcioRootsPem },
         }, { parent: this });
 
         const logConfig = pulumi.all([args.tree.treeId, password.result]).apply(([treeId, pw]) => renderCtLogConfig({

@@ -49,10 +49,16 @@ const configMount = "/etc/fulcio/config";
 const caMount = "/etc/fulcio/ca";
 
 /** What the CA mode yields: the public chain and, for generated keys, the Secret-bound key material. */
+/** One CA as the trusted root lists it: validTo is the next generation's start (absent: the active one). */
+export interface CaGeneration { chainPem: string; validFrom: string; validTo?: string }
+
 interface CaMaterial {
+    /** The active CA's chain (issuing certificate first, root last). */
     chainPem: pulumi.Output<string>;
-    /** RFC 3339 start of the CA's validity: the trusted root's validFor.start (stable: from state). */
+    /** RFC 3339 start of the first CA's validity: the trusted root's validFor.start (stable: from state). */
     validFrom: pulumi.Output<string>;
+    /** Every CA this deployment has had, oldest first (fulcioCaGeneration). */
+    generations: pulumi.Output<CaGeneration[]>;
     /** Extra Secret data and Fulcio flags for this mode. */
     secretData: Record<string, pulumi.Input<string>>;
     args: string[];
@@ -63,6 +69,12 @@ interface CaMaterial {
 export class Fulcio extends pulumi.ComponentResource {
     readonly chainPem: pulumi.Output<string>;
     readonly validFrom: pulumi.Output<string>;
+    readonly caGenerations: pulumi.Output<CaGeneration[]>;
+    /**
+     * Every certificate of every generation's chain, once each: what the CT log accepts, so that a
+     * pre-certificate from a Fulcio pod still on the previous CA during a rollout is logged too.
+     */
+    readonly acceptedRootsPem: pulumi.Output<string>;
     readonly internalUrl: string;
     readonly deployment: k8s.apps.v1.Deployment;
 
@@ -73,6 +85,10 @@ export class Fulcio extends pulumi.ComponentResource {
         const ca = this.caMaterial(name, args);
         this.chainPem = ca.chainPem;
         this.validFrom = ca.validFrom;
+        this.caGenerations = ca.generations;
+        this.acceptedRootsPem = ca.generations.apply((gens) =>
+            // Each certificate followed by a newline: for one generation, exactly its chain file.
+            [...new Set(gens.flatMap((g) => g.chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []))].map((c) => `${c}\n`).join(""));
 
         const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
             metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
@@ -117,7 +133,7 @@ export class Fulcio extends pulumi.ComponentResource {
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, fulcioService, fulcioPorts.http);
 
-        this.registerOutputs({ chainPem: this.chainPem, validFrom: this.validFrom, internalUrl: this.internalUrl });
+        this.registerOutputs({ chainPem: this.chainPem, validFrom: this.validFrom, caGenerations: this.caGenerations, internalUrl: this.internalUrl });
     }
 
     private caMaterial(name: string, args: FulcioArgs): CaMaterial {
@@ -142,15 +158,29 @@ export class Fulcio extends pulumi.ComponentResource {
         }
     }
 
-    /** A CA key generated here: self-signed root, or intermediate under the enterprise root. */
+    /**
+     * CAs generated here, one per generation up to fulcioCaGeneration: every earlier one is still
+     * declared (so it is never deleted, and stays protected in prod) and listed in the trusted root;
+     * Fulcio signs with the newest. Generation 1 keeps the names of a stack that never rotated.
+     */
     private generatedCa(name: string, args: FulcioArgs): CaMaterial {
+        const all = Array.from({ length: args.ca.generation }, (_, i) => this.generatedCaGeneration(name, args, i + 1));
+        const active = all[all.length - 1];
+        const generations = pulumi.all(all.map((g) => pulumi.all([g.chainPem, g.validFrom]))).apply((list) =>
+            list.map(([chainPem, validFrom], i): CaGeneration => ({ chainPem, validFrom, ...(i + 1 < list.length ? { validTo: list[i + 1][1] } : {}) })));
+        return { ...active, validFrom: all[0].validFrom, generations };
+    }
+
+    /** One generation: self-signed root, or intermediate under the enterprise root. */
+    private generatedCaGeneration(baseName: string, args: FulcioArgs, generation: number): Omit<CaMaterial, "generations"> {
         const protect = keep(args.protectData);
-        const key = generatedKey(`${name}-ca-key`, "P384", { parent: this, ...protect });
+        const name = (role: string) => `${baseName}-${role}${generation === 1 ? "" : `-g${generation}`}`;
+        const key = generatedKey(name("ca-key"), "P384", { parent: this, ...protect });
         const subject = { organization: args.ca.organization, commonName: args.ca.commonName };
         let cert: tls.SelfSignedCert | tls.LocallySignedCert;
         let chainPem: pulumi.Output<string>;
         if (args.ca.mode === "self-signed") {
-            cert = new tls.SelfSignedCert(`${name}-ca-cert`, {
+            cert = new tls.SelfSignedCert(name("ca-cert"), {
                 privateKeyPem: key.privateKeyPem,
                 subject,
                 isCaCertificate: true,
@@ -161,9 +191,9 @@ export class Fulcio extends pulumi.ComponentResource {
             }, { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges });
             chainPem = cert.certPem;
         } else {
-            const request = new tls.CertRequest(`${name}-ca-csr`, { privateKeyPem: key.privateKeyPem, subject },
+            const request = new tls.CertRequest(name("ca-csr"), { privateKeyPem: key.privateKeyPem, subject },
                 { parent: this, ignoreChanges: ["subject"] });
-            cert = new tls.LocallySignedCert(`${name}-ca-cert`, {
+            cert = new tls.LocallySignedCert(name("ca-cert"), {
                 certRequestPem: request.certRequestPem,
                 caCertPem: args.ca.rootCertPem!,
                 caPrivateKeyPem: args.ca.rootKeyPem!,
@@ -177,7 +207,7 @@ export class Fulcio extends pulumi.ComponentResource {
             // Issuing certificate first, root last.
             chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(args.ca.rootCertPem!)}`;
         }
-        const password = generatedPassword(`${name}-ca-key-password`, { parent: this, ...protect });
+        const password = generatedPassword(name("ca-key-password"), { parent: this, ...protect });
         const encryptedKey = encryptedKeyPem(key, password);
         return {
             chainPem,
@@ -194,10 +224,10 @@ function ensureNewline(pem: string): string {
 }
 
 /** For HSM/KMS modes: the chain is config, and its first certificate's notBefore is the validity start. */
-function externalChain(chainPem: string): Pick<CaMaterial, "chainPem" | "validFrom"> {
+function externalChain(chainPem: string): Pick<CaMaterial, "chainPem" | "validFrom" | "generations"> {
     const first = new X509Certificate(chainPem);
     const validFrom = new Date(first.validFrom).toISOString().replace(/\.\d{3}Z$/, "Z");
-    return { chainPem: pulumi.output(ensureNewline(chainPem)), validFrom: pulumi.output(validFrom) };
+    return { chainPem: pulumi.output(ensureNewline(chainPem)), validFrom: pulumi.output(validFrom), generations: pulumi.output([{ chainPem: ensureNewline(chainPem), validFrom }]) };
 }
 
 /** fulcio serve flags (cobra: `--name=value`). Issuers are only in the --config-path file. */

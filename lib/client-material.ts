@@ -15,10 +15,11 @@ export interface PublicEndpoints {
 
 export interface ClientMaterialInput {
     urls: PublicEndpoints;
-    fulcioChainPem: string;
+    /** Every Fulcio CA, oldest first, each valid from its start to the next one's (fulcioCaGeneration). */
+    fulcioCas: Array<{ chainPem: string; validFrom: string; validTo?: string }>;
     rekorPublicKeyPem: string;
     ctlogPublicKeyPem: string;
-    /** RFC 3339; start of validity for every entry (the CA's notBefore, from state: stable). */
+    /** RFC 3339; start of validity of the logs and the signing config (the first CA's notBefore, from state: stable). */
     validFrom: string;
     oidcClientId: string;
     emailDomain: string;
@@ -36,7 +37,7 @@ export interface ClientMaterial {
 
 export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial {
     const trustedRoot = buildTrustedRoot({
-        certificateAuthorities: [{ url: input.urls.fulcio, certChainPem: input.fulcioChainPem, validFrom: input.validFrom }],
+        certificateAuthorities: input.fulcioCas.map((ca) => ({ url: input.urls.fulcio, certChainPem: ca.chainPem, validFrom: ca.validFrom, validTo: ca.validTo })),
         tlogs: [{ baseUrl: input.urls.rekor, publicKeyPem: input.rekorPublicKeyPem, validFrom: input.validFrom }],
         ctlogs: [{ baseUrl: input.urls.ctlog, publicKeyPem: input.ctlogPublicKeyPem, validFrom: input.validFrom }],
     });

@@ -21,7 +21,8 @@ export interface VerificationPolicyInputs {
     issuerUrl: string;
     emailDomain: string;
     urls: { fulcio: string; rekor: string; ctlog: string };
-    fulcioChainPem: string;
+    /** Every Fulcio CA chain the deployment has had (fulcioCaGeneration), oldest first. */
+    fulcioChainPems: string[];
     rekorPublicKeyPem: string;
     ctlogPublicKeyPem: string;
 }
@@ -39,14 +40,18 @@ export const policyControllerApiVersion = "policy.sigstore.dev/v1alpha1";
 
 export function verificationPolicy(i: VerificationPolicyInputs) {
     const subjectRegExp = identityRegexp(i.emailDomain);
-    const root = parseCertificateBundle(i.fulcioChainPem, "Fulcio chain").pop()!;
+    const certificateAuthority = (chainPem: string) => {
+        const root = parseCertificateBundle(chainPem, "Fulcio chain").pop()!;
+        return { subject: distinguishedName(root), uri: i.urls.fulcio, certChain: b64(chainPem) };
+    };
     const trustRoot = {
         apiVersion: policyControllerApiVersion,
         kind: "TrustRoot",
         metadata: { name: i.name },
         spec: {
             sigstoreKeys: {
-                certificateAuthorities: [{ subject: distinguishedName(root), uri: i.urls.fulcio, certChain: b64(i.fulcioChainPem) }],
+                // Earlier CAs too: images signed before a rotation stay admissible.
+                certificateAuthorities: i.fulcioChainPems.map(certificateAuthority),
                 tLogs: [{ baseURL: i.urls.rekor, hashAlgorithm: "sha-256", publicKey: b64(i.rekorPublicKeyPem) }],
                 ctLogs: [{ baseURL: i.urls.ctlog, hashAlgorithm: "sha-256", publicKey: b64(i.ctlogPublicKeyPem) }],
             },

@@ -358,7 +358,7 @@ describe("config: defaults", () => {
             issuerUrl: required.oidcIssuerUrl, clientId: "sigstore", issuerType: "email", issuerCaCert: undefined, emailDomain: "corp.example",
         });
         assert.deepEqual(c.ca, {
-            mode: "self-signed", organization: defaults.caOrganization, commonName: defaults.caCommonName, validityHours: defaults.caValidityHours,
+            mode: "self-signed", organization: defaults.caOrganization, commonName: defaults.caCommonName, validityHours: defaults.caValidityHours, generation: defaults.fulcioCaGeneration,
         });
         assert.equal(c.publicDomain, defaults.publicDomain);
         assert.equal(c.ingressClassName, undefined);
