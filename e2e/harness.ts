@@ -138,7 +138,13 @@ export interface Stack {
     /** What each createtree Command printed, by resource name (the latest run). */
     createtreePrinted: Record<string, string>;
     /** Another `up` against the running servers (e.g. with lost state: a fresh Map). */
-    up(state: StackState): Promise<Evaluation>;
+    up(state: StackState, overrides?: Record<string, string>): Promise<Evaluation>;
+    /**
+     * A config change applied to the running stack: evaluates again on the first `up`'s state with
+     * `overrides`, points the local cluster at the new objects, restarts `apps` from them and
+     * rewrites the client material; returns the new evaluation.
+     */
+    reconfigure(overrides: Record<string, string>, apps: string[]): Promise<Evaluation>;
     cluster: LocalCluster;
     rekorUrl: string;
     /** A fresh ID token for the suite's signer from the stack's issuer. */
@@ -278,9 +284,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     /** Evaluates the dev stack pointed at the local OIDC issuer; createtree runs for real. */
-    async function up(state: StackState): Promise<Evaluation> {
+    async function up(state: StackState, overrides: Record<string, string> = {}): Promise<Evaluation> {
         const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, state);
-        return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides } });
+        return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides, ...overrides } });
     }
 
     /** What applying the first `up` leaves in the cluster: the tree ConfigMaps createtree.sh checks. */
@@ -311,6 +317,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const signer = issuer;
         return {
             work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
+            reconfigure: async (overrides, apps) => {
+                const next = await up(first.cloud.stackState, overrides);
+                c.objects = registeredObjects(next.cloud);
+                for (const app of apps) {
+                    const running = c.processes.find((p) => p.name === app && p.child.exitCode === null);
+                    if (!running) throw new Error(`reconfigure: ${app} is not running`);
+                    await c.stop(app);
+                    await c.start(app, running.child.spawnfile);
+                }
+                writeClientMaterial(work, next.outputs, c);
+                return next;
+            },
             sql: (statement, database) => mysql(statement, database, dbServer),
             token: () => signer.token(),
             sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),

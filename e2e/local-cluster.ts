@@ -127,7 +127,8 @@ export class LocalCluster {
     /** "<service>:<port>" → local port. */
     readonly ports = new Map<string, number>();
 
-    constructor(readonly objects: ClusterObjects, readonly namespace: string, readonly workDir: string) {
+    /** `objects` is replaced when the stack is reconfigured (what a new `up` applies). */
+    constructor(public objects: ClusterObjects, readonly namespace: string, readonly workDir: string) {
         fs.mkdirSync(workDir, { recursive: true });
     }
 
