@@ -29,11 +29,16 @@ export const directoryUsers: Record<"alice" | "bob" | "eve", DirectoryUser> = {
 
 export interface Directory {
     host: string;
+    /** LDAPS. */
     port: number;
+    /** Plain LDAP, where clients must StartTLS before binding (the server refuses binds without TLS). */
+    startTlsPort: number;
     caPem: string;
     bindPassword: string;
     /** `ldapwhoami` as the user: proves a password is right when Dex refuses the user for another reason. */
     whoami(user: DirectoryUser): string;
+    /** Whether a simple bind in plain text (no StartTLS) is refused: "confidentiality required". */
+    plainBindRefused(): boolean;
     /** The user's memberOf values, as the directory maintains them. */
     memberOf(user: DirectoryUser): string[];
     stop(): Promise<void>;
@@ -69,6 +74,8 @@ function slapdConfig(dir: string, tls: { certFile: string; keyFile: string; caFi
         `rootpw ${adminPassword}`,
         `directory ${dir}/data`,
         "overlay memberof",
+        // No simple bind, and no read, without TLS (ssf): the StartTLS port is useless in plain text.
+        "security simple_bind=128 ssf=128",
         // Passwords are only ever compared (binds); bound users, Dex's account included, read the rest.
         "access to attrs=userPassword by anonymous auth by * none",
         "access to * by users read by * none",
@@ -113,9 +120,10 @@ export async function startDirectory(work: string): Promise<Directory> {
     const bindPassword = "dex-b1nd-$ecret";
     fs.writeFileSync(path.join(dir, "slapd.conf"), slapdConfig(dir, tls, adminPassword));
     const port = await freePort();
+    const startTlsPort = await freePort();
     const log = path.join(dir, "slapd.log");
     // -d: stay in the foreground (any level, even 0); 256 logs connections and operations.
-    const child = spawn(slapdBinary, ["-f", path.join(dir, "slapd.conf"), "-h", `ldaps://localhost:${port}/`, "-d", "256"],
+    const child = spawn(slapdBinary, ["-f", path.join(dir, "slapd.conf"), "-h", `ldaps://localhost:${port}/ ldap://localhost:${startTlsPort}/`, "-d", "256"],
         { stdio: ["ignore", fs.openSync(log, "w"), fs.openSync(log, "a")] });
     const stop = async () => {
         if (child.exitCode !== null) return;
@@ -132,7 +140,15 @@ export async function startDirectory(work: string): Promise<Directory> {
         execFileSync("ldapadd", ["-x", "-H", url, "-D", `cn=admin,${suffix}`, "-w", adminPassword, "-f", ldif], { env, stdio: ["ignore", "pipe", "pipe"] });
         const ldap = (command: string, args: string[]) => execFileSync(command, ["-x", "-H", url, ...args], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         return {
-            host: "localhost", port, caPem: tls.caPem, bindPassword, stop,
+            host: "localhost", port, startTlsPort, caPem: tls.caPem, bindPassword, stop,
+            plainBindRefused: () => {
+                try {
+                    execFileSync("ldapwhoami", ["-x", "-H", `ldap://127.0.0.1:${startTlsPort}`, "-D", dexBindDn, "-w", bindPassword], { stdio: "pipe" });
+                    return false;
+                } catch (e) {
+                    return /Confidentiality required/.test(String((e as { stderr?: Buffer }).stderr));
+                }
+            },
             whoami: (u) => ldap("ldapwhoami", ["-D", `uid=${u.uid},${peopleBase}`, "-w", u.password]).trim(),
             memberOf: (u) => [...ldap("ldapsearch", ["-LLL", "-D", dexBindDn, "-w", bindPassword, "-b", `uid=${u.uid},${peopleBase}`, "-s", "base", "memberOf"])
                 .matchAll(/^memberOf: (.*)$/gm)].map((m) => m[1]),

@@ -95,4 +95,16 @@ describe("end-to-end: identityProvider dex, LDAP users through the program's Dex
             assert.match(login.refusal ?? "", /Invalid|incorrect/i, `${who}: ${login.refusal}`);
         });
     }
+
+    it("StartTLS (ldapTransport starttls): Dex upgrades the directory connection it would not be allowed to bind on in plain text; still only alice", async function () {
+        assert.ok(directory.plainBindRefused(), "the directory accepts a plain-text bind: the StartTLS check would prove nothing");
+        await stack.cluster.stop("dex");
+        const next = await stack.reconfigure({ ldapTransport: "starttls", ldapPort: String(directory.startTlsPort) }, []);
+        const config = next.cloud.ofType("kubernetes:core/v1:Secret").find((r) => r.name === "dex-config")!.inputs.stringData["config.yaml"];
+        assert.match(config, /startTLS: true/);
+        await dex.start(stack.cluster);
+        const alice = await dex.login(directoryUsers.alice);
+        assert.ok(alice.idToken, `alice was refused over StartTLS: ${alice.refusal}`);
+        for (const user of [directoryUsers.bob, directoryUsers.eve]) assert.equal((await dex.login(user)).idToken, undefined, `${user.uid} got a token over StartTLS`);
+    });
 });
