@@ -468,6 +468,19 @@ class Reader {
     demand(key: string, value: unknown, allowed: string): void {
         this.fail(key, value, allowed);
     }
+
+    /**
+     * Refuses keys that only apply under a condition that does not hold: plain keys set by hand (the
+     * CLI writes each default into the stack config, so only a value other than it), and secret keys
+     * set at all (without echoing them). Either would otherwise be silently ignored.
+     */
+    refuseSet(keys: readonly (keyof typeof defaults)[], secretKeys: readonly string[], allowed: string): void {
+        for (const key of keys) {
+            const v = this.raw(key);
+            if (v !== undefined && v !== String(defaults[key])) this.fail(key, v, allowed);
+        }
+        for (const key of secretKeys) if (this.secret(key) !== undefined) this.fail(key, "[secret]", allowed);
+    }
 }
 
 // ---- value checks: each returns a description of what is allowed, or undefined when fine ----
@@ -662,29 +675,23 @@ function readDatabase(r: Reader): DatabaseConfig {
         const port = r.int("databasePort", defaults.databasePort, 0, 65535);
         database.external = {
             engine,
-            host: r.required("databaseHost", dnsOrIp),
+            host: r.required("databaseHost", hostWithoutPort("databasePort")),
             port: port === 0 ? databasePorts[engine] : port,
             name: r.string("databaseName", defaults.databaseName, sqlIdentifier),
             user: r.string("databaseUser", defaults.databaseUser, sqlIdentifier),
             password: r.requiredSecret("databasePassword", why) ?? pulumi.secret(""),
         };
     } else {
-        // The CLI writes each default into the stack config, so only a value other than it was set by hand.
-        for (const key of externalKeys) {
-            const v = r.raw(key);
-            if (v !== undefined && v !== String(defaults[key])) r.demand(key, v, 'only applies when databaseMode is "external"; remove it or set databaseMode');
-        }
-        // The in-cluster database uses a generated password; a configured one would be silently ignored.
-        if (r.secret("databasePassword") !== undefined) {
-            r.demand("databasePassword", "[secret]", 'only applies when databaseMode is "external"; remove it or set databaseMode');
-        }
+        // The in-cluster database uses a generated password: a configured one is refused too.
+        r.refuseSet(externalKeys, ["databasePassword"], 'only applies when databaseMode is "external"; remove it or set databaseMode');
     }
     return database;
 }
 
-const dnsOrIp = (v: string) =>
+/** A host name or IP address, its port being the key `portKey`. */
+const hostWithoutPort = (portKey: string) => (v: string) =>
     /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) ? undefined
-        : "must be a host name or IP address without a port (set databasePort separately)";
+        : `must be a host name or IP address without a port (set ${portKey} separately)`;
 
 const sqlIdentifier = (v: string) =>
     /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v) ? undefined : "must be letters, digits and '_' (at most 32 characters)";
@@ -861,10 +868,6 @@ export function parseDnList(v: string): string[] | undefined {
 }
 const dnListFormat = 'must be group DNs separated by ";", e.g. "cn=signers,ou=groups,dc=corp,dc=example;cn=release,ou=groups,dc=corp,dc=example"';
 
-const hostName = (v: string) =>
-    /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(v) || /^[0-9a-fA-F:]+$/.test(v) ? undefined
-        : "must be a host name or IP address without a port (set ldapPort separately)";
-
 /** Keys that only mean something with the bundled Dex. */
 const dexOnlyKeys = [
     "ldapHost", "ldapPort", "ldapTransport", "ldapCaCert", "ldapBindDn", "ldapUserBaseDn", "ldapUserFilter", "ldapUsernameAttribute",
@@ -875,13 +878,7 @@ const dexOnlyKeys = [
 function readIdentity(r: Reader): IdentityConfig {
     const provider = r.oneOf("identityProvider", identityProviders, defaults.identityProvider);
     if (provider === "external") {
-        for (const key of dexOnlyKeys) {
-            const v = r.raw(key);
-            if (v !== undefined && v !== String(defaults[key])) r.demand(key, v, 'only applies when identityProvider is "dex"; remove it or set identityProvider');
-        }
-        if (r.secret("ldapBindPassword") !== undefined) {
-            r.demand("ldapBindPassword", "[secret]", 'only applies when identityProvider is "dex"; remove it or set identityProvider');
-        }
+        r.refuseSet(dexOnlyKeys, ["ldapBindPassword"], 'only applies when identityProvider is "dex"; remove it or set identityProvider');
         return { provider };
     }
     const why = 'when identityProvider is "dex"';
@@ -891,7 +888,7 @@ function readIdentity(r: Reader): IdentityConfig {
         "ldapGroupMemberAttribute" | "ldapGroupNameAttribute") => r.string(key, defaults[key], ldapAttribute);
     const groupBaseDn = r.optional("ldapGroupBaseDn", distinguishedName);
     const ldap: LdapConfig = {
-        host: r.required("ldapHost", hostName, why),
+        host: r.required("ldapHost", hostWithoutPort("ldapPort"), why),
         port: port === 0 ? ldapPorts[transport] : port,
         transport,
         caCertPem: r.required("ldapCaCert", pem("CERTIFICATE"), `${why} (the CA that signed the directory's certificate; Dex never talks to it in plain text)`),
@@ -940,10 +937,7 @@ function readBackup(r: Reader, database: DatabaseConfig): BackupConfig | undefin
     const schedule = r.optional("backupSchedule", (v) => (isCronSchedule(v) ? undefined
         : 'must be a CronJob schedule: five fields such as "17 2 * * *" (02:17 daily), or @daily / @hourly'));
     if (schedule === undefined) {
-        for (const key of backupKeys) {
-            const v = r.raw(key);
-            if (v !== undefined && v !== String(defaults[key])) r.demand(key, v, "only applies with backupSchedule set (backups are off without it)");
-        }
+        r.refuseSet(backupKeys, [], "only applies with backupSchedule set (backups are off without it)");
         return undefined;
     }
     if (database.external?.engine === "postgresql") {

@@ -26,7 +26,6 @@ export interface CtLogArgs {
     resources: ResourceBounds;
     image: string;
     prefix: string;
-    /** Fulcio's chain (PEM): the roots this log accepts submissions under. */
     /** The certificates the log accepts pre-certificates under: every Fulcio CA's chain (all generations). */
     fulcioRootsPem: pulumi.Input<string>;
     /** Internal TLS: HTTPS for Fulcio's submissions, and the CA for the Trillian connection. */

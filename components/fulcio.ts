@@ -22,6 +22,7 @@ import * as tls from "@pulumi/tls";
 import { CaConfig, OidcConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
+import { parseCertificateBundle } from "../lib/pem";
 import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
 import { exposeService, serverWorkload, keep, labels, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
@@ -48,10 +49,10 @@ export const fulcioService = "fulcio-server";
 const configMount = "/etc/fulcio/config";
 const caMount = "/etc/fulcio/ca";
 
-/** What the CA mode yields: the public chain and, for generated keys, the Secret-bound key material. */
 /** One CA as the trusted root lists it: validTo is the next generation's start (absent: the active one). */
 export interface CaGeneration { chainPem: string; validFrom: string; validTo?: string }
 
+/** What the CA mode yields: the public chain and, for generated keys, the Secret-bound key material. */
 interface CaMaterial {
     /** The active CA's chain (issuing certificate first, root last). */
     chainPem: pulumi.Output<string>;
@@ -86,9 +87,11 @@ export class Fulcio extends pulumi.ComponentResource {
         this.chainPem = ca.chainPem;
         this.validFrom = ca.validFrom;
         this.caGenerations = ca.generations;
-        this.acceptedRootsPem = ca.generations.apply((gens) =>
-            // Each certificate followed by a newline: for one generation, exactly its chain file.
-            [...new Set(gens.flatMap((g) => g.chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []))].map((c) => `${c}\n`).join(""));
+        this.acceptedRootsPem = ca.generations.apply((gens) => {
+            // Once each (a chained CA's root is in every generation), in PEM as the chains carry them.
+            const certs = gens.flatMap((g) => parseCertificateBundle(g.chainPem, "Fulcio CA chain"));
+            return [...new Map(certs.map((c) => [c.fingerprint256, c.toString()])).values()].join("");
+        });
 
         const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
             metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },

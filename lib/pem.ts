@@ -90,6 +90,16 @@ export function parseCertificateBundle(pem: string, what = "certificate bundle")
     });
 }
 
+/** Node prints a subject as "C=US\nO=Example\nCN=Root"; its single-valued attributes by name. */
+export function subjectAttributes(subject: string): Record<string, string> {
+    const attrs: Record<string, string> = {};
+    for (const line of subject.split("\n")) {
+        const idx = line.indexOf("=");
+        if (idx > 0 && !line.includes("+")) attrs[line.slice(0, idx)] = line.slice(idx + 1);
+    }
+    return attrs;
+}
+
 /** True when the certificate names itself as issuer and its own key verifies its signature. */
 export function isSelfSigned(cert: X509Certificate): boolean {
     return cert.checkIssued(cert) && cert.verify(cert.publicKey);

@@ -10,7 +10,7 @@
 
 import { createHash, createPublicKey, KeyObject, X509Certificate } from "node:crypto";
 import { requireHttpUrl, requireText } from "./checks";
-import { isSelfSigned, parseCertificateBundle, parseRfc3339 } from "./pem";
+import { isSelfSigned, parseCertificateBundle, parseRfc3339, subjectAttributes } from "./pem";
 
 export interface CaEntry {
     /** Service URL (CertificateAuthority.uri). */
@@ -187,16 +187,6 @@ function distinguishedName(given: CaEntry["subject"], root: X509Certificate, at:
     if (organization) dn.organization = requireText(organization, `${at}.subject.organization`);
     if (commonName) dn.commonName = requireText(commonName, `${at}.subject.commonName`);
     return dn;
-}
-
-/** Node prints a subject as "C=US\nO=Example\nCN=Root"; take single-valued O and CN only. */
-function subjectAttributes(subject: string): Record<string, string> {
-    const attrs: Record<string, string> = {};
-    for (const line of subject.split("\n")) {
-        const idx = line.indexOf("=");
-        if (idx > 0 && !line.includes("+")) attrs[line.slice(0, idx)] = line.slice(idx + 1);
-    }
-    return attrs;
 }
 
 function timeRange(validFrom: string, validTo: string | undefined, at: string): Record<string, string> {

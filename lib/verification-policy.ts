@@ -13,7 +13,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { identityRegexp } from "./client-material";
-import { parseCertificateBundle } from "./pem";
+import { parseCertificateBundle, subjectAttributes } from "./pem";
 
 export interface VerificationPolicyInputs {
     /** Name of both objects (a DNS subdomain). */
@@ -29,9 +29,9 @@ export interface VerificationPolicyInputs {
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-/** "O=Corp\nCN=Root" → { organization, commonName } of a certificate's subject. */
+/** { organization, commonName } of a certificate's subject. */
 function distinguishedName(cert: X509Certificate): { organization: string; commonName: string } {
-    const fields = Object.fromEntries(cert.subject.split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const fields = subjectAttributes(cert.subject);
     return { organization: fields.O ?? "", commonName: fields.CN ?? "" };
 }
 
