@@ -18,13 +18,18 @@ export function kindOf(type: string): string | undefined {
     return /^kubernetes:[^:]+:(\w+)$/.exec(type)?.[1];
 }
 
-/** The pod spec inside a workload of any kind. */
-export function podSpecOf(type: string, props: Obj): Obj | undefined {
+/** The pod template (metadata and spec) of a workload of any kind; a Pod is its own. */
+export function podTemplateOf(type: string, props: Obj): Obj | undefined {
     const kind = kindOf(type);
     if (!kind || !workloadKinds.includes(kind)) return undefined;
-    if (kind === "Pod") return props.spec;
-    if (kind === "CronJob") return props.spec?.jobTemplate?.spec?.template?.spec;
-    return props.spec?.template?.spec;
+    if (kind === "Pod") return props;
+    if (kind === "CronJob") return props.spec?.jobTemplate?.spec?.template;
+    return props.spec?.template;
+}
+
+/** The pod spec inside a workload of any kind. */
+export function podSpecOf(type: string, props: Obj): Obj | undefined {
+    return podTemplateOf(type, props)?.spec;
 }
 
 function containersOf(pod: Obj): Obj[] {

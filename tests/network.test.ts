@@ -11,6 +11,7 @@
 import * as assert from "node:assert/strict";
 import * as YAML from "yaml";
 import { parseCidrs, parseLabelSelector, parsePorts } from "../config";
+import { podTemplateOf } from "../policy/rules";
 import { Evaluation, RegisteredResource, stackConfig } from "./support/mocks";
 import { dexOverrides } from "./support/dex-stack";
 import { evaluateRecorded, evaluateStack } from "./support/registrations";
@@ -32,11 +33,11 @@ function sorted(o: Record<string, string> = {}): Record<string, string> {
 
 interface Workload { app: string; pod: any }
 
+/** Every workload's pods (CronJobs included), read as the policy pack reads them. */
 function workloads(ev: Evaluation): Workload[] {
     return ev.cloud.resources
-        .filter((r) => r.type.startsWith("kubernetes:"))
-        .map((r) => r.inputs?.spec?.template ?? r.inputs?.spec?.jobTemplate?.spec?.template) // Deployments, StatefulSets, Jobs; CronJobs
-        .filter((template) => template?.spec)
+        .map((r) => podTemplateOf(r.type, r.inputs))
+        .filter((template): template is Record<string, any> => template?.spec !== undefined)
         .map((template) => ({ app: template.metadata.labels[appLabel], pod: template.spec }));
 }
 
