@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureBinaries } from "./binaries";
 import { leafHash, verifyConsistency, verifyInclusion } from "./merkle";
-import { shellResult, Stack, startStack } from "./harness";
+import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
 import { LocalCluster } from "./local-cluster";
 
 /** The servers that use the database or depend on the log, in the order they start. */
@@ -42,17 +42,8 @@ describe("end-to-end: backup, database loss, documented restore", function () {
     /** The CronJob's pod, here: its env as the kubelet gives it, the Service port as this machine has it. */
     const runBackupPod = (commandLine?: string[]) => c.runPod("trillian-db-backup", backupPod, { DB_PORT: String(c.localPort("trillian-db", 3306)) }, commandLine);
 
-    const sign = async (name: string) => {
-        fs.writeFileSync(path.join(stack.work, "artifact"), `${name} ${Date.now()}\n`);
-        const signed = await shellResult(stack.sh(`${stack.outputs.cosign.v3.sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: await stack.token() }));
-        assert.equal(signed.status, 0, `cosign sign-blob failed:\n${signed.output}\n${stack.logs()}`);
-        fs.copyFileSync(path.join(stack.work, "artifact"), path.join(stack.work, `${name}.txt`));
-        fs.copyFileSync(path.join(stack.work, "artifact.sigstore.json"), path.join(stack.work, `${name}.sigstore.json`));
-        return JSON.parse(fs.readFileSync(path.join(stack.work, "artifact.sigstore.json"), "utf8"));
-    };
-
-    const verify = (name: string) => shellResult(stack.sh(stack.outputs.cosign.v3.verify
-        .replace("--bundle=artifact.sigstore.json", `--bundle=${name}.sigstore.json`).replace(/ artifact$/, ` ${name}.txt`)));
+    const sign = (name: string) => signBlob(stack, name);
+    const verify = (name: string) => shellResult(stack.sh(forBlob(stack.outputs.cosign.v3.verify, name)));
 
     const rekor = async (p: string) => {
         const res = await fetch(`${stack.rekorUrl}${p}`);
@@ -122,12 +113,7 @@ describe("end-to-end: backup, database loss, documented restore", function () {
 
     it("Redis lost: Rekor's backfill-index rebuilds the search index from the log, as the runbook does", async function () {
         const digest = crypto.createHash("sha256").update(fs.readFileSync(path.join(stack.work, "before-loss.txt"))).digest("hex");
-        const search = async () => {
-            const res = await fetch(`${stack.rekorUrl}/api/v1/index/retrieve`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hash: `sha256:${digest}` }) });
-            const text = await res.text();
-            assert.equal(res.status, 200, `index search: ${res.status} ${text}\n${stack.logs()}`);
-            return JSON.parse(text) as string[];
-        };
+        const search = () => stack.rekorIndexSearch(digest);
         const found = await search();
         assert.equal(found.length, 1, "the signed artifact is not in Rekor's index");
 

@@ -11,7 +11,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { freePort, tail } from "./local-cluster";
+import { freePort, stopProcess, tail } from "./local-cluster";
 
 export const slapdBinary = "/usr/sbin/slapd";
 export const suffix = "dc=corp,dc=example";
@@ -125,11 +125,7 @@ export async function startDirectory(work: string): Promise<Directory> {
     // -d: stay in the foreground (any level, even 0); 256 logs connections and operations.
     const child = spawn(slapdBinary, ["-f", path.join(dir, "slapd.conf"), "-h", `ldaps://localhost:${port}/ ldap://localhost:${startTlsPort}/`, "-d", "256"],
         { stdio: ["ignore", fs.openSync(log, "w"), fs.openSync(log, "a")] });
-    const stop = async () => {
-        if (child.exitCode !== null) return;
-        child.kill("SIGTERM");
-        await new Promise((r) => { const t = setTimeout(() => { child.kill("SIGKILL"); r(null); }, 5000); child.once("exit", () => { clearTimeout(t); r(null); }); });
-    };
+    const stop = () => stopProcess(child);
     try {
         await waitForPort(port, child, log);
         // 127.0.0.1: libldap checks "localhost" against the machine's own name instead (tls2.c); Dex (Go) uses "localhost".

@@ -147,6 +147,8 @@ export interface Stack {
     reconfigure(overrides: Record<string, string>, apps: string[]): Promise<Evaluation>;
     cluster: LocalCluster;
     rekorUrl: string;
+    /** Rekor's search index: the UUIDs of the entries for an artifact's SHA-256 (hex); fails unless Rekor answers 200. */
+    rekorIndexSearch(sha256Hex: string): Promise<string[]>;
     /** A fresh ID token for the suite's signer from the stack's issuer. */
     token(): Promise<string>;
     /** Runs a shell command line in `work` with cosign on PATH (as the e2e suite's cosign()). */
@@ -315,6 +317,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
         const env = { PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`, HOME: work, TUF_ROOT: path.join(work, "tuf") };
         const signer = issuer;
+        const logs = () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n");
         return {
             work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
             reconfigure: async (overrides, apps) => {
@@ -330,14 +333,35 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
                 return next;
             },
             sql: (statement, database) => mysql(statement, database, dbServer),
+            rekorIndexSearch: async (sha256Hex) => {
+                const res = await fetch(`${rekorUrl}/api/v1/index/retrieve`, {
+                    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hash: `sha256:${sha256Hex}` }),
+                });
+                const text = await res.text();
+                if (res.status !== 200) throw new Error(`Rekor's index search failed: ${res.status} ${text}\n${logs()}`);
+                return JSON.parse(text) as string[];
+            },
             token: () => signer.token(),
             sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),
-            logs: () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n"),
+            logs,
         };
     } catch (e) {
         await stop();
         throw e;
     }
+}
+
+/** One of the program's cosign v3 commands for the blob `<name>.txt` and the bundle `<name>.sigstore.json` instead of `artifact`. */
+export function forBlob(command: string, name: string): string {
+    return command.replace("--bundle=artifact.sigstore.json", `--bundle=${name}.sigstore.json`).replace(/ artifact$/, ` ${name}.txt`);
+}
+
+/** Writes `<name>.txt` (unique content) and signs it with the stack's cosign v3 command; returns the bundle. */
+export async function signBlob(stack: Stack, name: string): Promise<any> {
+    fs.writeFileSync(path.join(stack.work, `${name}.txt`), `${name} ${Date.now()}\n`);
+    const signed = await shellResult(stack.sh(`${forBlob(stack.outputs.cosign.v3.sign, name)} --identity-token="$ID_TOKEN"`, { ID_TOKEN: await stack.token() }));
+    if (signed.status !== 0) throw new Error(`cosign sign-blob (${name}) failed:\n${signed.output}\n${stack.logs()}`);
+    return JSON.parse(fs.readFileSync(path.join(stack.work, `${name}.sigstore.json`), "utf8"));
 }
 
 /** Redis listens where its config says, on this machine's port: TLS only when the program gives it TLS. */

@@ -201,8 +201,7 @@ export class LocalCluster {
             const rewritten = adapt.rewriteFile ? adapt.rewriteFile(path.relative(root, file), translated) : translated;
             if (rewritten !== text) fs.writeFileSync(file, rewritten);
         }
-        // Env names files too (Rekor's SSL_CERT_FILE, the internal CA): the same translation as args and files.
-        const env = Object.fromEntries(Object.entries(this.resolveEnv(container.env ?? [], podName)).map(([k, v]) => [k, this.translate(v, mounts)]));
+        const env = this.podEnv(container, podName, mounts);
         const own = (container.args ?? []).filter((a: string) => !adapt.drop?.(a));
         const args = [...(adapt.prefix ?? []), ...this.translateArgs(own, self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
         const logFile = path.join(this.workDir, `${name}.log`);
@@ -224,9 +223,8 @@ export class LocalCluster {
         const container = pod.containers[0];
         const root = path.join(this.workDir, name);
         const mounts = this.materializeVolumes(pod, container, root);
-        const rewrite = (v: string) => this.translate(v, mounts);
-        const podEnv = Object.fromEntries(Object.entries(this.resolveEnv(container.env ?? [], name)).map(([k, v]) => [k, rewrite(v)]));
-        const [command, ...rest] = (commandLine ?? [...(container.command ?? []), ...(container.args ?? [])]).map(rewrite);
+        const podEnv = this.podEnv(container, name, mounts);
+        const [command, ...rest] = (commandLine ?? [...(container.command ?? []), ...(container.args ?? [])]).map((a) => this.translate(a, mounts));
         const child = spawn(command, rest, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...podEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         let output = "";
         child.stdout!.on("data", (c) => (output += c));
@@ -240,10 +238,7 @@ export class LocalCluster {
 
     /** Stops the running process of an app (or pod) by name, as a pod deletion would. */
     async stop(name: string): Promise<void> {
-        for (const p of this.processes.filter((x) => x.name === name && x.child.exitCode === null)) {
-            p.child.kill("SIGTERM");
-            await new Promise((r) => { const t = setTimeout(() => { p.child.kill("SIGKILL"); r(null); }, 5000); p.child.once("exit", () => { clearTimeout(t); r(null); }); });
-        }
+        for (const p of this.processes.filter((x) => x.name === name)) await stopProcess(p.child);
     }
 
     private materializeVolumes(pod: any, container: any, root: string): Record<string, string> {
@@ -268,6 +263,11 @@ export class LocalCluster {
             mounts[mount.mountPath] = dir;
         }
         return mounts;
+    }
+
+    /** A container's env as its process here gets it: env names files too (Rekor's SSL_CERT_FILE), translated like args. */
+    private podEnv(container: any, podName: string, mounts: Record<string, string>): Record<string, string> {
+        return Object.fromEntries(Object.entries(this.resolveEnv(container.env ?? [], podName)).map(([k, v]) => [k, this.translate(v, mounts)]));
     }
 
     private resolveEnv(env: any[], podName: string): Record<string, string> {
@@ -331,13 +331,15 @@ export class LocalCluster {
     async stopAll(): Promise<void> {
         this.releaseNames?.();
         this.releaseNames = undefined;
-        for (const p of this.processes.reverse()) {
-            if (p.child.exitCode === null) {
-                p.child.kill("SIGTERM");
-                await new Promise((r) => { const t = setTimeout(() => { p.child.kill("SIGKILL"); r(null); }, 5000); p.child.once("exit", () => { clearTimeout(t); r(null); }); });
-            }
-        }
+        for (const p of this.processes.reverse()) await stopProcess(p.child);
     }
+}
+
+/** SIGTERM, then SIGKILL after 5 s (a pod's grace period, shortened); resolves once it has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    await new Promise((r) => { const t = setTimeout(() => { child.kill("SIGKILL"); r(null); }, 5000); child.once("exit", () => { clearTimeout(t); r(null); }); });
 }
 
 /** A kubelet HTTP(S) probe: HTTPS probes do not verify the certificate (as the kubelet's). */

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
-import { shellResult, Stack, startStack } from "./harness";
+import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
 
 describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
     let stack: Stack;
@@ -22,18 +22,14 @@ describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
         await stack?.stop();
     });
 
+    /** Signs `<name>.txt`; returns the certificate Fulcio issued for it. */
     const sign = async (name: string) => {
-        fs.writeFileSync(path.join(stack.work, `${name}.txt`), `${name} ${Date.now()}\n`);
-        const command = stack.outputs.cosign.v3.sign.replace("--bundle=artifact.sigstore.json artifact", `--bundle=${name}.sigstore.json ${name}.txt`);
-        const signed = await shellResult(stack.sh(`${command} --identity-token="$ID_TOKEN"`, { ID_TOKEN: await stack.token() }));
-        assert.equal(signed.status, 0, `cosign sign-blob (${name}) failed:\n${signed.output}\n${stack.logs()}`);
-        const bundle = JSON.parse(fs.readFileSync(path.join(stack.work, `${name}.sigstore.json`), "utf8"));
+        const bundle = await signBlob(stack, name);
         return new x509.X509Certificate(Buffer.from(bundle.verificationMaterial.certificate.rawBytes, "base64"));
     };
 
     /** The stack's verify command, with the trusted root currently in the work directory. */
-    const verify = (name: string, verifyCommand: string) =>
-        shellResult(stack.sh(verifyCommand.replace("--bundle=artifact.sigstore.json", `--bundle=${name}.sigstore.json`).replace(/ artifact$/, ` ${name}.txt`)));
+    const verify = (name: string, verifyCommand: string) => shellResult(stack.sh(forBlob(verifyCommand, name)));
 
     it("signs before and after a rotation; both verify with the one trusted root exported after it", async function () {
         const before = await sign("before-rotation");
