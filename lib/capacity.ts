@@ -15,8 +15,6 @@ export const measuredBytesPerEntry = { rekor: 1165, ctlog: 4861 };
 
 /** Room above the logs' own bytes: InnoDB page fill and fragmentation, ANALYZE's estimate, growth spurts. */
 export const headroom = 0.3;
-/** Binary logs kept (lib/mysql-tuning.ts): roughly one more copy of that many days' writes. */
-export const binlogDays = binlogRetentionDays;
 
 export interface CapacityInputs {
     signingsPerDay: number;
@@ -40,7 +38,8 @@ const GiB = 2 ** 30;
 export function capacityPlan(i: CapacityInputs): CapacityPlan {
     const bytesPerSigning = measuredBytesPerEntry.rekor + measuredBytesPerEntry.ctlog;
     const logs = i.signingsPerDay * 365 * i.retentionYears * bytesPerSigning * (1 + headroom);
-    const binlogs = i.signingsPerDay * binlogDays * bytesPerSigning;
+    // The binary logs kept (lib/mysql-tuning.ts) are roughly one more copy of that many days' writes.
+    const binlogs = i.signingsPerDay * binlogRetentionDays * bytesPerSigning;
     const requiredBytes = Math.ceil(logs + binlogs + i.redoLogBytes);
     return {
         signingsPerDay: i.signingsPerDay,
@@ -50,7 +49,7 @@ export function capacityPlan(i: CapacityInputs): CapacityPlan {
         requiredSize: `${Math.max(1, Math.ceil(requiredBytes / GiB))}Gi`,
         formula: `signingsPerDay × 365 × retentionYears × ${bytesPerSigning} B per signing ` +
             `(Rekor ${measuredBytesPerEntry.rekor} + CT log ${measuredBytesPerEntry.ctlog}, measured) × ${1 + headroom} headroom ` +
-            `+ ${binlogDays} days of binary logs + the redo log`,
+            `+ ${binlogRetentionDays} days of binary logs + the redo log`,
     };
 }
 

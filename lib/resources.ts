@@ -36,7 +36,7 @@ export function parseResourceBounds(text: string): ResourceBounds | undefined {
     return { cpu: { request: cpu[0], limit: cpu[1] }, memory: { request: memory[0], limit: memory[1] } };
 }
 
-export function cpuMillis(q: string): number {
+function cpuMillis(q: string): number {
     return q.endsWith("m") ? Number(q.slice(0, -1)) : Math.round(Number(q) * 1000);
 }
 
@@ -52,9 +52,4 @@ export function containerResources(b: ResourceBounds): { requests: Record<string
         requests: { cpu: b.cpu.request, memory: b.memory.request },
         limits: { cpu: b.cpu.limit, memory: b.memory.limit },
     };
-}
-
-/** Back to the config string (for defaults and messages). */
-export function formatResourceBounds(b: ResourceBounds): string {
-    return `cpu=${b.cpu.request}/${b.cpu.limit},memory=${b.memory.request}/${b.memory.limit}`;
 }

@@ -5,7 +5,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { binlogDays, capacityPlan, capacityWarning, headroom, measuredBytesPerEntry } from "../../lib/capacity";
+import { capacityPlan, capacityWarning, headroom, measuredBytesPerEntry } from "../../lib/capacity";
+import { binlogRetentionDays } from "../../lib/mysql-tuning";
 
 const GiB = 2 ** 30;
 
@@ -21,7 +22,7 @@ describe("lib/capacity", () => {
     it("sizes the volume: entries × bytes × headroom, plus a week of binary logs and the redo log", () => {
         const plan = capacityPlan({ signingsPerDay: 10_000, retentionYears: 10, redoLogBytes: 512 * 2 ** 20 });
         const perSigning = measuredBytesPerEntry.rekor + measuredBytesPerEntry.ctlog;
-        const expected = 10_000 * 365 * 10 * perSigning * (1 + headroom) + 10_000 * binlogDays * perSigning + 512 * 2 ** 20;
+        const expected = 10_000 * 365 * 10 * perSigning * (1 + headroom) + 10_000 * binlogRetentionDays * perSigning + 512 * 2 ** 20;
         assert.equal(plan.bytesPerSigning, perSigning);
         assert.equal(plan.requiredBytes, Math.ceil(expected));
         assert.equal(plan.requiredSize, `${Math.ceil(expected / GiB)}Gi`);
