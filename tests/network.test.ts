@@ -48,6 +48,12 @@ function volumeSource(ev: Evaluation, volume: any): Record<string, string> {
     return found ? { ...(found.inputs.data ?? {}), ...(found.inputs.stringData ?? {}) } : {};
 }
 
+/** The text of every file a container mounts from a ConfigMap or Secret. */
+function mountedFiles(ev: Evaluation, w: Workload, c: any): string[] {
+    return (c.volumeMounts ?? []).flatMap((mount: any) => Object.values(volumeSource(ev, w.pod.volumes.find((v: any) => v.name === mount.name))))
+        .filter((content: unknown): content is string => typeof content === "string");
+}
+
 interface Dial { host: string; port: number }
 
 function flag(args: string[], name: string): string | undefined {
@@ -79,19 +85,14 @@ function dials(ev: Evaluation, w: Workload): Array<Dial | "kubernetes-api"> {
         if (ct) out.push(urlDial(ct));
         if (env.DB_HOST) out.push({ host: env.DB_HOST, port: Number(env.DB_PORT) });
         // Files the container reads: Fulcio's issuers, the CT log's Trillian backends.
-        for (const mount of c.volumeMounts ?? []) {
-            const volume = w.pod.volumes.find((v: any) => v.name === mount.name);
-            for (const content of Object.values(volumeSource(ev, volume))) {
-                if (typeof content !== "string") continue;
-                if (content.trimStart().startsWith("{") && content.includes("OIDCIssuers")) {
-                    for (const issuer of Object.values<any>(JSON.parse(content).OIDCIssuers)) out.push(urlDial(issuer.IssuerURL));
-                }
-                for (const m of content.matchAll(/backend_spec:\s*"([^"]+):(\d+)"/g)) out.push({ host: m[1], port: Number(m[2]) });
-                const dex = dexConfig(content);
-                for (const connector of dex?.connectors ?? []) {
-                    const [host, port] = String(connector.config.host).split(":");
-                    out.push({ host, port: Number(port) });
-                }
+        for (const content of mountedFiles(ev, w, c)) {
+            if (content.trimStart().startsWith("{") && content.includes("OIDCIssuers")) {
+                for (const issuer of Object.values<any>(JSON.parse(content).OIDCIssuers)) out.push(urlDial(issuer.IssuerURL));
+            }
+            for (const m of content.matchAll(/backend_spec:\s*"([^"]+):(\d+)"/g)) out.push({ host: m[1], port: Number(m[2]) });
+            for (const connector of dexConfig(content)?.connectors ?? []) {
+                const [host, port] = String(connector.config.host).split(":");
+                out.push({ host, port: Number(port) });
             }
         }
     }
@@ -106,11 +107,8 @@ function dexConfig(content: string): any {
 
 /** The container port a Dex serves its issuer on (web.http): what the ingress controller reaches. */
 function dexIssuerPorts(ev: Evaluation): Array<{ app: string; port: number }> {
-    return workloads(ev).flatMap((w) => w.pod.containers.flatMap((c: any) => (c.volumeMounts ?? []).flatMap((mount: any) => {
-        const volume = w.pod.volumes.find((v: any) => v.name === mount.name);
-        return Object.values(volumeSource(ev, volume)).map(dexConfig).filter((d) => d)
-            .map((d) => ({ app: w.app, port: Number(String(d.web.http).split(":").pop()) }));
-    })));
+    return workloads(ev).flatMap((w) => w.pod.containers.flatMap((c: any) => mountedFiles(ev, w, c).map(dexConfig).filter((d) => d)
+        .map((d) => ({ app: w.app, port: Number(String(d.web.http).split(":").pop()) }))));
 }
 
 interface Context {
