@@ -191,7 +191,8 @@ export async function stackOutputs(d: LiveDeployment): Promise<Record<string, an
 
 /** What Pod Security admission says, asked again, about every Deployment and StatefulSet of the namespace. */
 export function workloadAdmissionWarnings(d: Deployed): string[] {
-    const workloads = JSON.parse(d.cp.kubectl(["get", "deployments,statefulsets", "--namespace", namespace, "--output=json"])).items;
+    // CronJobs too (prod's backup): admission checks their pod template like any other.
+    const workloads = JSON.parse(d.cp.kubectl(["get", "deployments,statefulsets,cronjobs", "--namespace", namespace, "--output=json"])).items;
     assert.ok(workloads.length >= 7, `only ${workloads.length} workloads in namespace ${namespace}`);
     return d.cp.admissionWarnings(namespace, workloads);
 }
