@@ -102,7 +102,12 @@ export interface TrillianConfig {
     /** Adopt existing trees instead of creating them (disaster recovery, migration). */
     rekorTreeId?: string;
     ctlogTreeId?: string;
-    createtree: { mode: CreatetreeMode; binary: string; image?: string };
+    /**
+     * How the program reaches Trillian's admin API: createtree makes trees, updatetree freezes a
+     * retired one (rekorKeyGeneration). port-forward runs the local binaries; pod runs the image,
+     * which then holds both at /createtree and /updatetree.
+     */
+    createtree: { mode: CreatetreeMode; binary: string; updatetreeBinary: string; image?: string };
 }
 
 export interface OidcConfig {
@@ -211,7 +216,16 @@ export interface SigstoreConfig {
     images: ImagesConfig;
     database: DatabaseConfig;
     trillian: TrillianConfig;
-    rekor: { replicas: number; redisStorageSize: string };
+    rekor: {
+        replicas: number;
+        redisStorageSize: string;
+        /**
+         * Which signing key and tree are active: raising it makes a new key on a new tree (the
+         * active shard), freezes the earlier trees and keeps them readable as inactive shards, each
+         * with its own key, in the trusted root until its freeze time. Never lowered.
+         */
+        keyGeneration: number;
+    };
     fulcio: { replicas: number };
     ctlog: { replicas: number; prefix: string };
     oidc: OidcConfig;
@@ -270,9 +284,11 @@ export const defaults = {
     ctlogTreeId: "",
     createtreeMode: "port-forward",
     createtreeBinary: "createtree",
+    updatetreeBinary: "updatetree",
     createtreeImage: "",
     rekorReplicas: 1,
     redisStorageSize: "1Gi",
+    rekorKeyGeneration: 1,
     fulcioReplicas: 1,
     ctlogReplicas: 1,
     ctlogPrefix: "sigstore",
@@ -589,6 +605,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         rekor: {
             replicas: r.int("rekorReplicas", defaults.rekorReplicas, 1, 20),
             redisStorageSize: r.string("redisStorageSize", defaults.redisStorageSize, quantity),
+            keyGeneration: r.int("rekorKeyGeneration", defaults.rekorKeyGeneration, 1, 100),
         },
         fulcio: { replicas: r.int("fulcioReplicas", defaults.fulcioReplicas, 1, 20) },
         ctlog: {
@@ -725,6 +742,7 @@ function readTrillian(r: Reader): TrillianConfig {
         createtree: {
             mode,
             binary: r.string("createtreeBinary", defaults.createtreeBinary, pathLike),
+            updatetreeBinary: r.string("updatetreeBinary", defaults.updatetreeBinary, pathLike),
             image,
         },
     };

@@ -64,7 +64,7 @@ const backup = config.backup ? new DatabaseBackup("backup", {
 }, opts) : undefined;
 
 const trillian = new Trillian("trillian", {
-    ...ns, cluster: config.cluster, config: config.trillian,
+    ...ns, cluster: config.cluster, config: config.trillian, rekorKeyGeneration: config.rekor.keyGeneration,
     database: database.connection, databaseReady: database.ready,
     images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
     resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner },
@@ -72,7 +72,7 @@ const trillian = new Trillian("trillian", {
 }, opts);
 
 const rekor = new Rekor("rekor", {
-    ...ns, tree: trillian.trees.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
+    ...ns, trees: trillian.rekorTrees, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
     resources: { rekor: config.resources.rekor, redis: config.resources.redis },
     tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
     images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
@@ -148,17 +148,17 @@ const publicUrls = {
     oidcIssuer: config.oidc.issuerUrl,
 };
 
-const client = pulumi.all([fulcio.caGenerations, rekor.publicKeyPem, ctlog.publicKeyPem, fulcio.validFrom])
-    .apply(([fulcioCas, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom]) => buildClientMaterial({
-        urls: publicUrls, fulcioCas, rekorPublicKeyPem, ctlogPublicKeyPem, validFrom,
+const client = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.publicKeyPem, fulcio.validFrom])
+    .apply(([fulcioCas, rekorKeys, ctlogPublicKeyPem, validFrom]) => buildClientMaterial({
+        urls: publicUrls, fulcioCas, rekorKeys, ctlogPublicKeyPem, validFrom,
         oidcClientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
     }));
 
 // Who is trusted, as data for other stacks and admission controllers (policy-controller objects).
-const policy = pulumi.all([fulcio.caGenerations, rekor.publicKeyPem, ctlog.publicKeyPem]).apply(([cas, rekorPublicKeyPem, ctlogPublicKeyPem]) =>
+const policy = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.publicKeyPem]).apply(([cas, rekorKeys, ctlogPublicKeyPem]) =>
     buildVerificationPolicy({
         name: config.publicDomain, issuerUrl: config.oidc.issuerUrl, emailDomain: config.oidc.emailDomain,
-        urls: publicUrls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPem, ctlogPublicKeyPem,
+        urls: publicUrls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem), ctlogPublicKeyPem,
     }));
 
 if (config.policyControllerResources) {
@@ -176,6 +176,8 @@ export const rekorTreeId = trillian.trees.rekor.treeId;
 export const ctlogTreeId = trillian.trees.ctlog.treeId;
 export const fulcioCertChainPem = fulcio.chainPem;
 export const rekorPublicKeyPem = rekor.publicKeyPem;
+/** Rekor's shards, oldest first (rekorKeyGeneration): tree, public key, and for retired ones when the tree was frozen. */
+export const rekorShards = rekor.keyGenerations;
 export const ctlogPublicKeyPem = ctlog.publicKeyPem;
 export const trustedRoot = client.trustedRoot;
 export const signingConfig = client.signingConfig;

@@ -5,19 +5,26 @@
  * signer, which makes a new public key at every restart and breaks every client's trust root).
  * The tree ID comes from the Trillian tree ConfigMap: an env var reads it and the pod template
  * carries it as an annotation, so the Deployment depends on the ConfigMap and rolls if it changes.
+ *
+ * Key rotation (rekorKeyGeneration): one key per generation, each signing its own tree. The newest
+ * is the active shard; the retired trees are frozen (components/trillian.ts) and listed, each with
+ * its own key, in the --trillian_log_server.sharding_config file (lib/rekor-sharding.ts), so their
+ * entries stay readable and verifiable and the new tree's entries are numbered after them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
-import { LogTree, logServerService, trillianPorts } from "./trillian";
+import { renderShardingConfig } from "../lib/rekor-sharding";
+import { generationSuffix, RekorTrees, logServerService, trillianPorts } from "./trillian";
 import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
 export interface RekorArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
-    tree: LogTree;
+    /** One tree per key generation: the retired ones frozen, the newest active. */
+    trees: RekorTrees;
     replicas: number;
     redisStorageSize: string;
     resources: { rekor: ResourceBounds; redis: ResourceBounds };
@@ -31,6 +38,9 @@ export interface RekorArgs {
     ingress?: IngressSpec;
 }
 
+/** One key generation as clients must trust it: valid until its tree was frozen (absent: the active one). */
+export interface RekorKeyGeneration { treeId: string; publicKeyPem: string; frozenAt?: string }
+
 export const rekorPorts = { http: 3000, metrics: 2112, redis: 6379 } as const;
 export const rekorService = "rekor-server";
 export const redisService = "rekor-redis";
@@ -39,7 +49,10 @@ const signerMount = "/var/run/rekor/signer";
 const redisUid = 999;
 
 export class Rekor extends pulumi.ComponentResource {
+    /** The active key's public half (what /api/v1/log/publicKey serves). */
     readonly publicKeyPem: pulumi.Output<string>;
+    /** Every key generation, oldest first (rekorKeyGeneration). */
+    readonly keyGenerations: pulumi.Output<RekorKeyGeneration[]>;
     readonly internalUrl: string;
     readonly deployment: k8s.apps.v1.Deployment;
 
@@ -47,14 +60,20 @@ export class Rekor extends pulumi.ComponentResource {
         super("sigstore:index:Rekor", name, {}, opts);
         this.internalUrl = `http://${serviceHost(rekorService, args.namespaceName)}:${rekorPorts.http}`;
 
-        const signingKey = generatedKey(`${name}-signing-key`, "P256", { parent: this, ...keep(args.protectData) });
-        this.publicKeyPem = signingKey.publicKeyPem;
+        const { retired, active } = args.trees;
+        // Generation 1 keeps the name of a stack that never rotated; each key signs only its own tree.
+        const keys = [...retired, active].map((_, i) =>
+            generatedKey(`${name}-signing-key${generationSuffix(i + 1)}`, "P256", { parent: this, ...keep(args.protectData) }));
+        const activeKey = keys[keys.length - 1];
+        this.publicKeyPem = activeKey.publicKeyPem;
+        this.keyGenerations = pulumi.all([...retired, active].map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, i < retired.length ? retired[i].frozenAt : undefined])))
+            .apply((list) => list.map(([treeId, publicKeyPem, frozenAt]): RekorKeyGeneration => ({ treeId, publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 
         const redisSecret = this.redis(name, args);
         const tls = tlsVolumes(undefined, args.tls?.client);
         const signerSecret = new k8s.core.v1.Secret(`${name}-signer`, {
             metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
-            stringData: { "signer.pem": signingKey.privateKeyPem },
+            stringData: signerFiles(activeKey.privateKeyPem, retired.map((tree, i) => ({ treeId: tree.treeId, privateKeyPem: keys[i].privateKeyPem }))),
         }, { parent: this, ...keep(args.protectData) });
 
         this.deployment = serverWorkload(`${name}-server`, {
@@ -62,14 +81,14 @@ export class Rekor extends pulumi.ComponentResource {
             component: "rekor",
             namespace: args.namespace,
             replicas: args.replicas,
-            podAnnotations: { "sigstore.dev/tree-id": args.tree.treeId },
+            podAnnotations: { "sigstore.dev/tree-id": active.treeId },
             ports: { http: rekorPorts.http, metrics: rekorPorts.metrics },
             container: {
                 name: "rekor-server",
                 image: args.images.rekor,
-                args: rekorArgs(args),
+                args: rekorArgs({ ...args, inactiveShards: retired.length }),
                 env: [
-                    configMapEnv("TREE_ID", args.tree.configMap.metadata.name, "treeID"),
+                    configMapEnv("TREE_ID", active.configMap.metadata.name, "treeID"),
                     secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
                     // Rekor's Redis client verifies against the system roots: make those our internal CA.
                     ...(args.tls ? [{ name: "SSL_CERT_FILE", value: caFile }] : []),
@@ -78,11 +97,12 @@ export class Rekor extends pulumi.ComponentResource {
                 volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }, ...tls.mounts],
             },
             volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }, ...tls.volumes],
-        }, { parent: this }).deployment;
+            // Rekor reads each inactive shard's length once, at startup: only after the tree is frozen.
+        }, { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, rekorService, rekorPorts.http);
 
-        this.registerOutputs({ publicKeyPem: this.publicKeyPem, internalUrl: this.internalUrl });
+        this.registerOutputs({ publicKeyPem: this.publicKeyPem, keyGenerations: this.keyGenerations, internalUrl: this.internalUrl });
     }
 
     /** Redis with a password (from a generated secret, via a config file, never argv) and a volume. */
@@ -138,14 +158,32 @@ export class Rekor extends pulumi.ComponentResource {
     }
 }
 
+/**
+ * The signer Secret's files: the active key as signer.pem; with retired generations also each one's
+ * key (signer-g<n>.pem) and the sharding config naming them. A stack that never rotated has only signer.pem.
+ */
+function signerFiles(activeKeyPem: pulumi.Output<string>, retired: Array<{ treeId: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> }>): Record<string, pulumi.Input<string>> {
+    const files: Record<string, pulumi.Input<string>> = { "signer.pem": activeKeyPem };
+    if (retired.length === 0) return files;
+    retired.forEach((r, i) => { files[retiredKeyFile(i + 1)] = r.privateKeyPem; });
+    files[shardingConfigFile] = pulumi.all(retired.map((r) => r.treeId)).apply((treeIds) =>
+        renderShardingConfig(treeIds.map((treeId, i) => ({ treeId, signerKeyPath: `${signerMount}/${retiredKeyFile(i + 1)}` }))));
+    return files;
+}
+
+const retiredKeyFile = (generation: number) => `signer-g${generation}.pem`;
+const shardingConfigFile = "sharding-config.yaml";
+
 /** rekor-server flags (cobra: `--name=value`; addresses are hosts, ports are separate flags). */
-export function rekorArgs(args: Pick<RekorArgs, "namespaceName" | "publicHost" | "tls">): string[] {
+export function rekorArgs(args: Pick<RekorArgs, "namespaceName" | "publicHost" | "tls"> & { inactiveShards?: number }): string[] {
     const tls = args.tls ? [`--trillian_log_server.tls_ca_cert=${caFile}`, "--redis_server.enable-tls=true"] : [];
+    const sharding = (args.inactiveShards ?? 0) > 0 ? [`--trillian_log_server.sharding_config=${signerMount}/${shardingConfigFile}`] : [];
     return [
         "serve",
         `--trillian_log_server.address=${serviceHost(logServerService, args.namespaceName)}`,
         `--trillian_log_server.port=${trillianPorts.grpc}`,
         "--trillian_log_server.tlog_id=$(TREE_ID)",
+        ...sharding,
         `--redis_server.address=${serviceHost(redisService, args.namespaceName)}`,
         `--redis_server.port=${rekorPorts.redis}`,
         "--redis_server.password=$(REDIS_PASSWORD)",

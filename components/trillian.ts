@@ -16,6 +16,10 @@
  *     reuses it; so even a replaced Command or a stack whose state was lost gets the same tree.
  *  4. Tree IDs can be pinned in config (rekorTreeId / ctlogTreeId) to adopt an existing tree; then no
  *     Command exists at all.
+ *
+ * Rekor's key rotation (rekorKeyGeneration) adds a tree per generation the same way, and freezes each
+ * retired one through a second kind of Command (freezetree.sh: updatetree DRAINING, then FROZEN),
+ * guarded the same way and recorded in a fixed-name ConfigMap that Rekor's Deployment depends on.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,7 +28,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
 import { ClusterConfig, TrillianConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
-import { parseCreatetreeOutput } from "../lib/tree-id";
+import { parseCreatetreeOutput, parseFreezeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { keep, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
@@ -43,6 +47,8 @@ export interface TrillianArgs {
     cluster: ClusterConfig;
     config: TrillianConfig;
     database: DatabaseConnection;
+    /** How many Rekor trees (rekorKeyGeneration): the newest is active, the others frozen. */
+    rekorKeyGeneration: number;
     /** Resources that must be ready (schema loaded) before Trillian starts. */
     databaseReady: pulumi.Resource[];
     images: { logServer: string; logSigner: string };
@@ -60,9 +66,26 @@ export interface LogTree {
     createCommand?: command.local.Command;
 }
 
+/** A retired tree, frozen by freezetree.sh: readable, never written again. */
+export interface FrozenTree extends LogTree {
+    /** RFC 3339, as recorded in the freeze ConfigMap: when the tree stopped changing. */
+    frozenAt: pulumi.Output<string>;
+    /** The in-cluster record of the freeze; whatever needs the tree frozen depends on it. */
+    freezeRecord: k8s.core.v1.ConfigMap;
+    freezeCommand: command.local.Command;
+}
+
+/** Rekor's trees, one per key generation (rekorKeyGeneration): the retired ones frozen, the newest active. */
+export interface RekorTrees {
+    retired: FrozenTree[];
+    active: LogTree;
+}
+
 export class Trillian extends pulumi.ComponentResource {
     readonly logServerAddress: string;
+    /** The active tree of each log (Rekor's newest generation). */
     readonly trees: Record<TreeName, LogTree>;
+    readonly rekorTrees: RekorTrees;
     readonly logServer: ServerWorkload;
     readonly logSigner: ServerWorkload;
 
@@ -87,9 +110,8 @@ export class Trillian extends pulumi.ComponentResource {
             serviceAccountName: args.config.signerReplicas > 1 ? this.electionAccount(name, args) : undefined,
         });
 
-        const trees = {} as Record<TreeName, LogTree>;
-        for (const tree of treeNames) trees[tree] = this.tree(name, tree, args);
-        this.trees = trees;
+        this.rekorTrees = this.rekorGenerations(name, args);
+        this.trees = { rekor: this.rekorTrees.active, ctlog: this.tree(name, "ctlog", 1, args) };
 
         this.registerOutputs({
             logServerAddress: this.logServerAddress,
@@ -167,14 +189,27 @@ export class Trillian extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: args.databaseReady });
     }
 
-    private tree(name: string, tree: TreeName, args: TrillianArgs): LogTree {
-        const configMapName = `trillian-tree-${tree}`;
-        const pinned = tree === "rekor" ? args.config.rekorTreeId : args.config.ctlogTreeId;
-        const createCommand = pinned === undefined ? this.createtreeCommand(name, tree, configMapName, args) : undefined;
-        const treeId = createCommand ? createCommand.stdout.apply((out) => parseCreatetreeOutput(out, tree)) : pulumi.output(pinned!);
+    /**
+     * One tree per Rekor key generation; every tree but the newest is frozen, after the newest exists
+     * (so the outage of writes lasts from the freeze until Rekor runs on the new tree, not longer).
+     */
+    private rekorGenerations(name: string, args: TrillianArgs): RekorTrees {
+        const trees = Array.from({ length: args.rekorKeyGeneration }, (_, i) => this.tree(name, "rekor", i + 1, args));
+        const active = trees[trees.length - 1];
+        const retired = trees.slice(0, -1).map((tree, i) => this.freeze(name, tree, i + 1, active, args));
+        return { retired, active };
+    }
+
+    private tree(name: string, tree: TreeName, generation: number, args: TrillianArgs): LogTree {
+        const suffix = generationSuffix(generation);
+        const configMapName = `trillian-tree-${tree}${suffix}`;
+        // A pinned tree ID adopts the first generation's tree; later generations are always new trees.
+        const pinned = generation > 1 ? undefined : tree === "rekor" ? args.config.rekorTreeId : args.config.ctlogTreeId;
+        const createCommand = pinned === undefined ? this.createtreeCommand(`${name}-createtree-${tree}${suffix}`, `${tree}${suffix}`, configMapName, args) : undefined;
+        const treeId = createCommand ? createCommand.stdout.apply((out) => parseCreatetreeOutput(out, `${tree}${suffix}`)) : pulumi.output(pinned!);
 
         // Fixed name on purpose: it is the in-cluster record the createtree script checks before creating.
-        const configMap = new k8s.core.v1.ConfigMap(`${name}-tree-${tree}`, {
+        const configMap = new k8s.core.v1.ConfigMap(`${name}-tree-${tree}${suffix}`, {
             metadata: { name: configMapName, namespace: args.namespace, labels: labels(`trillian-tree-${tree}`, "trillian") },
             data: { treeID: treeId },
         }, { parent: this, ...keep(args.protectData) });
@@ -182,38 +217,80 @@ export class Trillian extends pulumi.ComponentResource {
         return { treeId: configMap.data.apply((d) => d["treeID"]), configMap, createCommand };
     }
 
-    private createtreeCommand(name: string, tree: TreeName, configMapName: string, args: TrillianArgs): command.local.Command {
-        const environment: Record<string, pulumi.Input<string>> = {
-            NAMESPACE: args.namespaceName,
+    private createtreeCommand(resourceName: string, tree: string, configMapName: string, args: TrillianArgs): command.local.Command {
+        return this.adminCommand(resourceName, "createtree.sh", {
             TREE_CONFIGMAP: configMapName,
             DISPLAY_NAME: `sigstore-${tree}`,
+            CREATETREE: args.config.createtree.binary,
+            POD_NAME: `createtree-${tree}`,
+        }, args, []);
+    }
+
+    /** Freezes a retired tree once the active one exists, and records when in a fixed-name ConfigMap. */
+    private freeze(name: string, tree: LogTree, generation: number, active: LogTree, args: TrillianArgs): FrozenTree {
+        const suffix = generationSuffix(generation);
+        const recordName = `trillian-tree-rekor${suffix}-frozen`;
+        const freezeCommand = this.adminCommand(`${name}-freeze-rekor${suffix}`, "freezetree.sh", {
+            TREE_ID: tree.treeId,
+            FREEZE_CONFIGMAP: recordName,
+            DRAIN_SECONDS: String(drainSeconds),
+            UPDATETREE: args.config.createtree.updatetreeBinary,
+            POD_NAME: `freeze-rekor${suffix}`,
+        }, args, [active.configMap]);
+        const frozenAt = freezeCommand.stdout.apply((out) => parseFreezeOutput(out, `rekor${suffix}`));
+        // Fixed name on purpose, like the tree's: the record freezetree.sh checks before freezing again.
+        const freezeRecord = new k8s.core.v1.ConfigMap(`${name}-tree-rekor${suffix}-frozen`, {
+            metadata: { name: recordName, namespace: args.namespace, labels: labels("trillian-tree-rekor", "trillian") },
+            data: { treeID: tree.treeId, frozenAt },
+        }, { parent: this, ...keep(args.protectData) });
+        return { ...tree, frozenAt: freezeRecord.data.apply((d) => d["frozenAt"]), freezeRecord, freezeCommand };
+    }
+
+    /**
+     * A command.local.Command running one of Trillian's admin tools through trillian-admin.sh + `script`,
+     * after the log server and signer are ready. Created once; nothing about it ever runs it again.
+     */
+    private adminCommand(resourceName: string, script: string, specific: Record<string, pulumi.Input<string>>, args: TrillianArgs, after: pulumi.Resource[]): command.local.Command {
+        const environment: Record<string, pulumi.Input<string>> = {
+            NAMESPACE: args.namespaceName,
             TRILLIAN_SERVICE: logServerService,
             TRILLIAN_GRPC_PORT: String(trillianPorts.grpc),
             RPC_DEADLINE: "60s",
             CREATETREE_MODE: args.config.createtree.mode,
-            CREATETREE: args.config.createtree.binary,
             CREATETREE_IMAGE: args.config.createtree.image ?? "",
-            POD_NAME: `createtree-${tree}`,
+            ...specific,
         };
-        // Internal TLS: createtree verifies the log server against the internal CA read from this ConfigMap.
+        // Internal TLS: the tools verify the log server against the internal CA read from this ConfigMap.
         if (args.tls) environment.TRILLIAN_CA_CONFIGMAP = args.tls.client.caConfigMapName;
         if (args.cluster.kubeconfig) environment.KUBECONFIG = args.cluster.kubeconfig;
         if (args.cluster.kubeContext) environment.KUBE_CONTEXT = args.cluster.kubeContext;
 
-        return new command.local.Command(`${name}-createtree-${tree}`, {
-            create: createtreeScript(),
+        return new command.local.Command(resourceName, {
+            create: adminScript(script),
             interpreter: ["/bin/bash", "-c"],
             environment,
         }, {
             parent: this,
             // After the server and signer are ready (Pulumi awaits Deployment readiness).
-            dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment],
+            dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment, ...after],
             // Nothing about this command may ever run it again: see the header comment.
             ignoreChanges: createtreeIgnoreChanges,
             ...keep(args.protectData),
         });
     }
 }
+
+/** Generation 1 keeps the names of a stack that never rotated; later ones are "-g<n>". */
+export function generationSuffix(generation: number): string {
+    return generation === 1 ? "" : `-g${generation}`;
+}
+
+/**
+ * How long a retired tree stays DRAINING before it is frozen: the signer integrates what was queued
+ * within a sequencing pass (trillianSequencerInterval, at most 60s; 100ms by default), and Rekor
+ * gives up waiting on an entry long before this.
+ */
+export const drainSeconds = 10;
 
 /** Every input of command.local.Command: none of them may ever re-run createtree. */
 export const createtreeIgnoreChanges = [
@@ -245,7 +322,13 @@ function sequencerArgs(args: TrillianArgs): string[] {
     return ["--election_system=k8s", `--lock_namespace=${args.namespaceName}`, "--lock_holder_identity=$(POD_NAME)"];
 }
 
-/** The script text is the command; reading it from a file keeps it shell-checkable and readable. */
+/** The script text is the command: trillian-admin.sh, then `script`; files keep both shell-checkable and readable. */
+export function adminScript(script: string): string {
+    const read = (file: string) => fs.readFileSync(path.join(__dirname, file), "utf8");
+    return `${read("trillian-admin.sh")}\n${read(script)}`;
+}
+
+/** What createtree Commands run. */
 export function createtreeScript(): string {
-    return fs.readFileSync(path.join(__dirname, "createtree.sh"), "utf8");
+    return adminScript("createtree.sh");
 }

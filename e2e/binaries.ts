@@ -19,6 +19,8 @@ const goBinaries: Record<string, GoBinary> = {
     trillian_log_server: { pkg: "github.com/google/trillian/cmd/trillian_log_server", version: upstream.trillian, dir: "trillian" },
     trillian_log_signer: { pkg: "github.com/google/trillian/cmd/trillian_log_signer", version: upstream.trillian, dir: "trillian" },
     createtree: { pkg: "github.com/google/trillian/cmd/createtree", version: upstream.trillian, dir: "trillian" },
+    /** Freezes a retired Rekor tree (components/freezetree.sh), proven by the rotation e2e. */
+    updatetree: { pkg: "github.com/google/trillian/cmd/updatetree", version: upstream.trillian, dir: "trillian" },
     ct_server: { pkg: "github.com/google/certificate-transparency-go/trillian/ctfe/ct_server", version: upstream.ctfe, dir: "ctgo" },
     "rekor-server": { pkg: "github.com/sigstore/rekor/cmd/rekor-server", version: upstream.rekor, dir: "rekor" },
     /** Rekor's index rebuild (docs/runbooks/backup-restore.md), proven by the backup e2e. */

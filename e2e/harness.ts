@@ -271,8 +271,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         if (caConfigMap) {
             const cm = cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.state.metadata?.name === caConfigMap);
             if (!cm) throw new Error(`createtree ${name}: ConfigMap ${caConfigMap} was not registered before the Command`);
-            fs.mkdirSync(path.join(work, "applied", "configmaps"), { recursive: true });
-            fs.writeFileSync(path.join(work, "applied", "configmaps", caConfigMap), cm.inputs.data["ca.crt"]);
+            applyConfigMap(caConfigMap, cm.inputs.data);
         }
         const result = await runInOwnGroup(inputs.interpreter[0], [...inputs.interpreter.slice(1), inputs.create], {
             ...inputs.environment,
@@ -291,12 +290,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides, ...overrides } });
     }
 
-    /** What applying the first `up` leaves in the cluster: the tree ConfigMaps createtree.sh checks. */
-    function recordAppliedConfigMaps(e: Evaluation): void {
-        const dir = path.join(work, "applied", "configmaps");
+    /** A ConfigMap as fake-kubectl reads it back: one file per key under applied/configmaps/<name>/. */
+    function applyConfigMap(name: string, data: Record<string, string>): void {
+        const dir = path.join(work, "applied", "configmaps", name);
         fs.mkdirSync(dir, { recursive: true });
+        for (const [key, value] of Object.entries(data)) fs.writeFileSync(path.join(dir, key), value);
+    }
+
+    /** What applying an `up` leaves in the cluster: the tree and freeze records the admin scripts check. */
+    function recordAppliedConfigMaps(e: Evaluation): void {
         for (const cm of e.cloud.ofType("kubernetes:core/v1:ConfigMap")) {
-            if (cm.inputs.data?.treeID) fs.writeFileSync(path.join(dir, cm.state.metadata.name), cm.inputs.data.treeID);
+            if (cm.inputs.data?.treeID) applyConfigMap(cm.state.metadata.name, cm.inputs.data);
         }
     }
 
@@ -322,6 +326,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
             reconfigure: async (overrides, apps) => {
                 const next = await up(first.cloud.stackState, overrides);
+                recordAppliedConfigMaps(next);
                 c.objects = registeredObjects(next.cloud);
                 for (const app of apps) {
                     const running = c.processes.find((p) => p.name === app && p.child.exitCode === null);

@@ -10,7 +10,7 @@
  * Binaries are looked up under $SIGSTORE_UPSTREAM_BIN (default
  * /root/.cache/sigstore-onprem-e2e/bin), laid out as built by
  *
- *   GOBIN=$BIN/trillian-v1.7.3 go install github.com/google/trillian/cmd/{trillian_log_server,trillian_log_signer,createtree}@v1.7.3
+ *   GOBIN=$BIN/trillian-v1.7.3 go install github.com/google/trillian/cmd/{trillian_log_server,trillian_log_signer,createtree,updatetree}@v1.7.3
  *   GOBIN=$BIN/ctgo-v1.3.3     go install github.com/google/certificate-transparency-go/trillian/ctfe/ct_server@v1.3.3
  *   GOBIN=$BIN/rekor-v1.5.4    go install github.com/sigstore/rekor/cmd/rekor-server@v1.5.4
  *   GOBIN=$BIN/fulcio-v1.8.8   go install github.com/sigstore/fulcio@v1.8.8
@@ -52,6 +52,7 @@ const TARGETS: Target[] = [
   { binary: "trillian_log_server", exe: "trillian-v1.7.3/trillian_log_server", parser: "go-flag", module: "github.com/google/trillian@v1.7.3" },
   { binary: "trillian_log_signer", exe: "trillian-v1.7.3/trillian_log_signer", parser: "go-flag", module: "github.com/google/trillian@v1.7.3" },
   { binary: "createtree", exe: "trillian-v1.7.3/createtree", parser: "go-flag", module: "github.com/google/trillian@v1.7.3" },
+  { binary: "updatetree", exe: "trillian-v1.7.3/updatetree", parser: "go-flag", module: "github.com/google/trillian@v1.7.3" },
   { binary: "rekor-server serve", exe: "rekor-v1.5.4/rekor-server", subcommand: "serve", parser: "cobra", module: "github.com/sigstore/rekor@v1.5.4" },
   { binary: "fulcio serve", exe: "fulcio-v1.8.8/fulcio", subcommand: "serve", parser: "cobra", module: "github.com/sigstore/fulcio@v1.8.8" },
   { binary: "ct_server", exe: "ctgo-v1.3.3/ct_server", parser: "go-flag", module: "github.com/google/certificate-transparency-go@v1.3.3" },

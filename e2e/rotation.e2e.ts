@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { keyIdOf } from "../lib/trust-material";
 import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
 
 describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
@@ -56,5 +57,108 @@ describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
         const root = JSON.parse(rotated.outputs.trustedRoot);
         fs.writeFileSync(path.join(stack.work, "trusted_root.json"), JSON.stringify({ ...root, certificateAuthorities: [root.certificateAuthorities[1]] }));
         assert.notEqual((await verify("before-rotation", rotated.outputs.cosign.v3.verify)).status, 0, "verified without the old CA");
+    });
+});
+
+/**
+ * End-to-end: Rekor's key rotated by config (rekorKeyGeneration 1 → 2) on a running stack. The real
+ * createtree makes the new tree, the real updatetree freezes the old one (components/freezetree.sh,
+ * through fake-kubectl's port-forward), and the real rekor-server restarts on the new tree with the
+ * old one as an inactive shard (--trillian_log_server.sharding_config). Entries before and after
+ * verify with the one trusted root the stack exports, each under its own key, and the log's global
+ * indexes continue across the shards.
+ */
+describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
+    let stack: Stack;
+    let rotatedOutputs: any;
+
+    before(async function () {
+        stack = await startStack({ log: (line) => console.log(`    ${line}`), database: "trillian_rekor_rotation" });
+    });
+
+    after(async function () {
+        await stack?.stop();
+    });
+
+    const verify = (name: string, verifyCommand: string) => shellResult(stack.sh(forBlob(verifyCommand, name)));
+    const tlogEntry = (bundle: any) => bundle.verificationMaterial.tlogEntries[0];
+    /** protojson leaves out zero values: index 0 has no logIndex field. */
+    const logIndex = (bundle: any) => Number(tlogEntry(bundle).logIndex ?? 0);
+    const keyIdHex = (pem: string) => Buffer.from(keyIdOf(pem), "base64").toString("hex");
+    const rekorGet = async (apiPath: string) => {
+        const res = await fetch(`${stack.rekorUrl}${apiPath}`);
+        const text = await res.text();
+        assert.equal(res.status, 200, `GET ${apiPath}: ${res.status} ${text}\n${stack.logs()}`);
+        return JSON.parse(text);
+    };
+
+    it("signs before and after a rotation; both verify with the one trusted root, each under its own tree and key", async function () {
+        const before = [await signBlob(stack, "before-rekor-1"), await signBlob(stack, "before-rekor-2")];
+        const oldTree = stack.outputs.rekorTreeId;
+        const oldKey = stack.outputs.rekorPublicKeyPem;
+        assert.deepEqual(before.map(logIndex), [0, 1]);
+        await new Promise((r) => setTimeout(r, 1100)); // the trusted root's times have a resolution of a second
+
+        const rotated = await stack.reconfigure({ rekorKeyGeneration: "2" }, ["rekor-server"]);
+        const o = rotated.outputs;
+        rotatedOutputs = o;
+        assert.notEqual(o.rekorTreeId, oldTree, "the active shard is a new tree");
+        assert.notEqual(o.rekorPublicKeyPem, oldKey, "the active shard has a new key");
+        assert.equal(o.ctlogTreeId, stack.outputs.ctlogTreeId, "a Rekor rotation must not touch the CT log");
+        assert.equal(o.rekorShards.length, 2);
+        assert.deepEqual(o.rekorShards.map((s: any) => [s.treeId, s.publicKeyPem]), [[oldTree, oldKey], [o.rekorTreeId, o.rekorPublicKeyPem]]);
+        const frozenAt = o.rekorShards[0].frozenAt;
+        assert.match(frozenAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        assert.equal(o.rekorShards[1].frozenAt, undefined, "the active shard is not frozen");
+
+        // Trillian: the old tree is FROZEN (no leaf can be queued or integrated), the new one ACTIVE.
+        const state = (tree: string) => stack.sql(`SELECT TreeState FROM Trees WHERE TreeId = ${tree}`, stack.database);
+        assert.equal(state(oldTree), "FROZEN");
+        assert.equal(state(o.rekorTreeId), "ACTIVE");
+
+        // The trusted root: the old key ends where the new one starts, at the freeze.
+        const tlogs = JSON.parse(o.trustedRoot).tlogs;
+        assert.equal(tlogs.length, 2);
+        assert.equal(tlogs[0].publicKey.validFor.end, frozenAt);
+        assert.equal(tlogs[1].publicKey.validFor.start, frozenAt);
+        assert.equal(tlogs[1].publicKey.validFor.end, undefined);
+
+        const after = await signBlob(stack, "after-rekor");
+        assert.equal(logIndex(after), 2, "the new shard's entries are numbered after the frozen tree's");
+        assert.equal(tlogEntry(after).logId.keyId, keyIdOf(o.rekorPublicKeyPem), "signed by the new key");
+        for (const b of before) assert.equal(tlogEntry(b).logId.keyId, keyIdOf(oldKey));
+        assert.ok(Number(tlogEntry(after).integratedTime) >= Date.parse(frozenAt) / 1000, "integrated after the freeze");
+        for (const b of before) assert.ok(Number(tlogEntry(b).integratedTime) <= Date.parse(frozenAt) / 1000, "integrated before the freeze");
+
+        // Rekor serves both shards: the frozen one with its final size, entries by global index with their shard's log ID.
+        const info = await rekorGet("/api/v1/log");
+        assert.equal(String(info.treeID), o.rekorTreeId);
+        assert.equal(info.treeSize, 1);
+        assert.deepEqual(info.inactiveShards.map((s: any) => [String(s.treeID), s.treeSize]), [[oldTree, 2]]);
+        for (const [index, key] of [[1, oldKey], [2, o.rekorPublicKeyPem]] as const) {
+            const entry = Object.values(await rekorGet(`/api/v1/log/entries?logIndex=${index}`))[0] as any;
+            assert.equal(entry.logIndex, index);
+            assert.equal(entry.logID, keyIdHex(key), `entry ${index} carries its shard's log ID`);
+        }
+
+        for (const name of ["before-rekor-1", "before-rekor-2", "after-rekor"]) {
+            const result = await verify(name, o.cosign.v3.verify);
+            assert.equal(result.status, 0, `${name} does not verify with the rotated trusted root:\n${result.output}`);
+        }
+        // The control: without the old key's entry, a signature logged before the rotation does not verify.
+        const root = JSON.parse(o.trustedRoot);
+        fs.writeFileSync(path.join(stack.work, "trusted_root.json"), JSON.stringify({ ...root, tlogs: [root.tlogs[1]] }));
+        assert.notEqual((await verify("before-rekor-1", o.cosign.v3.verify)).status, 0, "verified without the old Rekor key");
+    });
+
+    it("a second up with lost state finds the same trees and the recorded freeze, and creates or freezes nothing", async function () {
+        const rotated = rotatedOutputs;
+        assert.ok(rotated, "the rotation above did not complete");
+        const again = await stack.up(new Map(), { rekorKeyGeneration: "2" });
+        // (Lost state means new keys: the generated keys live only in the state, see docs/runbooks/disaster-recovery.md.)
+        const shards = (o: any) => o.rekorShards.map((s: any) => ({ treeId: s.treeId, frozenAt: s.frozenAt }));
+        assert.deepEqual(shards(again.outputs), shards(rotated), "same trees and the first freeze time");
+        assert.equal(stack.sql("SELECT COUNT(*) FROM Trees", stack.database), "3", "no tree was created: two Rekor shards and the CT log");
+        assert.equal(stack.sql("SELECT COUNT(*) FROM Trees WHERE TreeState = 'FROZEN'", stack.database), "1");
     });
 });

@@ -17,7 +17,8 @@ export interface ClientMaterialInput {
     urls: PublicEndpoints;
     /** Every Fulcio CA, oldest first, each valid from its start to the next one's (fulcioCaGeneration). */
     fulcioCas: Array<{ chainPem: string; validFrom: string; validTo?: string }>;
-    rekorPublicKeyPem: string;
+    /** Every Rekor key, oldest first, each valid until its tree was frozen (rekorKeyGeneration). */
+    rekorKeys: Array<{ publicKeyPem: string; frozenAt?: string }>;
     ctlogPublicKeyPem: string;
     /** RFC 3339; start of validity of the logs and the signing config (the first CA's notBefore, from state: stable). */
     validFrom: string;
@@ -38,7 +39,7 @@ export interface ClientMaterial {
 export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial {
     const trustedRoot = buildTrustedRoot({
         certificateAuthorities: input.fulcioCas.map((ca) => ({ url: input.urls.fulcio, certChainPem: ca.chainPem, validFrom: ca.validFrom, validTo: ca.validTo })),
-        tlogs: [{ baseUrl: input.urls.rekor, publicKeyPem: input.rekorPublicKeyPem, validFrom: input.validFrom }],
+        tlogs: keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
         ctlogs: [{ baseUrl: input.urls.ctlog, publicKeyPem: input.ctlogPublicKeyPem, validFrom: input.validFrom }],
     });
     const signingConfig = buildSigningConfig({
@@ -70,6 +71,21 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
             `cosign verify-blob --rekor-url=${shellQuote(input.urls.rekor)} --bundle=artifact.sigstore.json ` +
             `--certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${issuer} artifact`,
     };
+}
+
+/**
+ * Validity windows of keys that succeeded one another: the first from `validFrom`, each next one from
+ * the moment the previous one was retired (frozenAt), which is also where that one ends. Only the
+ * newest may be unretired. `validFrom` (the first CA's start) can be later than a retirement when that
+ * CA was replaced after a key rotation; the first key then starts at its own retirement at the latest.
+ */
+export function keyWindows(keys: Array<{ publicKeyPem: string; frozenAt?: string }>, validFrom: string): Array<{ publicKeyPem: string; validFrom: string; validTo?: string }> {
+    return keys.map((key, i) => {
+        if (i < keys.length - 1 && key.frozenAt === undefined) throw new Error(`key ${i + 1} of ${keys.length} has no retirement time, but a later key exists`);
+        const first = key.frozenAt !== undefined && Date.parse(key.frozenAt) < Date.parse(validFrom) ? key.frozenAt : validFrom;
+        const start = i === 0 ? first : keys[i - 1].frozenAt!;
+        return { publicKeyPem: key.publicKeyPem, validFrom: start, ...(key.frozenAt !== undefined ? { validTo: key.frozenAt } : {}) };
+    });
 }
 
 /** Any address at the organisation's domain, anchored so evil.corp.example.attacker.net cannot match. */

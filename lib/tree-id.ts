@@ -24,3 +24,18 @@ export function parseCreatetreeOutput(stdout: string, tree: string): string {
     }
     return trimmed;
 }
+
+/**
+ * Validates freezetree.sh's stdout (when the tree was frozen: RFC 3339 UTC to the second, and a
+ * newline) and returns the time. It ends the retired key's validity in the trusted root.
+ */
+export function parseFreezeOutput(stdout: string, tree: string): string {
+    const trimmed = stdout.replace(/\r?\n$/, "");
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(trimmed) || Number.isNaN(Date.parse(trimmed))) {
+        const shown = stdout.length > 200 ? `${stdout.slice(0, 200)}…` : stdout;
+        throw new Error(
+            `freezetree for the ${tree} tree printed ${JSON.stringify(shown)} on stdout; expected only the time it was frozen ` +
+            `(RFC 3339 UTC, e.g. 2026-11-26T19:40:00Z, and a newline). No freeze was recorded; check the command's stderr above.`);
+    }
+    return trimmed;
+}

@@ -23,7 +23,8 @@ export interface VerificationPolicyInputs {
     urls: { fulcio: string; rekor: string; ctlog: string };
     /** Every Fulcio CA chain the deployment has had (fulcioCaGeneration), oldest first. */
     fulcioChainPems: string[];
-    rekorPublicKeyPem: string;
+    /** Every Rekor key the deployment has had (rekorKeyGeneration), oldest first. */
+    rekorPublicKeyPems: string[];
     ctlogPublicKeyPem: string;
 }
 
@@ -52,7 +53,8 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
             sigstoreKeys: {
                 // Earlier CAs too: images signed before a rotation stay admissible.
                 certificateAuthorities: i.fulcioChainPems.map(certificateAuthority),
-                tLogs: [{ baseURL: i.urls.rekor, hashAlgorithm: "sha-256", publicKey: b64(i.rekorPublicKeyPem) }],
+                // Earlier Rekor keys too: their frozen trees' entries still prove the older signatures.
+                tLogs: i.rekorPublicKeyPems.map((pem) => ({ baseURL: i.urls.rekor, hashAlgorithm: "sha-256", publicKey: b64(pem) })),
                 ctLogs: [{ baseURL: i.urls.ctlog, hashAlgorithm: "sha-256", publicKey: b64(i.ctlogPublicKeyPem) }],
             },
         },

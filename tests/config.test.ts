@@ -350,8 +350,8 @@ describe("config: defaults", () => {
         assert.equal(c.trillian.signerReplicas, defaults.trillianSignerReplicas);
         assert.equal(c.trillian.rekorTreeId, undefined);
         assert.equal(c.trillian.ctlogTreeId, undefined);
-        assert.deepEqual(c.trillian.createtree, { mode: "port-forward", binary: "createtree", image: undefined });
-        assert.deepEqual(c.rekor, { replicas: 1, redisStorageSize: defaults.redisStorageSize });
+        assert.deepEqual(c.trillian.createtree, { mode: "port-forward", binary: "createtree", updatetreeBinary: "updatetree", image: undefined });
+        assert.deepEqual(c.rekor, { replicas: 1, redisStorageSize: defaults.redisStorageSize, keyGeneration: 1 });
         assert.deepEqual(c.fulcio, { replicas: 1 });
         assert.deepEqual(c.ctlog, { replicas: 1, prefix: defaults.ctlogPrefix });
         assert.deepEqual(c.oidc, {

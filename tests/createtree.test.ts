@@ -13,6 +13,7 @@ import { parseCreatetreeOutput, parsePositiveInt64 } from "../lib/tree-id";
 import { createtreeIgnoreChanges } from "../components/trillian";
 import { Evaluation, StackState } from "./support/mocks";
 import { evaluateExpectingFailure, evaluateRecorded, evaluateStack, registration } from "./support/registrations";
+import { componentScripts } from "./support/scripts";
 import { checkArgs } from "./support/upstream-flags";
 
 const root = path.resolve(__dirname, "..");
@@ -153,7 +154,7 @@ describe("createtree (c): a second `up` creates nothing and the Command ignores 
             for (const key of Object.keys(inputs)) assert.ok(reg.ignoreChanges.includes(key), `input ${key} is not ignored`);
             assert.equal(inputs.update, undefined, "no update: nothing may run createtree again");
             assert.equal(inputs.triggers, undefined, "no triggers: a trigger change replaces the command");
-            assert.equal(inputs.create, fs.readFileSync(path.join(root, "components", "createtree.sh"), "utf8"), "runs components/createtree.sh");
+            assert.equal(inputs.create, componentScripts("trillian-admin.sh", "createtree.sh"), "runs components/trillian-admin.sh, then createtree.sh");
         }
     });
 });
@@ -293,7 +294,7 @@ echo "\${FAKE_TREE_ID}"
 
     it("the Command runs this script with bash -c", () => {
         assert.deepEqual(interpreter, ["/bin/bash", "-c"]);
-        assert.equal(script, fs.readFileSync(path.join(root, "components", "createtree.sh"), "utf8"));
+        assert.equal(script, componentScripts("trillian-admin.sh", "createtree.sh"));
         assert.equal(portForwardEnv.CREATETREE_MODE, "port-forward");
         assert.equal(podEnv.CREATETREE_MODE, "pod");
         assert.ok(portForwardEnv.DISPLAY_NAME.length <= 20, "createtree's display name is at most 20 characters");

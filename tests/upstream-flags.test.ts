@@ -22,6 +22,7 @@ const GOOD: Record<Binary, string[]> = {
     "--alsologtostderr=true",
   ],
   createtree: ["--admin_server=trillian-log-server:8090", "--display_name=rekor", "--rpc_deadline=30s", "--tree_state=ACTIVE"],
+  updatetree: ["--admin_server=trillian-log-server:8090", "--tree_id=1234", "--tree_state=FROZEN", "--rpc_deadline=60s"],
   "rekor-server serve": [
     "serve",
     "--trillian_log_server.address=trillian-log-server",

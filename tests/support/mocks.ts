@@ -76,7 +76,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return locallySignedCert(inputs, now);
             case "command:local:Command": {
-                const result = await (this.hooks.runCommand ?? deterministicTreeId)(args.name, inputs);
+                const result = await (this.hooks.runCommand ?? ((n: string, i: Record<string, any>) => deterministicAdminCommand(n, i, now)))(args.name, inputs);
                 return { ...inputs, ...result };
             }
             default:
@@ -114,7 +114,9 @@ function deterministicPassword(name: string, length: number): string {
     return Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("");
 }
 
-async function deterministicTreeId(name: string): Promise<CommandResult> {
+/** What the Trillian admin Commands print: createtree a tree ID (from the name), freezetree the time (`now`, to the second). */
+async function deterministicAdminCommand(name: string, inputs: Record<string, any>, now: Date): Promise<CommandResult> {
+    if (inputs.environment?.FREEZE_CONFIGMAP) return { stdout: `${now.toISOString().replace(/\.\d{3}Z$/, "Z")}\n`, stderr: "" };
     const id = BigInt("0x" + crypto.createHash("sha256").update(name).digest("hex").slice(0, 15)) + 1n;
     return { stdout: `${id}\n`, stderr: "" };
 }

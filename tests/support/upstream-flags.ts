@@ -28,6 +28,7 @@ export type Binary =
   | "trillian_log_server"
   | "trillian_log_signer"
   | "createtree"
+  | "updatetree"
   | "rekor-server serve"
   | "fulcio serve"
   | "ct_server";
@@ -221,6 +222,34 @@ export const upstreamFlags: Record<Binary, FlagSet> = {
       "skip_log_headers": "bool",
       "stderrthreshold": "value",
       "tls_cert_file": "value",
+      "tree_state": "value",
+      "tree_type": "value",
+      "v": "value",
+      "vmodule": "value",
+    },
+  },
+  "updatetree": {
+    source: "`updatetree --help`, github.com/google/trillian@v1.7.3 (go install, help output parsed by e2e/regenerate-upstream-flags.ts)",
+    parser: "go-flag",
+    flags: {
+      "add_dir_header": "bool",
+      "admin_server": "value",
+      "alsologtostderr": "bool",
+      "alsologtostderrthreshold": "value",
+      "legacy_stderr_threshold_behavior": "bool",
+      "log_backtrace_at": "value",
+      "log_dir": "value",
+      "log_file": "value",
+      "log_file_max_size": "value",
+      "logtostderr": "bool",
+      "one_output": "bool",
+      "print": "bool",
+      "rpc_deadline": "value",
+      "skip_headers": "bool",
+      "skip_log_headers": "bool",
+      "stderrthreshold": "value",
+      "tls_cert_file": "value",
+      "tree_id": "value",
       "tree_state": "value",
       "tree_type": "value",
       "v": "value",
