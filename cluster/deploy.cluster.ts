@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
 import { logSignerService } from "../components/trillian";
+import { mysql } from "../e2e/harness";
 import { ClusterLab, LiveDeployment, namespace, operation, stackOutputs, trees, unexpectedWarnings, workloadAdmissionWarnings } from "./deployment";
 import { Diagnostics } from "./pulumi-cli";
 
@@ -122,6 +123,30 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                     else await d.stack.setConfig(`sigstore:${key}`, { value: previous });
                 }
             }
+        });
+
+        it("rekorKeyGeneration 2: one `up` makes a tree and key, freezes the old tree, and Rekor serves both; signatures before and after verify", async function () {
+            const before = await stackOutputs(d);
+            await lab.signAndVerify(d, "before-rekor-rotation");
+            await d.stack.setConfig("sigstore:rekorKeyGeneration", { value: "2" });
+            const result = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+            const changes = result.summary.resourceChanges ?? {};
+            assert.deepEqual([changes.create, changes.replace, changes.delete], [5, undefined, undefined],
+                `expected key, createtree Command, tree ConfigMap, freeze Command and freeze ConfigMap: ${JSON.stringify(changes)}`);
+            await d.runner.restart("rekor-server"); // the rollout the new pod template asks for
+
+            const after = await stackOutputs(d);
+            assert.deepEqual(after.rekorShards.map((s: any) => s.treeId), [before.rekorTreeId, after.rekorTreeId]);
+            assert.deepEqual(trees(d), [before.rekorTreeId, after.rekorTreeId, before.ctlogTreeId].sort());
+            const states = mysql("SELECT TreeState FROM Trees WHERE TreeId = " + before.rekorTreeId, d.database, d.runner.databaseServer).trim();
+            assert.equal(states, "FROZEN");
+            const frozen = JSON.parse(d.cp.kubectl(["get", "configmap", "trillian-tree-rekor-frozen", "--namespace", namespace, "--output=json"]));
+            assert.deepEqual(frozen.data, { treeID: before.rekorTreeId, frozenAt: after.rekorShards[0].frozenAt });
+
+            assert.match((await lab.signAndVerify(d, "after-rekor-rotation")).verify, /Verified OK/);
+            const earlier = await lab.verify(d, "before-rekor-rotation");
+            assert.equal(earlier.status, 0, `the signature made before the rotation no longer verifies:\n${earlier.output}`);
+            await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
         });
 
         it("no operation so far printed a warning we do not expect", function () {

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { Stack } from "@pulumi/pulumi/automation";
 import { ensureBinaries } from "../e2e/binaries";
-import { dropTrillianDatabase, mysql, oidc, requireLocalServices, shellResult, writeClientMaterial } from "../e2e/harness";
+import { dropTrillianDatabase, forBlob, mysql, oidc, requireLocalServices, shellResult, writeClientMaterial } from "../e2e/harness";
 import { logServerService, trillianPorts } from "../components/trillian";
 import { ControlPlane } from "./control-plane";
 import { PodRunner } from "./pod-runner";
@@ -123,7 +123,7 @@ export class ClusterLab {
             const stack = d.stack = await createStack({
                 name, from,
                 config: {
-                    kubeconfig: cp.kubeconfig, createtreeBinary: this.binaries.createtree,
+                    kubeconfig: cp.kubeconfig, createtreeBinary: this.binaries.createtree, updatetreeBinary: this.binaries.updatetree,
                     oidcIssuerUrl: this.issuer!.issuer, emailDomain: "corp.example", ...extra.config,
                 },
                 secrets: extra.secrets,
@@ -153,25 +153,42 @@ export class ClusterLab {
         dropTrillianDatabase(d.database);
     }
 
-    /** cosign v3 with the stack's own commands, trusted root and signing config (URLs → the local servers). */
-    async signAndVerify(d: LiveDeployment): Promise<{ verify: string; wrongIdentity: number; tampered: number }> {
+    /**
+     * cosign v3 with the stack's own commands, trusted root and signing config (URLs → the local
+     * servers): signs the blob `<name>.txt` (bundle `<name>.sigstore.json`) and verifies it, then with a
+     * wrong identity and as a tampered copy.
+     */
+    async signAndVerify(d: LiveDeployment, name = "artifact"): Promise<{ verify: string; wrongIdentity: number; tampered: number }> {
         const outputs = await stackOutputs(d);
+        const { dir, sh } = this.client(d, outputs);
+        fs.writeFileSync(path.join(dir, `${name}.txt`), `release of ${d.name}: ${name}\n`);
+        const token = await this.getIdToken({ issuer: this.issuer!.issuer, clientId: "sigstore", user });
+        const sign = await sh(`${forBlob(outputs.cosign.v3.sign, name)} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token });
+        assert.equal(sign.status, 0, `cosign sign-blob failed:\n${sign.output}`);
+        const verify = await sh(forBlob(outputs.cosign.v3.verify, name));
+        assert.equal(verify.status, 0, `cosign verify-blob failed:\n${verify.output}`);
+        const wrongIdentity = (await sh(forBlob(outputs.cosign.v3.verify, name).replace("corp\\.example", "other\\.example"))).status;
+        fs.writeFileSync(path.join(dir, `${name}.tampered.txt`), `release of ${d.name}: ${name}\ntampered\n`);
+        fs.copyFileSync(path.join(dir, `${name}.sigstore.json`), path.join(dir, `${name}.tampered.sigstore.json`));
+        const tampered = (await sh(forBlob(outputs.cosign.v3.verify, `${name}.tampered`))).status;
+        return { verify: verify.output, wrongIdentity, tampered };
+    }
+
+    /** Verifies the blob `<name>.txt` signed earlier with the stack's current verify command and trusted root. */
+    async verify(d: LiveDeployment, name: string): Promise<{ status: number; output: string }> {
+        const outputs = await stackOutputs(d);
+        return this.client(d, outputs).sh(forBlob(outputs.cosign.v3.verify, name));
+    }
+
+    /** The client directory with the stack's current trust material, and a shell with cosign there. */
+    private client(d: LiveDeployment, outputs: Record<string, any>) {
         const dir = path.join(d.work, "client");
         fs.mkdirSync(dir, { recursive: true });
         writeClientMaterial(dir, outputs, d.runner.cluster);
-        fs.writeFileSync(path.join(dir, "artifact"), `release of ${d.name}\n`);
         const cosignEnv = { PATH: `${path.dirname(this.binaries.cosign)}:${process.env.PATH}`, HOME: dir, TUF_ROOT: path.join(dir, "tuf") };
         const sh = (command: string, extra: Record<string, string> = {}) =>
             shellResult(promisify(execFile)("bash", ["-c", command], { cwd: dir, timeout: 120_000, env: { ...cosignEnv, ...extra } }));
-        const token = await this.getIdToken({ issuer: this.issuer!.issuer, clientId: "sigstore", user });
-        const sign = await sh(`${outputs.cosign.v3.sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token });
-        assert.equal(sign.status, 0, `cosign sign-blob failed:\n${sign.output}`);
-        const verify = await sh(outputs.cosign.v3.verify);
-        assert.equal(verify.status, 0, `cosign verify-blob failed:\n${verify.output}`);
-        const wrongIdentity = (await sh(outputs.cosign.v3.verify.replace("corp\\.example", "other\\.example"))).status;
-        fs.appendFileSync(path.join(dir, "artifact"), "tampered\n");
-        const tampered = (await sh(outputs.cosign.v3.verify)).status;
-        return { verify: verify.output, wrongIdentity, tampered };
+        return { dir, sh };
     }
 }
 

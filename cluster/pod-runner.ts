@@ -174,6 +174,13 @@ export class PodRunner {
         this.check();
     }
 
+    /** A rollout of `app`'s pods: stops its server and starts it again from what the API server holds now. */
+    async restart(app: string): Promise<void> {
+        await this.cluster.stop(app);
+        this.started.delete(app);
+        await this.settle();
+    }
+
     async stop(): Promise<void> {
         if (this.timer) clearTimeout(this.timer);
         for (const p of this.proxies) p.close();
