@@ -16,8 +16,8 @@ import { createtreeIgnoreChanges } from "../components/trillian";
 import { keyWindows } from "../lib/client-material";
 import { renderShardingConfig } from "../lib/rekor-sharding";
 import { parseFreezeOutput } from "../lib/tree-id";
-import { Evaluation, RegisteredResource, StackState } from "./support/mocks";
-import { evaluateRecorded, registration, registrations } from "./support/registrations";
+import { Evaluation, RegisteredResource } from "./support/mocks";
+import { evaluateRecorded, evaluateRotation, januaryDay, registration, registrations } from "./support/registrations";
 import { componentScripts } from "./support/scripts";
 import { checkArgs } from "./support/upstream-flags";
 
@@ -30,14 +30,11 @@ const configMap = (ev: Evaluation, name: string): RegisteredResource => ev.cloud
 const urnOf = (ev: Evaluation, type: string, name: string) => registration(ev.cloud, type, name).urn;
 
 describe("rotation: rekorKeyGeneration", () => {
-    const state: StackState = new Map();
     let first: Evaluation;
     let rotated: Evaluation;
-    const day = (d: number) => () => new Date(Date.UTC(2026, 0, d, 12));
 
     before(async () => {
-        first = await evaluateRecorded({ stack: "prod", state, hooks: { now: day(1) } });
-        rotated = await evaluateRecorded({ stack: "prod", state, hooks: { now: day(20) }, overrides: { rekorKeyGeneration: "2" } });
+        ({ first, rotated } = await evaluateRotation({ rekorKeyGeneration: "2" }));
     });
 
     it("a stack that never rotated has one key, no sharding config, no freeze", () => {
@@ -107,7 +104,7 @@ describe("rotation: rekorKeyGeneration", () => {
     });
 
     it("a jump 1 → 3 freezes both earlier trees after the newest exists, and chains the windows", async () => {
-        const jumped = await evaluateRecorded({ stack: "dev", hooks: { now: day(5) }, overrides: { rekorKeyGeneration: "3" } });
+        const jumped = await evaluateRecorded({ stack: "dev", hooks: { now: januaryDay(5) }, overrides: { rekorKeyGeneration: "3" } });
         for (const suffix of ["", "-g2"]) {
             const reg = registration(jumped.cloud, "command:local:Command", `trillian-freeze-rekor${suffix}`);
             assert.ok(reg.dependencies.includes(urnOf(jumped, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-g3")));

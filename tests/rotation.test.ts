@@ -6,18 +6,15 @@
  */
 import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { Evaluation, StackState } from "./support/mocks";
-import { evaluateRecorded, registrations } from "./support/registrations";
+import { Evaluation } from "./support/mocks";
+import { evaluateRotation, registrations } from "./support/registrations";
 
 describe("rotation: fulcioCaGeneration", () => {
-    const state: StackState = new Map();
     let first: Evaluation;
     let rotated: Evaluation;
-    const day = (d: number) => () => new Date(Date.UTC(2026, 0, d, 12));
 
     before(async () => {
-        first = await evaluateRecorded({ stack: "prod", state, hooks: { now: day(1) } });
-        rotated = await evaluateRecorded({ stack: "prod", state, hooks: { now: day(20) }, overrides: { fulcioCaGeneration: "2" } });
+        ({ first, rotated } = await evaluateRotation({ fulcioCaGeneration: "2" }));
     });
 
     const cas = (ev: Evaluation) => JSON.parse(ev.outputs.trustedRoot).certificateAuthorities;

@@ -102,6 +102,20 @@ export async function evaluateRecorded(options: EvaluateOptions): Promise<Evalua
     return evaluate(options);
 }
 
+/** A UTC noon of January 2026, as the mocks' clock. */
+export const januaryDay = (d: number) => () => new Date(Date.UTC(2026, 0, d, 12));
+
+/**
+ * A rotation on the prod stack: evaluated on 1 January, then on the same state on 20 January with
+ * `overrides` (e.g. a raised generation), as two `up`s would be.
+ */
+export async function evaluateRotation(overrides: Record<string, string>): Promise<{ first: Evaluation; rotated: Evaluation }> {
+    const state = new Map();
+    const first = await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(1) } });
+    const rotated = await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(20) }, overrides });
+    return { first, rotated };
+}
+
 /**
  * Runs an evaluation that is expected to fail inside the Pulumi runtime. A failed resource
  * registration surfaces as unhandled promise rejections (that is how the real language host reports
