@@ -227,7 +227,17 @@ export interface SigstoreConfig {
         keyGeneration: number;
     };
     fulcio: { replicas: number };
-    ctlog: { replicas: number; prefix: string };
+    ctlog: {
+        replicas: number;
+        /** The first log's prefix; later key generations' logs are "<prefix>-g<n>". */
+        prefix: string;
+        /**
+         * Which key and log are active: raising it makes a new log (tree, key, prefix) that Fulcio
+         * submits to, freezes the earlier trees and keeps those logs readable, each key in the trusted
+         * root until its tree's freeze. Never lowered.
+         */
+        keyGeneration: number;
+    };
     oidc: OidcConfig;
     /** Scheduled dumps of the Trillian database (components/backup.ts); absent when backupSchedule is empty. */
     backup?: BackupConfig;
@@ -292,6 +302,7 @@ export const defaults = {
     fulcioReplicas: 1,
     ctlogReplicas: 1,
     ctlogPrefix: "sigstore",
+    ctlogKeyGeneration: 1,
     /** Required with identityProvider external; with dex, "" means https://oidc.<publicDomain>. */
     oidcIssuerUrl: "",
     oidcClientId: "sigstore",
@@ -611,6 +622,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         ctlog: {
             replicas: r.int("ctlogReplicas", defaults.ctlogReplicas, 1, 20),
             prefix: r.string("ctlogPrefix", defaults.ctlogPrefix, ctPrefix),
+            keyGeneration: r.int("ctlogKeyGeneration", defaults.ctlogKeyGeneration, 1, 100),
         },
         oidc: {
             issuerUrl: identity.provider === "dex" ? dexIssuerUrl(r, publicDomain) : r.required("oidcIssuerUrl", issuerUrl, 'when identityProvider is "external" (the default)'),

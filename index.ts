@@ -8,7 +8,7 @@ import { loadConfig } from "./config";
 import { capacityPlan, capacityWarning } from "./lib/capacity";
 import { buildClientMaterial } from "./lib/client-material";
 import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
-import { CtLog, ctLogUrl, ctlogService } from "./components/ctlog";
+import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
 import { AdmissionPolicy } from "./components/admission-policy";
 import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
 import { Database, databaseService } from "./components/database";
@@ -64,7 +64,8 @@ const backup = config.backup ? new DatabaseBackup("backup", {
 }, opts) : undefined;
 
 const trillian = new Trillian("trillian", {
-    ...ns, cluster: config.cluster, config: config.trillian, rekorKeyGeneration: config.rekor.keyGeneration,
+    ...ns, cluster: config.cluster, config: config.trillian,
+    keyGenerations: { rekor: config.rekor.keyGeneration, ctlog: config.ctlog.keyGeneration },
     database: database.connection, databaseReady: database.ready,
     images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
     resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner },
@@ -72,7 +73,7 @@ const trillian = new Trillian("trillian", {
 }, opts);
 
 const rekor = new Rekor("rekor", {
-    ...ns, trees: trillian.rekorTrees, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
+    ...ns, trees: trillian.generations.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
     resources: { rekor: config.resources.rekor, redis: config.resources.redis },
     tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
     images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
@@ -88,13 +89,17 @@ if (identity.provider === "dex") {
     }, opts);
 }
 
+// The CT log Fulcio submits to: the newest key generation's (ctlogKeyGeneration).
+const activeCtlogPrefix = ctlogGenerationPrefix(config.ctlog.prefix, config.ctlog.keyGeneration);
+
 const fulcio = new Fulcio("fulcio", {
     ...ns, replicas: config.fulcio.replicas, resources: config.resources.fulcio, image: images.fulcio, ca: config.ca, oidc: config.oidc,
-    ctLogUrl: ctLogUrl(config.cluster.namespace, config.ctlog.prefix, config.internalTls), tls: clientTls, ingress: ingress("fulcio"), protectData,
+    ctLogUrl: ctLogUrl(config.cluster.namespace, activeCtlogPrefix, config.internalTls),
+    ctLogReady: trillian.generations.ctlog.retired.map((tree) => tree.freezeRecord), tls: clientTls, ingress: ingress("fulcio"), protectData,
 }, opts);
 
 const ctlog = new CtLog("ctlog", {
-    ...ns, tree: trillian.trees.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas, resources: config.resources.ctlog,
+    ...ns, trees: trillian.generations.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas, resources: config.resources.ctlog,
     image: images.ctlog, prefix: config.ctlog.prefix, fulcioRootsPem: fulcio.acceptedRootsPem, ingress: ingress("ctlog"),
     tls: internalTls ? { server: serverTls(ctlogService)!, client: clientTls! } : undefined, protectData,
 }, opts);
@@ -144,21 +149,24 @@ if (config.monitoring) {
 const publicUrls = {
     fulcio: `https://${publicHost("fulcio")}`,
     rekor: `https://${publicHost("rekor")}`,
-    ctlog: `https://${publicHost("ctlog")}/${config.ctlog.prefix}`,
+    ctlog: `https://${publicHost("ctlog")}/${activeCtlogPrefix}`,
     oidcIssuer: config.oidc.issuerUrl,
 };
 
-const client = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.publicKeyPem, fulcio.validFrom])
-    .apply(([fulcioCas, rekorKeys, ctlogPublicKeyPem, validFrom]) => buildClientMaterial({
-        urls: publicUrls, fulcioCas, rekorKeys, ctlogPublicKeyPem, validFrom,
+const ctlogBaseUrl = (prefix: string) => `https://${publicHost("ctlog")}/${prefix}`;
+const client = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.generations, fulcio.validFrom])
+    .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) => buildClientMaterial({
+        urls: publicUrls, fulcioCas, rekorKeys, validFrom,
+        ctlogKeys: ctlogs.map((l) => ({ baseUrl: ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
         oidcClientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
     }));
 
 // Who is trusted, as data for other stacks and admission controllers (policy-controller objects).
-const policy = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.publicKeyPem]).apply(([cas, rekorKeys, ctlogPublicKeyPem]) =>
+const policy = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.generations]).apply(([cas, rekorKeys, ctlogs]) =>
     buildVerificationPolicy({
         name: config.publicDomain, issuerUrl: config.oidc.issuerUrl, emailDomain: config.oidc.emailDomain,
-        urls: publicUrls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem), ctlogPublicKeyPem,
+        urls: publicUrls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
+        ctlogs: ctlogs.map((l) => ({ baseUrl: ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
     }));
 
 if (config.policyControllerResources) {
@@ -178,6 +186,8 @@ export const fulcioCertChainPem = fulcio.chainPem;
 export const rekorPublicKeyPem = rekor.publicKeyPem;
 /** Rekor's shards, oldest first (rekorKeyGeneration): tree, public key, and for retired ones when the tree was frozen. */
 export const rekorShards = rekor.keyGenerations;
+/** The CT logs, oldest first (ctlogKeyGeneration): tree, prefix, public key, and for retired ones when the tree was frozen. */
+export const ctlogs = ctlog.generations;
 export const ctlogPublicKeyPem = ctlog.publicKeyPem;
 export const trustedRoot = client.trustedRoot;
 export const signingConfig = client.signingConfig;

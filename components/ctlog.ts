@@ -6,25 +6,31 @@
  * lib/ctlog-config.ts). Its key must be a legacy-encrypted PEM with a non-empty password; we encrypt
  * the @pulumi/tls key deterministically (lib/legacy-pem.ts) so the stored form, and thus every
  * preview, stays the same. Config and key are in one Secret (the config holds the key's password).
+ *
+ * Key rotation (ctlogKeyGeneration): one log per generation, each with its own tree, key, password
+ * and prefix ("<prefix>-g<n>"), all in the one config. Fulcio submits to the newest; the retired
+ * trees are frozen (components/trillian.ts) and their logs keep answering reads.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { renderCtLogConfig } from "../lib/ctlog-config";
+import { renderCtLogMultiConfig } from "../lib/ctlog-config";
 import { ResourceBounds } from "../lib/resources";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
-import { LogTree } from "./trillian";
+import { generationSuffix, LogGenerations } from "./trillian";
 import { exposeService, serverWorkload, keep, labels, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface CtLogArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
-    tree: LogTree;
+    /** One tree per key generation: the retired ones frozen, the newest active. */
+    trees: LogGenerations;
     /** Trillian log server gRPC address (host:port). */
     trillianAddress: string;
     replicas: number;
     resources: ResourceBounds;
     image: string;
+    /** The first log's prefix (ctlogPrefix); later generations' are ctlogGenerationPrefix(prefix, n). */
     prefix: string;
     /** The certificates the log accepts pre-certificates under: every Fulcio CA's chain (all generations). */
     fulcioRootsPem: pulumi.Input<string>;
@@ -35,45 +41,66 @@ export interface CtLogArgs {
     ingress?: IngressSpec;
 }
 
+/** One CT log as clients must trust it: valid until its tree was frozen (absent: the active one). */
+export interface CtLogGeneration { treeId: string; prefix: string; publicKeyPem: string; frozenAt?: string }
+
+/** The prefix of a key generation's log: the configured one first, then "<prefix>-g<n>". */
+export function ctlogGenerationPrefix(prefix: string, generation: number): string {
+    return `${prefix}${generationSuffix(generation)}`;
+}
+
 export const ctlogPorts = { http: 6962, metrics: 6963 } as const;
 export const ctlogService = "ctlog";
 const configMount = "/etc/ctlog/config";
 const rootsMount = "/etc/ctlog/roots";
 
 export class CtLog extends pulumi.ComponentResource {
+    /** The active log's public key. */
     readonly publicKeyPem: pulumi.Output<string>;
-    /** Base URL of the log including its prefix (what Fulcio's --ct-log-url wants). */
+    /** Every log, oldest first (ctlogKeyGeneration). */
+    readonly generations: pulumi.Output<CtLogGeneration[]>;
+    /** Base URL of the active log including its prefix (what Fulcio's --ct-log-url wants). */
     readonly internalUrl: string;
     readonly deployment: k8s.apps.v1.Deployment;
 
     constructor(name: string, args: CtLogArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:CtLog", name, {}, opts);
-        this.internalUrl = ctLogUrl(args.namespaceName, args.prefix, args.tls !== undefined);
+        const { retired, active } = args.trees;
+        const trees = [...retired, active];
+        this.internalUrl = ctLogUrl(args.namespaceName, ctlogGenerationPrefix(args.prefix, trees.length), args.tls !== undefined);
         const protect = keep(args.protectData);
 
-        const key = generatedKey(`${name}-signing-key`, "P256", { parent: this, ...protect });
-        const password = generatedPassword(`${name}-key-password`, { parent: this, ...protect });
-        this.publicKeyPem = key.publicKeyPem;
+        // Generation 1 keeps the names of a stack that never rotated (key.pem among them).
+        const logs = trees.map((tree, i) => {
+            const suffix = generationSuffix(i + 1);
+            const key = generatedKey(`${name}-signing-key${suffix}`, "P256", { parent: this, ...protect });
+            const password = generatedPassword(`${name}-key-password${suffix}`, { parent: this, ...protect });
+            return { tree, key, password, prefix: ctlogGenerationPrefix(args.prefix, i + 1), keyFile: `key${suffix}.pem`, frozenAt: i < retired.length ? retired[i].frozenAt : undefined };
+        });
+        this.publicKeyPem = logs[logs.length - 1].key.publicKeyPem;
+        this.generations = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.key.publicKeyPem, l.frozenAt])))
+            .apply((list) => list.map(([treeId, publicKeyPem, frozenAt], i): CtLogGeneration => ({ treeId, prefix: logs[i].prefix, publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 
         const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {
             metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
             data: { "roots.pem": args.fulcioRootsPem },
         }, { parent: this });
 
-        const logConfig = pulumi.all([args.tree.treeId, password.result]).apply(([treeId, pw]) => renderCtLogConfig({
-            treeId,
-            prefix: args.prefix,
-            trillianBackend: args.trillianAddress,
-            rootsPemFile: `${rootsMount}/roots.pem`,
-            privateKeyPath: `${configMount}/key.pem`,
-            privateKeyPassword: pw,
-            extKeyUsages: ["CodeSigning"],
-        }));
+        const logConfig = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.password.result]))).apply((list) => renderCtLogMultiConfig(
+            list.map(([treeId, pw], i) => ({
+                treeId,
+                prefix: logs[i].prefix,
+                trillianBackend: args.trillianAddress,
+                rootsPemFile: `${rootsMount}/roots.pem`,
+                privateKeyPath: `${configMount}/${logs[i].keyFile}`,
+                privateKeyPassword: pw,
+                extKeyUsages: ["CodeSigning"],
+            }))));
         const secret = new k8s.core.v1.Secret(`${name}-config`, {
             metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
             stringData: {
                 "config.textproto": pulumi.secret(logConfig),
-                "key.pem": encryptedKeyPem(key, password),
+                ...Object.fromEntries(logs.map((l) => [l.keyFile, encryptedKeyPem(l.key, l.password)])),
             },
         }, { parent: this, ...protect });
 
@@ -83,7 +110,7 @@ export class CtLog extends pulumi.ComponentResource {
             component: "ctlog",
             namespace: args.namespace,
             replicas: args.replicas,
-            podAnnotations: { "sigstore.dev/tree-id": args.tree.treeId },
+            podAnnotations: { "sigstore.dev/tree-id": active.treeId },
             ports: { http: ctlogPorts.http, metrics: ctlogPorts.metrics },
             container: {
                 name: "ct-server",
@@ -101,11 +128,11 @@ export class CtLog extends pulumi.ComponentResource {
                 { name: "roots", configMap: { name: roots.metadata.name } },
                 ...tls.volumes,
             ],
-        }, { parent: this }).deployment;
+        }, { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http, args.tls !== undefined);
 
-        this.registerOutputs({ publicKeyPem: this.publicKeyPem, internalUrl: this.internalUrl });
+        this.registerOutputs({ publicKeyPem: this.publicKeyPem, generations: this.generations, internalUrl: this.internalUrl });
     }
 }
 

@@ -35,8 +35,10 @@ export interface FulcioArgs {
     image: string;
     ca: CaConfig;
     oidc: OidcConfig;
-    /** Where Fulcio submits pre-certificates: http(s)://<ctlog service>:<port>/<prefix>. */
+    /** Where Fulcio submits pre-certificates: http(s)://<ctlog service>:<port>/<prefix> (the active CT log). */
     ctLogUrl: string;
+    /** What must exist before Fulcio's pods roll to a new CT log: the freezes of the retired CT trees. */
+    ctLogReady?: pulumi.Resource[];
     /** Internal TLS: the CA Fulcio trusts for the CT log. */
     tls?: ClientTls;
     protectData: boolean;
@@ -132,7 +134,7 @@ export class Fulcio extends pulumi.ComponentResource {
                 { name: "ca", secret: { secretName: secret.metadata.name } },
                 ...tls.volumes,
             ],
-        }, { parent: this }).deployment;
+        }, { parent: this, dependsOn: args.ctLogReady }).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, fulcioService, fulcioPorts.http);
 

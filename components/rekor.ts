@@ -17,14 +17,14 @@ import { containerResources, ResourceBounds } from "../lib/resources";
 import { generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { renderShardingConfig } from "../lib/rekor-sharding";
-import { generationSuffix, RekorTrees, logServerService, trillianPorts } from "./trillian";
+import { generationSuffix, LogGenerations, logServerService, trillianPorts } from "./trillian";
 import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
 export interface RekorArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
     /** One tree per key generation: the retired ones frozen, the newest active. */
-    trees: RekorTrees;
+    trees: LogGenerations;
     replicas: number;
     redisStorageSize: string;
     resources: { rekor: ResourceBounds; redis: ResourceBounds };

@@ -17,9 +17,10 @@
  *  4. Tree IDs can be pinned in config (rekorTreeId / ctlogTreeId) to adopt an existing tree; then no
  *     Command exists at all.
  *
- * Rekor's key rotation (rekorKeyGeneration) adds a tree per generation the same way, and freezes each
- * retired one through a second kind of Command (freezetree.sh: updatetree DRAINING, then FROZEN),
- * guarded the same way and recorded in a fixed-name ConfigMap that Rekor's Deployment depends on.
+ * Key rotation (rekorKeyGeneration, ctlogKeyGeneration) adds a tree per generation the same way, and
+ * freezes each retired one through a second kind of Command (freezetree.sh: updatetree DRAINING, then
+ * FROZEN), guarded the same way and recorded in a fixed-name ConfigMap that the log's server (and,
+ * for the CT log, Fulcio) depends on.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -47,8 +48,8 @@ export interface TrillianArgs {
     cluster: ClusterConfig;
     config: TrillianConfig;
     database: DatabaseConnection;
-    /** How many Rekor trees (rekorKeyGeneration): the newest is active, the others frozen. */
-    rekorKeyGeneration: number;
+    /** How many trees each log has (rekorKeyGeneration, ctlogKeyGeneration): the newest is active, the others frozen. */
+    keyGenerations: Record<TreeName, number>;
     /** Resources that must be ready (schema loaded) before Trillian starts. */
     databaseReady: pulumi.Resource[];
     images: { logServer: string; logSigner: string };
@@ -75,17 +76,18 @@ export interface FrozenTree extends LogTree {
     freezeCommand: command.local.Command;
 }
 
-/** Rekor's trees, one per key generation (rekorKeyGeneration): the retired ones frozen, the newest active. */
-export interface RekorTrees {
+/** A log's trees, one per key generation (rekorKeyGeneration, ctlogKeyGeneration): the retired ones frozen, the newest active. */
+export interface LogGenerations {
     retired: FrozenTree[];
     active: LogTree;
 }
 
 export class Trillian extends pulumi.ComponentResource {
     readonly logServerAddress: string;
-    /** The active tree of each log (Rekor's newest generation). */
+    /** The active tree of each log (its newest key generation). */
     readonly trees: Record<TreeName, LogTree>;
-    readonly rekorTrees: RekorTrees;
+    /** Every tree of each log, the retired ones frozen. */
+    readonly generations: Record<TreeName, LogGenerations>;
     readonly logServer: ServerWorkload;
     readonly logSigner: ServerWorkload;
 
@@ -110,8 +112,8 @@ export class Trillian extends pulumi.ComponentResource {
             serviceAccountName: args.config.signerReplicas > 1 ? this.electionAccount(name, args) : undefined,
         });
 
-        this.rekorTrees = this.rekorGenerations(name, args);
-        this.trees = { rekor: this.rekorTrees.active, ctlog: this.tree(name, "ctlog", 1, args) };
+        this.generations = { rekor: this.logGenerations(name, "rekor", args), ctlog: this.logGenerations(name, "ctlog", args) };
+        this.trees = { rekor: this.generations.rekor.active, ctlog: this.generations.ctlog.active };
 
         this.registerOutputs({
             logServerAddress: this.logServerAddress,
@@ -190,13 +192,14 @@ export class Trillian extends pulumi.ComponentResource {
     }
 
     /**
-     * One tree per Rekor key generation; every tree but the newest is frozen, after the newest exists
-     * (so the outage of writes lasts from the freeze until Rekor runs on the new tree, not longer).
+     * One tree per key generation of a log; every tree but the newest is frozen, after the newest
+     * exists (so the outage of writes lasts from the freeze until the log's server and its clients
+     * run on the new tree, not longer).
      */
-    private rekorGenerations(name: string, args: TrillianArgs): RekorTrees {
-        const trees = Array.from({ length: args.rekorKeyGeneration }, (_, i) => this.tree(name, "rekor", i + 1, args));
+    private logGenerations(name: string, log: TreeName, args: TrillianArgs): LogGenerations {
+        const trees = Array.from({ length: args.keyGenerations[log] }, (_, i) => this.tree(name, log, i + 1, args));
         const active = trees[trees.length - 1];
-        const retired = trees.slice(0, -1).map((tree, i) => this.freeze(name, tree, i + 1, active, args));
+        const retired = trees.slice(0, -1).map((tree, i) => this.freeze(name, log, tree, i + 1, active, args));
         return { retired, active };
     }
 
@@ -227,20 +230,20 @@ export class Trillian extends pulumi.ComponentResource {
     }
 
     /** Freezes a retired tree once the active one exists, and records when in a fixed-name ConfigMap. */
-    private freeze(name: string, tree: LogTree, generation: number, active: LogTree, args: TrillianArgs): FrozenTree {
+    private freeze(name: string, log: TreeName, tree: LogTree, generation: number, active: LogTree, args: TrillianArgs): FrozenTree {
         const suffix = generationSuffix(generation);
-        const recordName = `trillian-tree-rekor${suffix}-frozen`;
-        const freezeCommand = this.adminCommand(`${name}-freeze-rekor${suffix}`, "freezetree.sh", {
+        const recordName = `trillian-tree-${log}${suffix}-frozen`;
+        const freezeCommand = this.adminCommand(`${name}-freeze-${log}${suffix}`, "freezetree.sh", {
             TREE_ID: tree.treeId,
             FREEZE_CONFIGMAP: recordName,
             DRAIN_SECONDS: String(drainSeconds),
             UPDATETREE: args.config.createtree.updatetreeBinary,
-            POD_NAME: `freeze-rekor${suffix}`,
+            POD_NAME: `freeze-${log}${suffix}`,
         }, args, [active.configMap]);
-        const frozenAt = freezeCommand.stdout.apply((out) => parseFreezeOutput(out, `rekor${suffix}`));
+        const frozenAt = freezeCommand.stdout.apply((out) => parseFreezeOutput(out, `${log}${suffix}`));
         // Fixed name on purpose, like the tree's: the record freezetree.sh checks before freezing again.
-        const freezeRecord = new k8s.core.v1.ConfigMap(`${name}-tree-rekor${suffix}-frozen`, {
-            metadata: { name: recordName, namespace: args.namespace, labels: labels("trillian-tree-rekor", "trillian") },
+        const freezeRecord = new k8s.core.v1.ConfigMap(`${name}-tree-${log}${suffix}-frozen`, {
+            metadata: { name: recordName, namespace: args.namespace, labels: labels(`trillian-tree-${log}`, "trillian") },
             data: { treeID: tree.treeId, frozenAt },
         }, { parent: this, ...keep(args.protectData) });
         return { ...tree, frozenAt: freezeRecord.data.apply((d) => d["frozenAt"]), freezeRecord, freezeCommand };

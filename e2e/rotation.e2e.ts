@@ -162,3 +162,95 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
         assert.equal(stack.sql("SELECT COUNT(*) FROM Trees WHERE TreeState = 'FROZEN'", stack.database), "1");
     });
 });
+
+/**
+ * End-to-end: the CT log's key rotated by config (ctlogKeyGeneration 1 → 2) on a running stack. The
+ * real createtree makes the new log's tree, the real updatetree freezes the old one, ct_server
+ * restarts serving both logs and Fulcio submits to the new one. Certificates issued before and after
+ * carry SCTs of different logs, and both signatures verify with the one trusted root the stack exports.
+ */
+describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
+    let stack: Stack;
+
+    before(async function () {
+        stack = await startStack({ log: (line) => console.log(`    ${line}`), database: "trillian_ctlog_rotation" });
+    });
+
+    after(async function () {
+        await stack?.stop();
+    });
+
+    const verify = (name: string, verifyCommand: string) => shellResult(stack.sh(forBlob(verifyCommand, name)));
+    /** The log ID (base64) and time (ms) of the one SCT embedded in the bundle's certificate. */
+    const embeddedSct = (bundle: any) => {
+        const cert = new x509.X509Certificate(Buffer.from(bundle.verificationMaterial.certificate.rawBytes, "base64"));
+        const list = sctListOf(Buffer.from(cert.getExtension("1.3.6.1.4.1.11129.2.4.2")!.value));
+        assert.equal(list.length, 1, "one SCT");
+        return list[0];
+    };
+    const sth = async (prefix: string) => {
+        const res = await fetch(`http://127.0.0.1:${stack.cluster.localPort("ctlog", 6962)}/${prefix}/ct/v1/get-sth`);
+        assert.equal(res.status, 200, `get-sth of ${prefix}: ${res.status}`);
+        return res.json() as Promise<{ tree_size: number }>;
+    };
+
+    it("certificates before and after a rotation carry SCTs of different logs; both signatures verify with the one trusted root", async function () {
+        const before = await signBlob(stack, "before-ct");
+        const oldKey = stack.outputs.ctlogPublicKeyPem;
+        const oldTree = stack.outputs.ctlogTreeId;
+        assert.equal(embeddedSct(before).logId, keyIdOf(oldKey));
+        await new Promise((r) => setTimeout(r, 1100)); // the trusted root's times have a resolution of a second
+
+        const rotated = await stack.reconfigure({ ctlogKeyGeneration: "2" }, ["ctlog", "fulcio-server"]);
+        const o = rotated.outputs;
+        assert.notEqual(o.ctlogTreeId, oldTree);
+        assert.equal(o.rekorTreeId, stack.outputs.rekorTreeId, "a CT rotation must not touch Rekor");
+        assert.deepEqual(o.ctlogs.map((l: any) => [l.treeId, l.prefix]), [[oldTree, "sigstore"], [o.ctlogTreeId, "sigstore-g2"]]);
+        const frozenAt = o.ctlogs[0].frozenAt;
+        const state = (tree: string) => stack.sql(`SELECT TreeState FROM Trees WHERE TreeId = ${tree}`, stack.database);
+        assert.equal(state(oldTree), "FROZEN");
+        assert.equal(state(o.ctlogTreeId), "ACTIVE");
+        const ctlogs = JSON.parse(o.trustedRoot).ctlogs;
+        assert.equal(ctlogs[0].publicKey.validFor.end, frozenAt);
+        assert.equal(ctlogs[1].publicKey.validFor.start, frozenAt);
+
+        const after = await signBlob(stack, "after-ct");
+        const sct = embeddedSct(after);
+        assert.equal(sct.logId, keyIdOf(o.ctlogPublicKeyPem), "the new certificate's SCT is from the new log");
+        assert.ok(sct.timestampMs >= Date.parse(frozenAt), "the new log's SCT is dated after the freeze");
+        assert.ok(embeddedSct(before).timestampMs <= Date.parse(frozenAt) + 999, "the old log's SCT is dated before the freeze");
+        // ct_server serves both logs: the frozen one still answers, with its one entry.
+        assert.equal((await sth("sigstore")).tree_size, 1);
+        assert.equal((await sth("sigstore-g2")).tree_size, 1);
+
+        for (const name of ["before-ct", "after-ct"]) {
+            const result = await verify(name, o.cosign.v3.verify);
+            assert.equal(result.status, 0, `${name} does not verify with the rotated trusted root:\n${result.output}`);
+        }
+        // The control: without the old log's entry, the certificate issued before the rotation does not verify.
+        const root = JSON.parse(o.trustedRoot);
+        fs.writeFileSync(path.join(stack.work, "trusted_root.json"), JSON.stringify({ ...root, ctlogs: [root.ctlogs[1]] }));
+        assert.notEqual((await verify("before-ct", o.cosign.v3.verify)).status, 0, "verified without the old CT log's key");
+    });
+});
+
+/**
+ * The SCTs of an X.509 SCT list extension value (RFC 6962 §3.3: a DER OCTET STRING around the
+ * TLS-encoded SignedCertificateTimestampList): each one's log ID (base64) and timestamp (ms).
+ */
+function sctListOf(extensionValue: Buffer): Array<{ logId: string; timestampMs: number }> {
+    assert.equal(extensionValue[0], 0x04, "an OCTET STRING");
+    let offset = 2;
+    if (extensionValue[1] & 0x80) offset += extensionValue[1] & 0x7f; // long form length
+    const list = extensionValue.subarray(offset);
+    const end = 2 + list.readUInt16BE(0);
+    const scts: Array<{ logId: string; timestampMs: number }> = [];
+    for (let at = 2; at < end;) {
+        const length = list.readUInt16BE(at);
+        const sct = list.subarray(at + 2, at + 2 + length);
+        assert.equal(sct[0], 0, "SCT v1");
+        scts.push({ logId: sct.subarray(1, 33).toString("base64"), timestampMs: Number(sct.readBigUInt64BE(33)) });
+        at += 2 + length;
+    }
+    return scts;
+}

@@ -19,7 +19,8 @@ export interface ClientMaterialInput {
     fulcioCas: Array<{ chainPem: string; validFrom: string; validTo?: string }>;
     /** Every Rekor key, oldest first, each valid until its tree was frozen (rekorKeyGeneration). */
     rekorKeys: Array<{ publicKeyPem: string; frozenAt?: string }>;
-    ctlogPublicKeyPem: string;
+    /** Every CT log, oldest first, each valid until its tree was frozen (ctlogKeyGeneration). */
+    ctlogKeys: Array<{ baseUrl: string; publicKeyPem: string; frozenAt?: string }>;
     /** RFC 3339; start of validity of the logs and the signing config (the first CA's notBefore, from state: stable). */
     validFrom: string;
     oidcClientId: string;
@@ -40,7 +41,7 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
     const trustedRoot = buildTrustedRoot({
         certificateAuthorities: input.fulcioCas.map((ca) => ({ url: input.urls.fulcio, certChainPem: ca.chainPem, validFrom: ca.validFrom, validTo: ca.validTo })),
         tlogs: keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
-        ctlogs: [{ baseUrl: input.urls.ctlog, publicKeyPem: input.ctlogPublicKeyPem, validFrom: input.validFrom }],
+        ctlogs: keyWindows(input.ctlogKeys, input.validFrom).map((key, i) => ({ baseUrl: input.ctlogKeys[i].baseUrl, ...key })),
     });
     const signingConfig = buildSigningConfig({
         caUrls: [input.urls.fulcio],

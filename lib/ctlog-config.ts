@@ -53,16 +53,40 @@ const HOST_PORT_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z
 
 /** Renders a LogMultiConfig text proto with one backend and one log. */
 export function renderCtLogConfig(input: CtLogConfigInput): string {
-    const v = validate(input);
+    return renderCtLogMultiConfig([input]);
+}
+
+/**
+ * Renders a LogMultiConfig text proto with one backend and several logs (a CT key rotation keeps
+ * serving the earlier logs beside the active one): each log its own tree, prefix and key; all on
+ * the same Trillian backend. Prefixes and tree IDs must be unique (ctfe ValidateLogMultiConfig).
+ */
+export function renderCtLogMultiConfig(inputs: CtLogConfigInput[]): string {
+    if (!Array.isArray(inputs) || inputs.length === 0) throw new Error("renderCtLogMultiConfig: at least one log");
+    const logs = inputs.map(validate);
+    const [first] = logs;
+    for (const [i, v] of logs.entries()) {
+        if (v.trillianBackend !== first.trillianBackend || v.backendName !== first.backendName) throw new Error(`log ${i + 1}: every log must use the same Trillian backend`);
+        if (logs.findIndex((o) => o.prefix === v.prefix) !== i) throw new Error(`log ${i + 1}: prefix ${JSON.stringify(v.prefix)} is used twice`);
+        if (logs.findIndex((o) => o.treeId === v.treeId) !== i) throw new Error(`log ${i + 1}: tree ${v.treeId} is used twice`);
+    }
     const lines: string[] = [];
     lines.push("# Generated: ct_server --log_config (configpb.LogMultiConfig, text format)");
     lines.push("backends {");
     lines.push("  backend {");
-    lines.push(`    name: ${q(v.backendName)}`);
-    lines.push(`    backend_spec: ${q(v.trillianBackend)}`);
+    lines.push(`    name: ${q(first.backendName)}`);
+    lines.push(`    backend_spec: ${q(first.trillianBackend)}`);
     lines.push("  }");
     lines.push("}");
     lines.push("log_configs {");
+    for (const v of logs) lines.push(...logConfig(v));
+    lines.push("}");
+    return lines.join("\n") + "\n";
+}
+
+/** One LogConfig entry of log_configs. */
+function logConfig(v: ValidInput): string[] {
+    const lines: string[] = [];
     lines.push("  config {");
     lines.push(`    log_id: ${v.treeId}`);
     lines.push(`    prefix: ${q(v.prefix)}`);
@@ -79,8 +103,7 @@ export function renderCtLogConfig(input: CtLogConfigInput): string {
     if (v.notAfterLimit) lines.push(...timestampField("not_after_limit", v.notAfterLimit));
     lines.push(`    log_backend_name: ${q(v.backendName)}`);
     lines.push("  }");
-    lines.push("}");
-    return lines.join("\n") + "\n";
+    return lines;
 }
 
 interface ValidInput {

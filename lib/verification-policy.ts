@@ -25,7 +25,8 @@ export interface VerificationPolicyInputs {
     fulcioChainPems: string[];
     /** Every Rekor key the deployment has had (rekorKeyGeneration), oldest first. */
     rekorPublicKeyPems: string[];
-    ctlogPublicKeyPem: string;
+    /** Every CT log the deployment has had (ctlogKeyGeneration), oldest first. */
+    ctlogs: Array<{ baseUrl: string; publicKeyPem: string }>;
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -55,7 +56,7 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
                 certificateAuthorities: i.fulcioChainPems.map(certificateAuthority),
                 // Earlier Rekor keys too: their frozen trees' entries still prove the older signatures.
                 tLogs: i.rekorPublicKeyPems.map((pem) => ({ baseURL: i.urls.rekor, hashAlgorithm: "sha-256", publicKey: b64(pem) })),
-                ctLogs: [{ baseURL: i.urls.ctlog, hashAlgorithm: "sha-256", publicKey: b64(i.ctlogPublicKeyPem) }],
+                ctLogs: i.ctlogs.map((l) => ({ baseURL: l.baseUrl, hashAlgorithm: "sha-256", publicKey: b64(l.publicKeyPem) })),
             },
         },
     };

@@ -353,7 +353,7 @@ describe("config: defaults", () => {
         assert.deepEqual(c.trillian.createtree, { mode: "port-forward", binary: "createtree", updatetreeBinary: "updatetree", image: undefined });
         assert.deepEqual(c.rekor, { replicas: 1, redisStorageSize: defaults.redisStorageSize, keyGeneration: 1 });
         assert.deepEqual(c.fulcio, { replicas: 1 });
-        assert.deepEqual(c.ctlog, { replicas: 1, prefix: defaults.ctlogPrefix });
+        assert.deepEqual(c.ctlog, { replicas: 1, prefix: defaults.ctlogPrefix, keyGeneration: 1 });
         assert.deepEqual(c.oidc, {
             issuerUrl: required.oidcIssuerUrl, clientId: "sigstore", issuerType: "email", issuerCaCert: undefined, emailDomain: "corp.example",
         });

@@ -144,11 +144,12 @@ for (const stack of ["dev", "prod"] as const) {
 
         it("evaluates and exports the documented outputs", () => {
             assert.deepEqual(Object.keys(ev.outputs).sort(), [
-                "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "databaseBackup", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
+                "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "ctlogs", "databaseBackup", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
                 "internalUrls", "namespaceName", "outputsVersion", "rekorPublicKeyPem", "rekorShards", "rekorTreeId", "signingConfig", "trustedRoot", "urls", "verificationPolicy",
             ]);
             // Never rotated: one shard, the active one, on the output tree with the output key.
             assert.deepEqual(ev.outputs.rekorShards, [{ treeId: ev.outputs.rekorTreeId, publicKeyPem: ev.outputs.rekorPublicKeyPem }]);
+            assert.deepEqual(ev.outputs.ctlogs, [{ treeId: ev.outputs.ctlogTreeId, prefix: "sigstore", publicKeyPem: ev.outputs.ctlogPublicKeyPem }]);
             assert.equal(ev.outputs.outputsVersion, 1);
             assert.equal(ev.outputs.namespaceName, "sigstore");
             const domain = prod ? "sigstore.corp.example" : "sigstore.dev.corp.example";
