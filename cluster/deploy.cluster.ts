@@ -10,7 +10,8 @@
  *
  * Two stacks, each in a cluster of its own: a fresh dev stack (Pulumi.dev.yaml), and a prod-like one
  * (Pulumi.prod.yaml: protectData, two lease-electing signers, HA replicas) with a chained CA and the
- * policy-controller objects applied; the prod stack also previews identityProvider dex.
+ * policy-controller objects applied; the prod stack also previews identityProvider dex. Key rotation
+ * by config runs on both: Rekor's key on dev, the CT log's on prod (protected, internal TLS).
  * Needs: MariaDB on 127.0.0.1:3306, redis-server, the toolchain (cluster/toolchain.ts) and the
  * provider plugins in $SIGSTORE_PLUGIN_DIR. Loopback only; everything is stopped at the end.
  */
@@ -263,6 +264,28 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.notEqual(result.tampered, 0);
         });
 
+        it("ctlogKeyGeneration 2 (protected, internal TLS): one `up` makes a new log, freezes the old tree over TLS, Fulcio moves to the new log; signatures before and after verify", async function () {
+            const before = await stackOutputs(d);
+            await lab.signAndVerify(d, "before-ct-rotation");
+            await d.stack.setConfig("sigstore:ctlogKeyGeneration", { value: "2" });
+            const result = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+            const changes = result.summary.resourceChanges ?? {};
+            assert.deepEqual([changes.create, changes.replace, changes.delete], [6, undefined, undefined],
+                `expected key, password, createtree Command, tree ConfigMap, freeze Command and freeze ConfigMap: ${JSON.stringify(changes)}`);
+            for (const app of ["ctlog", "fulcio-server"]) await d.runner.restart(app); // the rollouts the new pod templates ask for
+
+            const after = await stackOutputs(d);
+            assert.deepEqual(after.ctlogs.map((l: any) => [l.treeId, l.prefix]), [[before.ctlogTreeId, "sigstore"], [after.ctlogTreeId, "sigstore-g2"]]);
+            assert.equal(mysql(`SELECT TreeState FROM Trees WHERE TreeId = ${before.ctlogTreeId}`, d.database, d.runner.databaseServer).trim(), "FROZEN");
+            const state = await d.stack.exportStack();
+            const freeze = (state.deployment.resources as any[]).find((r) => r.type === "command:local:Command" && r.urn.endsWith("::trillian-freeze-ctlog"));
+            assert.ok(freeze?.protect, "the freeze Command is not protected");
+
+            assert.match((await lab.signAndVerify(d, "after-ct-rotation")).verify, /Verified OK/);
+            const earlier = await lab.verify(d, "before-ct-rotation");
+            assert.equal(earlier.status, 0, `the signature made before the rotation no longer verifies:\n${earlier.output}`);
+        });
+
         it("preview --expect-no-changes passes right after up", async function () {
             await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
         });
@@ -293,7 +316,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 if (kind !== "Namespace") args.push("--namespace", namespace);
                 assert.notEqual(d.cp.kubectl(args).trim(), "", `${object} was deleted`);
             }
-            assert.deepEqual(trees(d).length, 2);
+            assert.deepEqual(trees(d).length, 3, "Rekor's tree and both CT logs' trees (the rotation above added one)");
         });
     });
 });
