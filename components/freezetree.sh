@@ -5,11 +5,14 @@
 # A Rekor key rotation (rekorKeyGeneration) makes a new tree the active shard; the old one must stop
 # growing before Rekor restarts with it as an inactive shard, because Rekor reads each inactive
 # shard's length once at startup (rekor v1.5.4 pkg/sharding/ranges.go, CompleteInitialization) and
-# numbers the new tree's entries after it. Trillian's own sequence for that:
+# numbers the new tree's entries after it. A CT log rotation (ctlogKeyGeneration) makes a new log; the
+# old one must stop accepting entries its retired key would sign past the end of its validity in the
+# trusted root. Trillian's own sequence for either:
 #   DRAINING  no new leaves are queued (QueueLeaf is refused), the signer still integrates queued ones;
 #   FROZEN    after DRAIN_SECONDS: nothing changes any more, reads still work.
 # Rekor acknowledges an entry only once it is integrated, so a leaf still queued at FROZEN was never
-# acknowledged to a client (its request failed); no acknowledged entry can be lost.
+# acknowledged; ct_server's SCT promises to integrate a queued leaf, and the drain keeps that promise
+# (10 s are a hundred sequencing passes at the default interval).
 #
 # Freezing is idempotent, and the first freeze time is kept: if the cluster records one (the ConfigMap
 # the program writes from this script's output), that is printed and nothing is changed.

@@ -20,7 +20,7 @@ export interface VerificationPolicyInputs {
     name: string;
     issuerUrl: string;
     emailDomain: string;
-    urls: { fulcio: string; rekor: string; ctlog: string };
+    urls: { fulcio: string; rekor: string };
     /** Every Fulcio CA chain the deployment has had (fulcioCaGeneration), oldest first. */
     fulcioChainPems: string[];
     /** Every Rekor key the deployment has had (rekorKeyGeneration), oldest first. */
