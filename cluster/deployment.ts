@@ -174,6 +174,26 @@ export class ClusterLab {
         return { verify: verify.output, wrongIdentity, tampered };
     }
 
+    /**
+     * A key rotation of a running stack, as a user runs it: signs `<configKey>-before`, raises
+     * `configKey` to 2, one `up` that must create `creates` resources and replace or delete none,
+     * the rollouts of `apps`; then signs `<configKey>-after` and verifies the earlier signature with
+     * the rotated trust material. Returns the stack outputs from before and after.
+     */
+    async rotate(d: LiveDeployment, configKey: string, creates: number, apps: string[]): Promise<{ before: Record<string, any>; after: Record<string, any> }> {
+        const before = await stackOutputs(d);
+        await this.signAndVerify(d, `${configKey}-before`);
+        await d.stack.setConfig(`sigstore:${configKey}`, { value: "2" });
+        const result = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+        const changes = result.summary.resourceChanges ?? {};
+        assert.deepEqual([changes.create, changes.replace, changes.delete], [creates, undefined, undefined], JSON.stringify(changes));
+        for (const app of apps) await d.runner.restart(app); // the rollouts the new pod templates ask for
+        assert.match((await this.signAndVerify(d, `${configKey}-after`)).verify, /Verified OK/);
+        const earlier = await this.verify(d, `${configKey}-before`);
+        assert.equal(earlier.status, 0, `the signature made before the rotation no longer verifies:\n${earlier.output}`);
+        return { before, after: await stackOutputs(d) };
+    }
+
     /** Verifies the blob `<name>.txt` signed earlier with the stack's current verify command and trusted root. */
     async verify(d: LiveDeployment, name: string): Promise<{ status: number; output: string }> {
         const outputs = await stackOutputs(d);

@@ -12,16 +12,27 @@ import * as x509 from "@peculiar/x509";
 import { keyIdOf } from "../lib/trust-material";
 import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
 
-describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
-    let stack: Stack;
-
+/** A stack of the describe block's own on database `database`: started before its tests, stopped after. */
+function ownStack(database: string, started: (stack: Stack) => void): void {
+    let stack: Stack | undefined;
     before(async function () {
-        stack = await startStack({ log: (line) => console.log(`    ${line}`), database: "trillian_rotation" });
+        stack = await startStack({ log: (line) => console.log(`    ${line}`), database });
+        started(stack);
     });
-
     after(async function () {
         await stack?.stop();
     });
+}
+
+/** The stack's verify command for the blob `<name>.txt`, with the trusted root now in the work directory. */
+function verifyBlob(stack: Stack, name: string, verifyCommand: string) {
+    return shellResult(stack.sh(forBlob(verifyCommand, name)));
+}
+
+describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
+    let stack: Stack;
+
+    ownStack("trillian_rotation", (started) => { stack = started; });
 
     /** Signs `<name>.txt`; returns the certificate Fulcio issued for it. */
     const sign = async (name: string) => {
@@ -30,7 +41,7 @@ describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
     };
 
     /** The stack's verify command, with the trusted root currently in the work directory. */
-    const verify = (name: string, verifyCommand: string) => shellResult(stack.sh(forBlob(verifyCommand, name)));
+    const verify = (name: string, verifyCommand: string) => verifyBlob(stack, name, verifyCommand);
 
     it("signs before and after a rotation; both verify with the one trusted root exported after it", async function () {
         const before = await sign("before-rotation");
@@ -72,15 +83,9 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
     let stack: Stack;
     let rotatedOutputs: any;
 
-    before(async function () {
-        stack = await startStack({ log: (line) => console.log(`    ${line}`), database: "trillian_rekor_rotation" });
-    });
+    ownStack("trillian_rekor_rotation", (started) => { stack = started; });
 
-    after(async function () {
-        await stack?.stop();
-    });
-
-    const verify = (name: string, verifyCommand: string) => shellResult(stack.sh(forBlob(verifyCommand, name)));
+    const verify = (name: string, verifyCommand: string) => verifyBlob(stack, name, verifyCommand);
     const tlogEntry = (bundle: any) => bundle.verificationMaterial.tlogEntries[0];
     /** protojson leaves out zero values: index 0 has no logIndex field. */
     const logIndex = (bundle: any) => Number(tlogEntry(bundle).logIndex ?? 0);
@@ -172,15 +177,9 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
 describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
     let stack: Stack;
 
-    before(async function () {
-        stack = await startStack({ log: (line) => console.log(`    ${line}`), database: "trillian_ctlog_rotation" });
-    });
+    ownStack("trillian_ctlog_rotation", (started) => { stack = started; });
 
-    after(async function () {
-        await stack?.stop();
-    });
-
-    const verify = (name: string, verifyCommand: string) => shellResult(stack.sh(forBlob(verifyCommand, name)));
+    const verify = (name: string, verifyCommand: string) => verifyBlob(stack, name, verifyCommand);
     /** The log ID (base64) and time (ms) of the one SCT embedded in the bundle's certificate. */
     const embeddedSct = (bundle: any) => {
         const cert = new x509.X509Certificate(Buffer.from(bundle.verificationMaterial.certificate.rawBytes, "base64"));
