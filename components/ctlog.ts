@@ -18,7 +18,7 @@ import { ResourceBounds } from "../lib/resources";
 import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { generationSuffix, LogGenerations } from "./trillian";
-import { exposeService, serverWorkload, keep, labels, serviceHost, IngressSpec, goServerContainer } from "./kube";
+import { exposeService, serverWorkload, keep, labels, retainCopy, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface CtLogArgs {
     namespace: pulumi.Input<string>;
@@ -102,7 +102,7 @@ export class CtLog extends pulumi.ComponentResource {
                 "config.textproto": pulumi.secret(logConfig),
                 ...Object.fromEntries(logs.map((l) => [l.keyFile, encryptedKeyPem(l.key, l.password)])),
             },
-        }, { parent: this, ...protect });
+        }, { parent: this, ...retainCopy(args.protectData) }); // a rotation replaces it: keys and passwords are protected in the state
 
         const tls = tlsVolumes(args.tls?.server, args.tls?.client);
         this.deployment = serverWorkload(`${name}-server`, {

@@ -25,7 +25,7 @@ import { renderFulcioConfig } from "../lib/fulcio-config";
 import { parseCertificateBundle } from "../lib/pem";
 import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
-import { exposeService, serverWorkload, keep, labels, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
+import { exposeService, serverWorkload, keep, labels, retainCopy, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface FulcioArgs {
     namespace: pulumi.Input<string>;
@@ -108,7 +108,7 @@ export class Fulcio extends pulumi.ComponentResource {
         const secret = new k8s.core.v1.Secret(`${name}-ca`, {
             metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
             stringData: ca.secretData,
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...retainCopy(args.protectData) }); // a CA rotation replaces it: the key is protected in the state
 
         const tls = tlsVolumes(undefined, args.tls);
         this.deployment = serverWorkload(`${name}-server`, {

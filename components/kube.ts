@@ -101,6 +101,16 @@ export function keep(protectData: boolean, extra: pulumi.CustomResourceOptions =
     return protectData ? { ...extra, protect: true, retainOnDelete: true } : extra;
 }
 
+/**
+ * Resource options for a Secret that only copies material the state keeps in protected resources
+ * (keys, passwords): retained in the cluster when replaced or deleted, but not protected. The
+ * Kubernetes provider replaces an auto-named Secret whose data changes, and a key rotation must
+ * change it; the material itself stays protected where it is generated.
+ */
+export function retainCopy(protectData: boolean): pulumi.CustomResourceOptions {
+    return protectData ? { retainOnDelete: true } : {};
+}
+
 /** In-cluster DNS name of a Service. */
 export function serviceHost(service: string, namespace: string): string {
     return `${service}.${namespace}.svc`;

@@ -18,7 +18,7 @@ import { generatedKey, generatedPassword } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { renderShardingConfig } from "../lib/rekor-sharding";
 import { generationSuffix, LogGenerations, logServerService, trillianPorts } from "./trillian";
-import { exposeService, serverWorkload, configMapEnv, keep, labels, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
+import { exposeService, serverWorkload, configMapEnv, keep, labels, retainCopy, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
 export interface RekorArgs {
     namespace: pulumi.Input<string>;
@@ -74,7 +74,7 @@ export class Rekor extends pulumi.ComponentResource {
         const signerSecret = new k8s.core.v1.Secret(`${name}-signer`, {
             metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
             stringData: signerFiles(activeKey.privateKeyPem, retired.map((tree, i) => ({ treeId: tree.treeId, privateKeyPem: keys[i].privateKeyPem }))),
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...retainCopy(args.protectData) }); // a rotation replaces it: the keys are protected in the state
 
         this.deployment = serverWorkload(`${name}-server`, {
             service: rekorService,

@@ -19,7 +19,7 @@ import { keyWindows } from "../lib/client-material";
 import { renderShardingConfig } from "../lib/rekor-sharding";
 import { parseFreezeOutput } from "../lib/tree-id";
 import { Evaluation, RegisteredResource } from "./support/mocks";
-import { evaluateRecorded, evaluateRotation, januaryDay, registration, registrations } from "./support/registrations";
+import { evaluateRecorded, evaluateRotation, januaryDay, registration, registrations, replacedByProvider } from "./support/registrations";
 import { componentScripts } from "./support/scripts";
 import { checkArgs } from "./support/upstream-flags";
 
@@ -103,6 +103,12 @@ describe("rotation: rekorKeyGeneration", () => {
             { treeId: first.outputs.rekorTreeId, publicKeyPem: first.outputs.rekorPublicKeyPem, frozenAt: "2026-01-20T12:00:00Z" },
             { treeId: rotated.outputs.rekorTreeId, publicKeyPem: rotated.outputs.rekorPublicKeyPem },
         ]);
+    });
+
+    it("what the provider replaces (the signer Secret, its data changed) is retained, not protected: the keys are protected in the state", () => {
+        const replaced = replacedByProvider(first, rotated);
+        assert.deepEqual(replaced.map((r) => r.name), ["rekor-signer"]);
+        for (const r of replaced) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
     });
 
     it("a jump 1 → 3 freezes both earlier trees after the newest exists, and chains the windows", async () => {
@@ -272,6 +278,12 @@ describe("rotation: ctlogKeyGeneration", () => {
         ]);
         assert.notEqual(field(configs[0], "password"), field(configs[1], "password"));
         assert.ok(files["config.textproto"].startsWith(ctlogSecret(first).inputs.stringData["config.textproto"].split("  }\n}\n")[0]), "the first log's config changed");
+    });
+
+    it("what the provider replaces (the config Secret, its data changed) is retained, not protected: keys and passwords are protected in the state", () => {
+        const replaced = replacedByProvider(first, rotated);
+        assert.deepEqual(replaced.map((r) => r.name), ["ctlog-config"]);
+        for (const r of replaced) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
     });
 
     it("Fulcio submits to the new log, and ct_server and Fulcio roll only after the old tree is frozen", () => {

@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { Evaluation } from "./support/mocks";
-import { evaluateRotation, registrations } from "./support/registrations";
+import { evaluateRotation, registrations, replacedByProvider } from "./support/registrations";
 
 describe("rotation: fulcioCaGeneration", () => {
     let first: Evaluation;
@@ -28,6 +28,13 @@ describe("rotation: fulcioCaGeneration", () => {
         }
         assert.deepEqual(pemOf(cas(rotated)[0]), pemOf(cas(first)[0]));
         assert.ok(rotated.cloud.created.some((k) => k.endsWith("::fulcio-ca-key-g2")), "no generation 2 key");
+    });
+
+    it("what the provider replaces (the CA Secret, Fulcio's chain and the CT log's roots: their data changed) is not protected; the CA Secret is retained", () => {
+        const replaced = replacedByProvider(first, rotated);
+        assert.deepEqual(replaced.map((r) => r.name).sort(), ["ctlog-roots", "fulcio-ca", "fulcio-config"]);
+        for (const r of replaced) assert.equal(r.protect, false, r.name);
+        assert.equal(replaced.find((r) => r.name === "fulcio-ca")!.retainOnDelete, true);
     });
 
     it("the trusted root lists both CAs: the old one ends where the new one starts", () => {

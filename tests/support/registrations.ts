@@ -117,6 +117,23 @@ export async function evaluateRotation(overrides: Record<string, string>): Promi
 }
 
 /**
+ * What the Kubernetes provider would replace between two evaluations: auto-named (no metadata.name)
+ * Secrets and ConfigMaps whose data changed. pulumi-kubernetes v4 replaces those rather than update
+ * them (the cluster suite saw it: "replace [diff: ~data]"), and a protected one fails the `up`.
+ */
+export function replacedByProvider(before: Evaluation, after: Evaluation): Registration[] {
+    const dataOf = (ev: Evaluation, type: string, name: string) => {
+        const r = ev.cloud.resources.find((x) => x.type === type && x.name === name);
+        return r && JSON.stringify([r.inputs.data, r.inputs.stringData]);
+    };
+    return registrations(after.cloud).filter((r) =>
+        (r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:core/v1:ConfigMap")
+        && !after.cloud.resources.find((x) => x.type === r.type && x.name === r.name)!.inputs.metadata?.name
+        && dataOf(before, r.type, r.name) !== undefined
+        && dataOf(before, r.type, r.name) !== dataOf(after, r.type, r.name));
+}
+
+/**
  * Runs an evaluation that is expected to fail inside the Pulumi runtime. A failed resource
  * registration surfaces as unhandled promise rejections (that is how the real language host reports
  * it too) and leaves evaluate() pending forever, so this collects those rejections while the
