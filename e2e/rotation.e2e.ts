@@ -24,6 +24,11 @@ function ownStack(database: string, started: (stack: Stack) => void): void {
     });
 }
 
+/** Seconds from a freeze (RFC 3339, whole seconds: rounded up here) until now, when the servers are back. */
+function writeOutage(frozenAt: string): number {
+    return Math.ceil((Date.now() - Date.parse(frozenAt)) / 1000);
+}
+
 /** The stack's verify command for the blob `<name>.txt`, with the trusted root now in the work directory. */
 function verifyBlob(stack: Stack, name: string, verifyCommand: string) {
     return shellResult(stack.sh(forBlob(verifyCommand, name)));
@@ -113,6 +118,7 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
         assert.equal(o.rekorShards.length, 2);
         assert.deepEqual(o.rekorShards.map((s: any) => [s.treeId, s.publicKeyPem]), [[oldTree, oldKey], [o.rekorTreeId, o.rekorPublicKeyPem]]);
         const frozenAt = o.rekorShards[0].frozenAt;
+        console.log(`    writes refused from the freeze (${frozenAt}) until Rekor ran on the new tree: at most ${writeOutage(frozenAt)} s`);
         assert.match(frozenAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
         assert.equal(o.rekorShards[1].frozenAt, undefined, "the active shard is not frozen");
 
@@ -206,6 +212,7 @@ describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
         assert.equal(o.rekorTreeId, stack.outputs.rekorTreeId, "a CT rotation must not touch Rekor");
         assert.deepEqual(o.ctlogs.map((l: any) => [l.treeId, l.prefix]), [[oldTree, "sigstore"], [o.ctlogTreeId, "sigstore-g2"]]);
         const frozenAt = o.ctlogs[0].frozenAt;
+        console.log(`    certificates refused from the freeze (${frozenAt}) until ct_server and Fulcio ran on the new log: at most ${writeOutage(frozenAt)} s`);
         const state = (tree: string) => stack.sql(`SELECT TreeState FROM Trees WHERE TreeId = ${tree}`, stack.database);
         assert.equal(state(oldTree), "FROZEN");
         assert.equal(state(o.ctlogTreeId), "ACTIVE");
