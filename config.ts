@@ -104,8 +104,8 @@ export interface TrillianConfig {
     ctlogTreeId?: string;
     /**
      * How the program reaches Trillian's admin API: createtree makes trees, updatetree freezes a
-     * retired one (rekorKeyGeneration). port-forward runs the local binaries; pod runs the image,
-     * which then holds both at /createtree and /updatetree.
+     * retired one (rekorKeyGeneration, ctlogKeyGeneration). port-forward runs the local binaries;
+     * pod runs the image, which then holds both at /createtree and /updatetree.
      */
     createtree: { mode: CreatetreeMode; binary: string; updatetreeBinary: string; image?: string };
 }

@@ -71,6 +71,7 @@ describe("GitHub Actions workflow (.github/workflows/sigstore.yml)", () => {
             const [up] = pulumiSteps(job);
             assert.deepEqual([up.with!.command, up.with!["stack-name"], up.with!.policyPacks], ["up", stack, "policy"], job);
             assert.ok(runs(job).some((r) => r.includes("go install github.com/google/trillian/cmd/createtree@v1.7.3")), `${job} installs createtree (README prerequisite)`);
+            assert.ok(runs(job).some((r) => r.includes("github.com/google/trillian/cmd/updatetree@v1.7.3")), `${job} installs updatetree (a key rotation freezes the old tree with it)`);
         }
     });
 
