@@ -265,6 +265,19 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
         });
 
+        it("fulcioCaGeneration 2 previews on the protected stack: the new CA is created, only unprotected copies are replaced", async function () {
+            await d.stack.setConfig("sigstore:fulcioCaGeneration", { value: "2" });
+            try {
+                const preview = await operation(d, (onEvent) => d.stack.preview({ onEvent }));
+                const changes = preview.changeSummary as Record<string, number>;
+                // Created: the generation-2 key, certificate request, certificate and key password. Replaced: the
+                // CA Secret, Fulcio's ConfigMap and the CT log's roots (auto-named, their data changed).
+                assert.deepEqual([changes.create, changes.replace, changes.delete], [4, 3, undefined], JSON.stringify(changes));
+            } finally {
+                await d.stack.removeConfig("sigstore:fulcioCaGeneration");
+            }
+        });
+
         it("a signing rate the volume cannot hold: the engine's preview warns, naming databaseStorageSize and the size needed", async function () {
             const warned = new Diagnostics(); // kept apart from d.warnings: this warning is the point here
             await d.stack.setConfig("sigstore:expectedSigningsPerDay", { value: "100000" });
