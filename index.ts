@@ -38,6 +38,8 @@ const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.n
 const images = config.images.refs;
 const protectData = config.protectData;
 const publicHost = (service: string) => `${service}.${config.publicDomain}`;
+/** A CT log's public base URL: the host, then the log's prefix (one per ctlogKeyGeneration). */
+const ctlogBaseUrl = (prefix: string) => `https://${publicHost("ctlog")}/${prefix}`;
 const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service), tls: config.ingressTls } : undefined;
 
 // TLS inside the namespace: one certificate per Service that terminates it, one CA for the clients.
@@ -149,11 +151,10 @@ if (config.monitoring) {
 const publicUrls = {
     fulcio: `https://${publicHost("fulcio")}`,
     rekor: `https://${publicHost("rekor")}`,
-    ctlog: `https://${publicHost("ctlog")}/${activeCtlogPrefix}`,
+    ctlog: ctlogBaseUrl(activeCtlogPrefix),
     oidcIssuer: config.oidc.issuerUrl,
 };
 
-const ctlogBaseUrl = (prefix: string) => `https://${publicHost("ctlog")}/${prefix}`;
 const client = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.generations, fulcio.validFrom])
     .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) => buildClientMaterial({
         urls: publicUrls, fulcioCas, rekorKeys, validFrom,

@@ -15,9 +15,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { renderCtLogMultiConfig } from "../lib/ctlog-config";
 import { ResourceBounds } from "../lib/resources";
-import { encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
+import { encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
-import { generationSuffix, LogGenerations } from "./trillian";
+import { LogGenerations, oldestFirst } from "./trillian";
 import { exposeService, serverWorkload, keep, labels, retainCopy, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
 export interface CtLogArgs {
@@ -66,7 +66,7 @@ export class CtLog extends pulumi.ComponentResource {
     constructor(name: string, args: CtLogArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:CtLog", name, {}, opts);
         const { retired, active } = args.trees;
-        const trees = [...retired, active];
+        const trees = oldestFirst(args.trees);
         this.internalUrl = ctLogUrl(args.namespaceName, ctlogGenerationPrefix(args.prefix, trees.length), args.tls !== undefined);
         const protect = keep(args.protectData);
 
@@ -75,10 +75,10 @@ export class CtLog extends pulumi.ComponentResource {
             const suffix = generationSuffix(i + 1);
             const key = generatedKey(`${name}-signing-key${suffix}`, "P256", { parent: this, ...protect });
             const password = generatedPassword(`${name}-key-password${suffix}`, { parent: this, ...protect });
-            return { tree, key, password, prefix: ctlogGenerationPrefix(args.prefix, i + 1), keyFile: `key${suffix}.pem`, frozenAt: i < retired.length ? retired[i].frozenAt : undefined };
+            return { tree, key, password, prefix: ctlogGenerationPrefix(args.prefix, i + 1), keyFile: `key${suffix}.pem` };
         });
         this.publicKeyPem = logs[logs.length - 1].key.publicKeyPem;
-        this.generations = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.key.publicKeyPem, l.frozenAt])))
+        this.generations = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.key.publicKeyPem, l.tree.frozenAt])))
             .apply((list) => list.map(([treeId, publicKeyPem, frozenAt], i): CtLogGeneration => ({ treeId, prefix: logs[i].prefix, publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 
         const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {

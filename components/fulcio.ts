@@ -23,7 +23,7 @@ import { CaConfig, OidcConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { parseCertificateBundle } from "../lib/pem";
-import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword } from "./generated";
+import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./generated";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
 import { exposeService, serverWorkload, keep, labels, retainCopy, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
@@ -179,7 +179,7 @@ export class Fulcio extends pulumi.ComponentResource {
     /** One generation: self-signed root, or intermediate under the enterprise root. */
     private generatedCaGeneration(baseName: string, args: FulcioArgs, generation: number): Omit<CaMaterial, "generations"> {
         const protect = keep(args.protectData);
-        const name = (role: string) => `${baseName}-${role}${generation === 1 ? "" : `-g${generation}`}`;
+        const name = (role: string) => `${baseName}-${role}${generationSuffix(generation)}`;
         const key = generatedKey(name("ca-key"), "P384", { parent: this, ...protect });
         const subject = { organization: args.ca.organization, commonName: args.ca.commonName };
         let cert: tls.SelfSignedCert | tls.LocallySignedCert;

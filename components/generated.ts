@@ -7,6 +7,14 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { encryptLegacyPem } from "../lib/legacy-pem";
 
+/**
+ * The name suffix of a key or CA generation (fulcioCaGeneration, rekorKeyGeneration,
+ * ctlogKeyGeneration): generation 1 keeps the names of a stack that never rotated; later ones are "-g<n>".
+ */
+export function generationSuffix(generation: number): string {
+    return generation === 1 ? "" : `-g${generation}`;
+}
+
 /** A key's inputs: editing them later must never regenerate it (rotate with `pulumi up --replace`). */
 const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
 

@@ -14,10 +14,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
-import { generatedKey, generatedPassword } from "./generated";
+import { generatedKey, generatedPassword, generationSuffix } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { renderShardingConfig } from "../lib/rekor-sharding";
-import { generationSuffix, LogGenerations, logServerService, trillianPorts } from "./trillian";
+import { LogGenerations, logServerService, oldestFirst, trillianPorts } from "./trillian";
 import { exposeService, serverWorkload, configMapEnv, keep, labels, retainCopy, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
 export interface RekorArgs {
@@ -61,12 +61,13 @@ export class Rekor extends pulumi.ComponentResource {
         this.internalUrl = `http://${serviceHost(rekorService, args.namespaceName)}:${rekorPorts.http}`;
 
         const { retired, active } = args.trees;
+        const trees = oldestFirst(args.trees);
         // Generation 1 keeps the name of a stack that never rotated; each key signs only its own tree.
-        const keys = [...retired, active].map((_, i) =>
+        const keys = trees.map((_, i) =>
             generatedKey(`${name}-signing-key${generationSuffix(i + 1)}`, "P256", { parent: this, ...keep(args.protectData) }));
         const activeKey = keys[keys.length - 1];
         this.publicKeyPem = activeKey.publicKeyPem;
-        this.keyGenerations = pulumi.all([...retired, active].map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, i < retired.length ? retired[i].frozenAt : undefined])))
+        this.keyGenerations = pulumi.all(trees.map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, tree.frozenAt])))
             .apply((list) => list.map(([treeId, publicKeyPem, frozenAt]): RekorKeyGeneration => ({ treeId, publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 
         const redisSecret = this.redis(name, args);

@@ -31,6 +31,7 @@ import { ClusterConfig, TrillianConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput, parseFreezeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
+import { generationSuffix } from "./generated";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { keep, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
 
@@ -38,9 +39,8 @@ export const trillianPorts = { grpc: 8090, http: 8091 } as const;
 export const logServerService = "trillian-log-server";
 export const logSignerService = "trillian-log-signer";
 
-/** The logs this deployment hosts; each gets its own tree. */
-export const treeNames = ["rekor", "ctlog"] as const;
-export type TreeName = (typeof treeNames)[number];
+/** The logs this deployment hosts; each gets its own trees. */
+export type TreeName = "rekor" | "ctlog";
 
 export interface TrillianArgs {
     namespace: pulumi.Input<string>;
@@ -80,6 +80,11 @@ export interface FrozenTree extends LogTree {
 export interface LogGenerations {
     retired: FrozenTree[];
     active: LogTree;
+}
+
+/** Every tree of a log, oldest first; a retired one carries its frozenAt, the active one none. */
+export function oldestFirst(g: LogGenerations): Array<LogTree & { frozenAt?: pulumi.Output<string> }> {
+    return [...g.retired, g.active];
 }
 
 export class Trillian extends pulumi.ComponentResource {
@@ -283,11 +288,6 @@ export class Trillian extends pulumi.ComponentResource {
     }
 }
 
-/** Generation 1 keeps the names of a stack that never rotated; later ones are "-g<n>". */
-export function generationSuffix(generation: number): string {
-    return generation === 1 ? "" : `-g${generation}`;
-}
-
 /**
  * How long a retired tree stays DRAINING before it is frozen: the signer integrates what was queued
  * within a sequencing pass (trillianSequencerInterval, at most 60s; 100ms by default), and Rekor
@@ -326,12 +326,7 @@ function sequencerArgs(args: TrillianArgs): string[] {
 }
 
 /** The script text is the command: trillian-admin.sh, then `script`; files keep both shell-checkable and readable. */
-export function adminScript(script: string): string {
+function adminScript(script: string): string {
     const read = (file: string) => fs.readFileSync(path.join(__dirname, file), "utf8");
     return `${read("trillian-admin.sh")}\n${read(script)}`;
-}
-
-/** What createtree Commands run. */
-export function createtreeScript(): string {
-    return adminScript("createtree.sh");
 }
