@@ -1,8 +1,8 @@
 /**
  * Starts the program's Sigstore on this machine, for the end-to-end suite and the benchmark alike:
  * evaluates the dev stack under mocks with real keys, certificates and passwords, pointed at a local
- * OIDC issuer (e2e/oidc); runs createtree.sh for real against a local Trillian (kubectl replaced by
- * e2e/fake-kubectl); then starts Redis, ct_server, Rekor and Fulcio from the program's Deployments,
+ * OIDC issuer (e2e/oidc); runs the Trillian admin scripts (createtree, freeze) for real against a
+ * local Trillian (kubectl replaced by e2e/fake-kubectl); then starts Redis, ct_server, Rekor and Fulcio from the program's Deployments,
  * Secrets and ConfigMaps (e2e/local-cluster.ts).
  * Trillian uses the program's own database and user (`trillian`, as db_server creates them), unless
  * `database` names another one: the benchmark uses one of its own so that it can run beside the
@@ -135,7 +135,7 @@ export interface Stack {
     /** The first `up`: outputs and what was registered. */
     first: Evaluation;
     outputs: Evaluation["outputs"];
-    /** What each createtree Command printed, by resource name (the latest run). */
+    /** What each Trillian admin Command (createtree, freeze) printed, by resource name (the latest run). */
     createtreePrinted: Record<string, string>;
     /** Another `up` against the running servers (e.g. with lost state: a fresh Map). */
     up(state: StackState, overrides?: Record<string, string>): Promise<Evaluation>;
@@ -261,7 +261,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return trillianStarted;
     }
 
-    async function runCreatetree(cloud: MockCloud, name: string, inputs: Record<string, any>) {
+    async function runAdminCommand(cloud: MockCloud, name: string, inputs: Record<string, any>) {
         await startTrillian(cloud);
         const shims = path.join(work, "shims");
         fs.mkdirSync(shims, { recursive: true });
@@ -270,7 +270,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const caConfigMap = inputs.environment.TRILLIAN_CA_CONFIGMAP;
         if (caConfigMap) {
             const cm = cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.state.metadata?.name === caConfigMap);
-            if (!cm) throw new Error(`createtree ${name}: ConfigMap ${caConfigMap} was not registered before the Command`);
+            if (!cm) throw new Error(`${name}: ConfigMap ${caConfigMap} was not registered before the Command`);
             applyConfigMap(caConfigMap, cm.inputs.data);
         }
         const result = await runInOwnGroup(inputs.interpreter[0], [...inputs.interpreter.slice(1), inputs.create], {
@@ -279,14 +279,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             E2E_CLUSTER_DIR: path.join(work, "applied"),
             E2E_SERVICE_PORTS: cluster!.servicePortsEnv(),
         }, 120_000);
-        if (result.status !== 0) throw new Error(`createtree command ${name} failed (${result.status}):\n${result.stderr}`);
+        if (result.status !== 0) throw new Error(`Trillian admin command ${name} failed (${result.status}):\n${result.stderr}`);
         createtreePrinted[name] = result.stdout.trim();
         return { stdout: result.stdout, stderr: result.stderr };
     }
 
-    /** Evaluates the dev stack pointed at the local OIDC issuer; createtree runs for real. */
+    /** Evaluates the dev stack pointed at the local OIDC issuer; the Trillian admin Commands (createtree, freeze) run for real. */
     async function up(state: StackState, overrides: Record<string, string> = {}): Promise<Evaluation> {
-        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runCreatetree(cloud, n, i) }, state);
+        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runAdminCommand(cloud, n, i) }, state);
         return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides, ...overrides } });
     }
 
