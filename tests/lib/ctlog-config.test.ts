@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { CtLogConfigInput, quoteTextProtoString, renderCtLogConfig } from "../../lib/ctlog-config";
+import { CtLogConfigInput, quoteTextProtoString, renderCtLogConfig, renderCtLogMultiConfig } from "../../lib/ctlog-config";
 
 // ---------------------------------------------------------------------------
 // A small, test-only reader for the protobuf text format: enough for nested
@@ -232,5 +232,28 @@ describe("lib/ctlog-config renderCtLogConfig", () => {
     it("accepts bracketed IPv6 and IPv4 backends", () => {
         assert.equal(one(parsed({ ...base, trillianBackend: "[fd00::1]:8090" }).backend, "backend_spec"), "[fd00::1]:8090");
         assert.equal(one(parsed({ ...base, trillianBackend: "10.0.0.7:8090" }).backend, "backend_spec"), "10.0.0.7:8090");
+    });
+});
+
+describe("lib/ctlog-config renderCtLogMultiConfig (ctlogKeyGeneration)", () => {
+    const second: CtLogConfigInput = { ...base, treeId: "99", prefix: "sigstore-g2", privateKeyPath: "/etc/ctfe/keys/key-g2.pem", privateKeyPassword: "other" };
+
+    it("one backend, one log_configs set holding a config per log, each with its own tree, prefix and key", () => {
+        const root = TextProtoReader.parse(renderCtLogMultiConfig([base, second]));
+        assert.equal(root.backends.length, 1);
+        const configs = sub(root, "log_configs").config as TpMessage[];
+        assert.deepEqual(configs.map((c) => [one(c, "log_id"), one(c, "prefix"), one(sub(sub(c, "private_key"), "[type.googleapis.com/keyspb.PEMKeyFile]"), "path")]),
+            [[8734581276512344n, "sigstore", base.privateKeyPath], [99n, "sigstore-g2", second.privateKeyPath]]);
+    });
+
+    it("one log renders exactly as renderCtLogConfig", () => {
+        assert.equal(renderCtLogMultiConfig([base]), renderCtLogConfig(base));
+    });
+
+    it("refuses no log, a prefix or tree used twice, and logs on different backends", () => {
+        assert.throws(() => renderCtLogMultiConfig([]), /at least one log/);
+        assert.throws(() => renderCtLogMultiConfig([base, { ...second, prefix: base.prefix }]), /log 2: prefix "sigstore" is used twice/);
+        assert.throws(() => renderCtLogMultiConfig([base, { ...second, treeId: base.treeId }]), /log 2: tree 8734581276512344 is used twice/);
+        assert.throws(() => renderCtLogMultiConfig([base, { ...second, trillianBackend: "other:8090" }]), /log 2: every log must use the same Trillian backend/);
     });
 });
