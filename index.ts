@@ -52,7 +52,7 @@ const serverTls = (service: string) => internalTls?.servers[service];
 const clientTls = internalTls ? { caConfigMapName: internalTls.caConfigMapName } : undefined;
 
 const database = new Database("database", {
-    ...ns, config: config.database, image: images.trillianDatabase, resources: config.resources.database,
+    ...ns, storage: { size: config.database.storageSize, storageClass: config.database.storageClass }, external: config.database.external, image: images.trillianDatabase, resources: config.resources.database,
     clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
     tls: serverTls(databaseService), protectData,
 }, opts);
@@ -66,7 +66,14 @@ const backup = config.backup ? new DatabaseBackup("backup", {
 }, opts) : undefined;
 
 const trillian = new Trillian("trillian", {
-    ...ns, cluster: config.cluster, config: config.trillian,
+    ...ns,
+    replicas: { logServer: config.trillian.serverReplicas, logSigner: config.trillian.signerReplicas },
+    tuning: config.trillian.tuning,
+    pinnedTreeIds: { rekor: config.trillian.rekorTreeId, ctlog: config.trillian.ctlogTreeId },
+    admin: {
+        mode: config.trillian.createtree.mode, createtreeBinary: config.trillian.createtree.binary, updatetreeBinary: config.trillian.createtree.updatetreeBinary,
+        image: config.trillian.createtree.image, kubeconfig: config.cluster.kubeconfig, kubeContext: config.cluster.kubeContext,
+    },
     keyGenerations: { rekor: config.rekor.keyGeneration, ctlog: config.ctlog.keyGeneration },
     database: database.connection, databaseReady: database.ready,
     images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
@@ -86,7 +93,8 @@ const identity = config.identity;
 if (identity.provider === "dex") {
     new Dex("dex", {
         namespace: namespace.metadata.name, image: images.dex, resources: config.resources.dex,
-        issuerUrl: config.oidc.issuerUrl, clientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain, ldap: identity.ldap,
+        issuerUrl: config.oidc.issuerUrl, clientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
+        ldap: identity.ldap, bindPassword: identity.ldap.bindPassword,
         ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
     }, opts);
 }

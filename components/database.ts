@@ -15,16 +15,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { generatedPassword } from "./generated";
-import { DatabaseConfig, DatabaseEngine } from "../config";
 import { mysqldArgs, mysqlOptions, MysqlSizing } from "../lib/mysql-tuning";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { imageUserContainer, keep, labels, podSecurity, scratchVolume, secretEnv, selector, serviceHost } from "./kube";
 
+export type DatabaseEngine = "mysql" | "postgresql";
+
+/** A database this program does not run: where it is, who connects, and the password (a secret). */
+export interface ExternalDatabase {
+    readonly engine: DatabaseEngine;
+    readonly host: string;
+    readonly port: number;
+    readonly name: string;
+    readonly user: string;
+    readonly password: pulumi.Input<string>;
+}
+
 export interface DatabaseArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
-    config: DatabaseConfig;
+    /** The in-cluster database's volume (ignored with an external database). */
+    storage: { size: string; storageClass?: string };
+    /** A database run elsewhere; absent: the in-cluster MySQL. */
+    external?: ExternalDatabase;
     /** Trillian's db_server image (also used for its mysql client and schema file in external mode). */
     image: string;
     resources: ResourceBounds;
@@ -69,7 +83,7 @@ export class Database extends pulumi.ComponentResource {
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Database", name, {}, opts);
-        const external = args.config.external;
+        const external = args.external;
         this.credentials = external ? this.externalCredentials(name, args, external.password) : this.generatedCredentials(name, args);
         this.redoLogBytes = external ? 0 : mysqlOptions(mysqlSizing(args)).redoLogBytes;
 
@@ -78,7 +92,7 @@ export class Database extends pulumi.ComponentResource {
                 engine: external.engine, host: external.host, port: external.port, name: external.name, user: external.user,
                 secretName: this.credentials.metadata.name, passwordKey: "password",
             };
-            this.ready = external.engine === "mysql" ? [this.schemaJob(name, args)] : [this.credentials];
+            this.ready = external.engine === "mysql" ? [this.schemaJob(name, args, external)] : [this.credentials];
         } else {
             this.connection = {
                 engine: "mysql", host: serviceHost(databaseService, args.namespaceName), port, name: "trillian", user: "trillian",
@@ -106,7 +120,7 @@ export class Database extends pulumi.ComponentResource {
         }, { parent: this, ...keep(args.protectData) });
     }
 
-    private externalCredentials(name: string, args: DatabaseArgs, password: pulumi.Output<string>): k8s.core.v1.Secret {
+    private externalCredentials(name: string, args: DatabaseArgs, password: pulumi.Input<string>): k8s.core.v1.Secret {
         return new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
             type: "Opaque",
@@ -121,8 +135,8 @@ export class Database extends pulumi.ComponentResource {
             metadata: { namespace: args.namespace, labels: appLabels },
             spec: {
                 accessModes: ["ReadWriteOnce"],
-                storageClassName: args.config.storageClass,
-                resources: { requests: { storage: args.config.storageSize } },
+                storageClassName: args.storage.storageClass,
+                resources: { requests: { storage: args.storage.size } },
             },
         }, { parent: this, ...keep(args.protectData), ignoreChanges: ["spec.storageClassName"] });
         this.dataClaimName = volume.metadata.name;
@@ -185,8 +199,7 @@ export class Database extends pulumi.ComponentResource {
     }
 
     /** Loads Trillian's schema into an external MySQL. MYSQL_PWD keeps the password out of argv. */
-    private schemaJob(name: string, args: DatabaseArgs): k8s.batch.v1.Job {
-        const ext = args.config.external!;
+    private schemaJob(name: string, args: DatabaseArgs, ext: ExternalDatabase): k8s.batch.v1.Job {
         return new k8s.batch.v1.Job(`${name}-schema`, {
             metadata: { namespace: args.namespace, labels: labels(schemaJobApp, "database") },
             spec: {
@@ -221,7 +234,7 @@ export class Database extends pulumi.ComponentResource {
 /** What the in-cluster MySQL's options are derived from (lib/mysql-tuning.ts). */
 function mysqlSizing(args: DatabaseArgs): MysqlSizing {
     return {
-        memoryLimit: args.resources.memory.limit, storageSize: args.config.storageSize,
+        memoryLimit: args.resources.memory.limit, storageSize: args.storage.size,
         trillianPods: args.clients.pods, maxConnsPerPod: args.clients.maxConnsPerPod,
     };
 }

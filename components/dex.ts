@@ -10,8 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { LdapConfig } from "../config";
-import { dexEnvironment, dexPorts, renderDexConfig } from "../lib/dex-config";
+import { dexEnvironment, dexPorts, LdapDirectory, renderDexConfig } from "../lib/dex-config";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { exposeService, httpProbe, imageUserContainer, IngressSpec, labels, scratchVolume, serverWorkload } from "./kube";
 
@@ -30,7 +29,10 @@ export interface DexArgs {
     clientId: string;
     /** Only users whose email is in this domain can log in. */
     emailDomain: string;
-    ldap: LdapConfig;
+    /** The directory users log in with, and who among them may sign. */
+    ldap: LdapDirectory;
+    /** The bind DN's password (a secret): only ever in Dex's config Secret. */
+    bindPassword: pulumi.Input<string>;
     /** Public exposure through an Ingress at the issuer's host (omitted: none). */
     ingress?: Omit<IngressSpec, "host">;
 }
@@ -42,14 +44,13 @@ export class Dex extends pulumi.ComponentResource {
 
     constructor(name: string, args: DexArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Dex", name, {}, opts);
-        const { bindPassword, ...ldap } = args.ldap;
 
         // Auto-named: a config change creates a new Secret and so rolls the pod.
         const config = new k8s.core.v1.Secret(`${name}-config`, {
             metadata: { namespace: args.namespace, labels: labels(dexService, "identity") },
             stringData: {
-                "config.yaml": pulumi.secret(bindPassword).apply((password) => renderDexConfig({
-                    issuerUrl: args.issuerUrl, clientId: args.clientId, emailDomain: args.emailDomain, ldap, bindPassword: password,
+                "config.yaml": pulumi.secret(args.bindPassword).apply((password) => renderDexConfig({
+                    issuerUrl: args.issuerUrl, clientId: args.clientId, emailDomain: args.emailDomain, ldap: args.ldap, bindPassword: password,
                 })),
             },
         }, { parent: this });

@@ -19,7 +19,6 @@ import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
-import { CaConfig, OidcConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { parseCertificateBundle } from "../lib/pem";
@@ -27,14 +26,42 @@ import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, 
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
 import { exposeService, serverWorkload, keep, labels, retainCopy, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
 
+interface CaSubject {
+    readonly organization: string;
+    readonly commonName: string;
+    readonly validityHours: number;
+    /** How many generated CAs there are (fulcioCaGeneration): the newest signs. 1 for pkcs11 and kms. */
+    readonly generation: number;
+}
+
+/** A CA generated here: self-signed, or an intermediate under the enterprise root. */
+export type GeneratedCa = CaSubject & (
+    | { readonly mode: "self-signed" }
+    | { readonly mode: "chained"; readonly rootCertPem: string; readonly rootKeyPem: pulumi.Input<string> }
+);
+
+/** Fulcio's CA: generated, or held in an HSM or a KMS with its public chain given (issuing cert first, root last). */
+export type FulcioCa = GeneratedCa
+    | (CaSubject & { readonly mode: "pkcs11"; readonly hsmRootId: string; readonly pkcs11Config: pulumi.Input<string>; readonly certChainPem: string })
+    | (CaSubject & { readonly mode: "kms"; readonly kmsResource: string; readonly certChainPem: string });
+
+/** The OIDC issuer Fulcio trusts, exactly as its tokens' `iss`. */
+export interface FulcioIssuer {
+    readonly issuerUrl: string;
+    readonly clientId: string;
+    readonly issuerType: string;
+    /** PEM of the private CA that signed the issuer's TLS certificate, if any. */
+    readonly issuerCaCert?: string;
+}
+
 export interface FulcioArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
     replicas: number;
     resources: ResourceBounds;
     image: string;
-    ca: CaConfig;
-    oidc: OidcConfig;
+    ca: FulcioCa;
+    oidc: FulcioIssuer;
     /** Where Fulcio submits pre-certificates: http(s)://<ctlog service>:<port>/<prefix> (the active CT log). */
     ctLogUrl: string;
     /** What must exist before Fulcio's pods roll to a new CT log: the freezes of the retired CT trees. */
@@ -142,22 +169,23 @@ export class Fulcio extends pulumi.ComponentResource {
     }
 
     private caMaterial(name: string, args: FulcioArgs): CaMaterial {
-        switch (args.ca.mode) {
+        const ca = args.ca;
+        switch (ca.mode) {
             case "self-signed":
             case "chained":
-                return this.generatedCa(name, args);
+                return this.generatedCa(name, ca, args.protectData);
             case "pkcs11":
                 return {
-                    ...externalChain(args.ca.certChainPem!),
-                    secretData: { "crypto11.conf": args.ca.pkcs11Config! },
-                    args: ["--ca=pkcs11ca", `--hsm-caroot-id=${args.ca.hsmRootId}`, `--pkcs11-config-path=${caMount}/crypto11.conf`],
+                    ...externalChain(ca.certChainPem),
+                    secretData: { "crypto11.conf": ca.pkcs11Config },
+                    args: ["--ca=pkcs11ca", `--hsm-caroot-id=${ca.hsmRootId}`, `--pkcs11-config-path=${caMount}/crypto11.conf`],
                     keyPassword: false,
                 };
             case "kms":
                 return {
-                    ...externalChain(args.ca.certChainPem!),
+                    ...externalChain(ca.certChainPem),
                     secretData: {},
-                    args: ["--ca=kmsca", `--kms-resource=${args.ca.kmsResource}`, `--kms-cert-chain-path=${configMount}/chain.pem`],
+                    args: ["--ca=kmsca", `--kms-resource=${ca.kmsResource}`, `--kms-cert-chain-path=${configMount}/chain.pem`],
                     keyPassword: false,
                 };
         }
@@ -168,8 +196,8 @@ export class Fulcio extends pulumi.ComponentResource {
      * declared (so it is never deleted, and stays protected in prod) and listed in the trusted root;
      * Fulcio signs with the newest. Generation 1 keeps the names of a stack that never rotated.
      */
-    private generatedCa(name: string, args: FulcioArgs): CaMaterial {
-        const all = Array.from({ length: args.ca.generation }, (_, i) => this.generatedCaGeneration(name, args, i + 1));
+    private generatedCa(name: string, ca: GeneratedCa, protectData: boolean): CaMaterial {
+        const all = Array.from({ length: ca.generation }, (_, i) => this.generatedCaGeneration(name, ca, protectData, i + 1));
         const active = all[all.length - 1];
         const generations = pulumi.all(all.map((g) => pulumi.all([g.chainPem, g.validFrom]))).apply((list) =>
             list.map(([chainPem, validFrom], i): CaGeneration => ({ chainPem, validFrom, ...(i + 1 < list.length ? { validTo: list[i + 1][1] } : {}) })));
@@ -177,20 +205,20 @@ export class Fulcio extends pulumi.ComponentResource {
     }
 
     /** One generation: self-signed root, or intermediate under the enterprise root. */
-    private generatedCaGeneration(baseName: string, args: FulcioArgs, generation: number): Omit<CaMaterial, "generations"> {
-        const protect = keep(args.protectData);
+    private generatedCaGeneration(baseName: string, ca: GeneratedCa, protectData: boolean, generation: number): Omit<CaMaterial, "generations"> {
+        const protect = keep(protectData);
         const name = (role: string) => `${baseName}-${role}${generationSuffix(generation)}`;
         const key = generatedKey(name("ca-key"), "P384", { parent: this, ...protect });
-        const subject = { organization: args.ca.organization, commonName: args.ca.commonName };
+        const subject = { organization: ca.organization, commonName: ca.commonName };
         let cert: tls.SelfSignedCert | tls.LocallySignedCert;
         let chainPem: pulumi.Output<string>;
-        if (args.ca.mode === "self-signed") {
+        if (ca.mode === "self-signed") {
             cert = new tls.SelfSignedCert(name("ca-cert"), {
                 privateKeyPem: key.privateKeyPem,
                 subject,
                 isCaCertificate: true,
                 allowedUses: ["cert_signing", "crl_signing"],
-                validityPeriodHours: args.ca.validityHours,
+                validityPeriodHours: ca.validityHours,
                 earlyRenewalHours: 0,
                 setSubjectKeyId: true,
             }, { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges });
@@ -200,17 +228,17 @@ export class Fulcio extends pulumi.ComponentResource {
                 { parent: this, ignoreChanges: ["subject"] });
             cert = new tls.LocallySignedCert(name("ca-cert"), {
                 certRequestPem: request.certRequestPem,
-                caCertPem: args.ca.rootCertPem!,
-                caPrivateKeyPem: args.ca.rootKeyPem!,
+                caCertPem: ca.rootCertPem,
+                caPrivateKeyPem: ca.rootKeyPem,
                 isCaCertificate: true,
                 // Fulcio requires codeSigning on the issuing cert when the chain has more than one cert.
                 allowedUses: ["cert_signing", "crl_signing", "code_signing"],
-                validityPeriodHours: args.ca.validityHours,
+                validityPeriodHours: ca.validityHours,
                 earlyRenewalHours: 0,
                 setSubjectKeyId: true,
             }, { parent: this, ...protect, ignoreChanges: [...caCertIgnoreChanges, "certRequestPem", "caCertPem", "caPrivateKeyPem"] });
             // Issuing certificate first, root last.
-            chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(args.ca.rootCertPem!)}`;
+            chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(ca.rootCertPem)}`;
         }
         const password = generatedPassword(name("ca-key-password"), { parent: this, ...protect });
         const encryptedKey = encryptedKeyPem(key, password);

@@ -13,7 +13,7 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { LabelSelector } from "../config";
+import { LabelSelector } from "../lib/parse";
 import { labels } from "./kube";
 
 /** A Service whose pods export metrics, and how Prometheus scrapes it. */

@@ -16,7 +16,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { LabelSelector, NetworkConfig } from "../config";
+import { LabelSelector } from "../lib/parse";
 import { ctlogPorts, ctlogService } from "./ctlog";
 import { backupApp } from "./backup";
 import { databaseService, schemaJobApp } from "./database";
@@ -37,7 +37,7 @@ export type Peer =
     /** Pods elsewhere in the cluster, by namespace and pod labels. */
     | { name: string; namespaceSelector: LabelSelector; podSelector: LabelSelector }
     /** Addresses outside the cluster. */
-    | { name: string; cidrs: string[] };
+    | { name: string; cidrs: readonly string[] };
 
 export interface Edge {
     from: Peer;
@@ -66,8 +66,21 @@ function urlPort(url: string): number {
 /** The app label of the createtree pod (createtreeMode "pod"; components/createtree.sh). */
 export const createtreeApp = "createtree";
 
+/** Where the peers outside the namespace are: selectors for pods in the cluster, CIDRs for the rest. */
+export interface NetworkPeers {
+    readonly ingressNamespaceSelector: LabelSelector;
+    readonly ingressPodSelector: LabelSelector;
+    readonly metricsNamespaceSelector: LabelSelector;
+    readonly metricsPodSelector: LabelSelector;
+    readonly oidcEgressCidrs: readonly string[];
+    readonly apiServerEgressCidrs: readonly string[];
+    readonly apiServerEgressPorts: readonly number[];
+    readonly databaseEgressCidrs: readonly string[];
+    readonly ldapEgressCidrs: readonly string[];
+}
+
 export interface EdgeInputs {
-    network: NetworkConfig;
+    network: NetworkPeers;
     /** The OIDC issuer (Fulcio fetches its discovery document and keys): its port is the edge's. */
     oidcIssuerUrl: string;
     /** In-cluster MySQL, or an external database at these CIDRs and port. */

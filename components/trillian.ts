@@ -27,7 +27,6 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { ClusterConfig, TrillianConfig } from "../config";
 import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput, parseFreezeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
@@ -42,11 +41,39 @@ export const logSignerService = "trillian-log-signer";
 /** The logs this deployment hosts; each gets its own trees. */
 export type TreeName = "rekor" | "ctlog";
 
+/** --sequencer_interval, --batch_size, --num_sequencers, --mysql_max_conns, --mysql_max_idle_conns. */
+export interface TrillianTuning {
+    readonly sequencerInterval: string;
+    readonly batchSize: number;
+    readonly numSequencers: number;
+    readonly mysqlMaxConns: number;
+    readonly mysqlMaxIdleConns: number;
+}
+
+/**
+ * port-forward runs the local createtree and updatetree binaries through `kubectl port-forward`; pod
+ * runs `image`, which holds them at /createtree and /updatetree. Both use the kubeconfig and context
+ * the Kubernetes provider uses.
+ */
+export interface TrillianAdmin {
+    readonly mode: "port-forward" | "pod";
+    readonly createtreeBinary: string;
+    readonly updatetreeBinary: string;
+    readonly image?: string;
+    readonly kubeconfig?: string;
+    readonly kubeContext?: string;
+}
+
 export interface TrillianArgs {
     namespace: pulumi.Input<string>;
     namespaceName: string;
-    cluster: ClusterConfig;
-    config: TrillianConfig;
+    replicas: { logServer: number; logSigner: number };
+    /** The signer's sequencing and the servers' MySQL pools (trillianSequencerInterval, trillianBatchSize, …). */
+    tuning: TrillianTuning;
+    /** Existing trees the first generation adopts instead of creating them (disaster recovery, migration). */
+    pinnedTreeIds: Partial<Record<TreeName, string>>;
+    /** How the admin Commands (createtree, updatetree) reach Trillian and the cluster. */
+    admin: TrillianAdmin;
     database: DatabaseConnection;
     /** How many trees each log has (rekorKeyGeneration, ctlogKeyGeneration): the newest is active, the others frozen. */
     keyGenerations: Record<TreeName, number>;
@@ -101,20 +128,20 @@ export class Trillian extends pulumi.ComponentResource {
         this.logServerAddress = `${serviceHost(logServerService, args.namespaceName)}:${trillianPorts.grpc}`;
 
         this.logServer = this.deployment(`${name}-log-server`, logServerService, args, {
-            replicas: args.config.serverReplicas,
+            replicas: args.replicas.logServer,
             image: args.images.logServer,
             resources: args.resources.logServer,
             serverTls: args.tls?.logServer,
             extraArgs: [...poolArgs(args), ...serverTlsArgs(args)],
         });
         this.logSigner = this.deployment(`${name}-log-signer`, logSignerService, args, {
-            replicas: args.config.signerReplicas,
+            replicas: args.replicas.logSigner,
             image: args.images.logSigner,
             resources: args.resources.logSigner,
             extraArgs: [...sequencerArgs(args), ...sequencingArgs(args), ...poolArgs(args)],
             // One sequencer per tree: with force_master a rolling update would briefly run two.
-            strategy: args.config.signerReplicas === 1 ? { type: "Recreate" } : undefined,
-            serviceAccountName: args.config.signerReplicas > 1 ? this.electionAccount(name, args) : undefined,
+            strategy: args.replicas.logSigner === 1 ? { type: "Recreate" } : undefined,
+            serviceAccountName: args.replicas.logSigner > 1 ? this.electionAccount(name, args) : undefined,
         });
 
         this.generations = { rekor: this.logGenerations(name, "rekor", args), ctlog: this.logGenerations(name, "ctlog", args) };
@@ -212,7 +239,7 @@ export class Trillian extends pulumi.ComponentResource {
         const suffix = generationSuffix(generation);
         const configMapName = `trillian-tree-${tree}${suffix}`;
         // A pinned tree ID adopts the first generation's tree; later generations are always new trees.
-        const pinned = generation > 1 ? undefined : tree === "rekor" ? args.config.rekorTreeId : args.config.ctlogTreeId;
+        const pinned = generation > 1 ? undefined : args.pinnedTreeIds[tree];
         const createCommand = pinned === undefined ? this.createtreeCommand(`${name}-createtree-${tree}${suffix}`, `${tree}${suffix}`, configMapName, args) : undefined;
         const treeId = createCommand ? createCommand.stdout.apply((out) => parseCreatetreeOutput(out, `${tree}${suffix}`)) : pulumi.output(pinned!);
 
@@ -229,7 +256,7 @@ export class Trillian extends pulumi.ComponentResource {
         return this.adminCommand(resourceName, "createtree.sh", {
             TREE_CONFIGMAP: configMapName,
             DISPLAY_NAME: `sigstore-${tree}`,
-            CREATETREE: args.config.createtree.binary,
+            CREATETREE: args.admin.createtreeBinary,
             POD_NAME: `createtree-${tree}`,
         }, args, []);
     }
@@ -242,7 +269,7 @@ export class Trillian extends pulumi.ComponentResource {
             TREE_ID: tree.treeId,
             FREEZE_CONFIGMAP: recordName,
             DRAIN_SECONDS: String(drainSeconds),
-            UPDATETREE: args.config.createtree.updatetreeBinary,
+            UPDATETREE: args.admin.updatetreeBinary,
             POD_NAME: `freeze-${log}${suffix}`,
         }, args, [active.configMap]);
         const frozenAt = freezeCommand.stdout.apply((out) => parseFreezeOutput(out, `${log}${suffix}`));
@@ -264,14 +291,14 @@ export class Trillian extends pulumi.ComponentResource {
             TRILLIAN_SERVICE: logServerService,
             TRILLIAN_GRPC_PORT: String(trillianPorts.grpc),
             RPC_DEADLINE: "60s",
-            CREATETREE_MODE: args.config.createtree.mode,
-            CREATETREE_IMAGE: args.config.createtree.image ?? "",
+            CREATETREE_MODE: args.admin.mode,
+            CREATETREE_IMAGE: args.admin.image ?? "",
             ...specific,
         };
         // Internal TLS: the tools verify the log server against the internal CA read from this ConfigMap.
         if (args.tls) environment.TRILLIAN_CA_CONFIGMAP = args.tls.client.caConfigMapName;
-        if (args.cluster.kubeconfig) environment.KUBECONFIG = args.cluster.kubeconfig;
-        if (args.cluster.kubeContext) environment.KUBE_CONTEXT = args.cluster.kubeContext;
+        if (args.admin.kubeconfig) environment.KUBECONFIG = args.admin.kubeconfig;
+        if (args.admin.kubeContext) environment.KUBE_CONTEXT = args.admin.kubeContext;
 
         return new command.local.Command(resourceName, {
             create: adminScript(script),
@@ -301,9 +328,9 @@ export const createtreeIgnoreChanges = [
     "addPreviousOutputInEnv", "archivePaths", "assetPaths",
 ];
 
-/** How the signer sequences (config.ts TrillianTuning). */
+/** How the signer sequences (TrillianTuning). */
 function sequencingArgs(args: TrillianArgs): string[] {
-    const t = args.config.tuning;
+    const t = args.tuning;
     return [`--sequencer_interval=${t.sequencerInterval}`, `--batch_size=${t.batchSize}`, `--num_sequencers=${t.numSequencers}`];
 }
 
@@ -315,13 +342,13 @@ function serverTlsArgs(args: TrillianArgs): string[] {
 /** The servers' MySQL connection pools (Trillian's postgresql storage has no such flags). */
 function poolArgs(args: TrillianArgs): string[] {
     if (args.database.engine !== "mysql") return [];
-    const t = args.config.tuning;
+    const t = args.tuning;
     return [`--mysql_max_conns=${t.mysqlMaxConns}`, `--mysql_max_idle_conns=${t.mysqlMaxIdleConns}`];
 }
 
 /** Exactly one sequencer per tree: forced with one replica, elected through a Lease with more. */
 function sequencerArgs(args: TrillianArgs): string[] {
-    if (args.config.signerReplicas === 1) return ["--force_master=true"];
+    if (args.replicas.logSigner === 1) return ["--force_master=true"];
     return ["--election_system=k8s", `--lock_namespace=${args.namespaceName}`, "--lock_holder_identity=$(POD_NAME)"];
 }
 

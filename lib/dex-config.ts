@@ -13,7 +13,6 @@
 // would be dropped silently, which is why the names are fixed here, unit-tested, and the e2e suite
 // logs in through the real Dex with exactly this file.
 import * as YAML from "yaml";
-import type { LdapConfig } from "../config";
 
 /** The ports the Dex container listens on: OIDC (behind the Ingress) and telemetry (/metrics and /healthz/*), named "metrics" like every scraped port. */
 export const dexPorts = { http: 5556, metrics: 5558 } as const;
@@ -28,12 +27,41 @@ export const dexEnvironment = { DEX_EXPAND_ENV: "false", DEX_CONTINUE_ON_CONNECT
 /** Signing tokens are used once, right away, by cosign: a short life limits what a leaked one is worth. */
 export const idTokenLifetime = "10m";
 
+/**
+ * The corporate directory behind the bundled Dex. Who may sign is decided here: a user must match
+ * userFilter, have an email in the organisation's domain and, when signerGroups is set, be a member
+ * of one of them (through memberOfAttribute); nobody else can log in at all. The bind password
+ * travels separately, as a secret.
+ */
+export interface LdapDirectory {
+    readonly host: string;
+    readonly port: number;
+    /** TLS from the first byte (ldaps) or StartTLS on the plain port. */
+    readonly transport: "ldaps" | "starttls";
+    /** The CA that signed the directory's certificate (Dex's rootCAData). */
+    readonly caCertPem: string;
+    readonly bindDn: string;
+    readonly userBaseDn: string;
+    readonly userFilter: string;
+    /** What users type at the login prompt (uid, sAMAccountName, userPrincipalName, mail). */
+    readonly usernameAttribute: string;
+    /** A stable, unique user ID (uid, objectGUID): the token's `sub`. */
+    readonly idAttribute: string;
+    readonly emailAttribute: string;
+    readonly nameAttribute: string;
+    /** DNs of the groups whose members may sign (empty: every user of the domain matching userFilter). */
+    readonly signerGroups: readonly string[];
+    readonly memberOfAttribute: string;
+    /** Group search for the token's `groups` claim (informational: who may sign is decided by signerGroups). */
+    readonly groupSearch?: { readonly baseDn: string; readonly filter: string; readonly memberAttribute: string; readonly nameAttribute: string };
+}
+
 export interface DexConfigInput {
     issuerUrl: string;
     /** The OIDC client cosign uses (its default: "sigstore"), registered public with loopback redirects. */
     clientId: string;
     emailDomain: string;
-    ldap: Omit<LdapConfig, "bindPassword">;
+    ldap: LdapDirectory;
     bindPassword: string;
 }
 
@@ -46,7 +74,7 @@ export function escapeFilterValue(value: string): string {
  * The user search filter that decides who may sign: the configured user filter, an email in the
  * organisation's domain, and (when set) membership of one of the signer groups.
  */
-export function signerFilter(ldap: Pick<LdapConfig, "userFilter" | "emailAttribute" | "signerGroups" | "memberOfAttribute">, emailDomain: string): string {
+export function signerFilter(ldap: Pick<LdapDirectory, "userFilter" | "emailAttribute" | "signerGroups" | "memberOfAttribute">, emailDomain: string): string {
     const inDomain = `(${ldap.emailAttribute}=*@${escapeFilterValue(emailDomain)})`;
     const groups = ldap.signerGroups.map((dn) => `(${ldap.memberOfAttribute}=${escapeFilterValue(dn)})`);
     const inGroup = groups.length === 0 ? "" : groups.length === 1 ? groups[0] : `(|${groups.join("")})`;

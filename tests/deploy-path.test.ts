@@ -24,7 +24,7 @@ describe("deploy path: the program loads transpile-only, type checks stay in npm
     });
 
     it("every program module compiles and loads in transpile-only mode, as under `pulumi up`", () => {
-        const modules = ["config.ts", "versions.ts", ...fs.readdirSync(path.join(root, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`),
+        const modules = ["versions.ts", ...fs.readdirSync(path.join(root, "config")).filter((f) => f.endsWith(".ts")).map((f) => `config/${f}`), ...fs.readdirSync(path.join(root, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`),
             ...fs.readdirSync(path.join(root, "lib")).filter((f) => f.endsWith(".ts")).map((f) => `lib/${f}`)];
         const script = `require("ts-node").register({ transpileOnly: true, project: "tsconfig.json" });
             for (const m of ${JSON.stringify(modules)}) require("./" + m);

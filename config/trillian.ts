@@ -1,0 +1,45 @@
+/** Trillian: replicas, the signer's tuning, adopted trees, and how trees are created and frozen. */
+import { defaults } from "./defaults";
+import { pathLike, treeId } from "./checks";
+import { Check, Reader } from "./reader";
+import { CreatetreeConfig, createtreeModes, TrillianConfig } from "./types";
+
+/** A Go duration the signer accepts, from 10ms to 1m: shorter burns CPU, longer delays every entry. */
+const sequencerInterval: Check = (v) => {
+    const m = /^(\d+)(ms|s)$/.exec(v);
+    const ms = m ? Number(m[1]) * (m[2] === "s" ? 1000 : 1) : NaN;
+    return ms >= 10 && ms <= 60_000 ? undefined : 'must be a duration from 10ms to 60s written as <n>ms or <n>s, e.g. "100ms"';
+};
+
+const imageReference: Check = (v) =>
+    /^[a-z0-9][a-z0-9./:_-]*(@sha256:[a-f0-9]{64})?$/.test(v) ? undefined : "must be an image reference";
+
+function readCreatetree(r: Reader): CreatetreeConfig {
+    const mode = r.oneOf("createtreeMode", createtreeModes, defaults.createtreeMode);
+    const binaries = {
+        binary: r.string("createtreeBinary", defaults.createtreeBinary, pathLike),
+        updatetreeBinary: r.string("updatetreeBinary", defaults.updatetreeBinary, pathLike),
+    };
+    if (mode === "port-forward") return { mode, ...binaries };
+    const image = r.required("createtreeImage", imageReference,
+        'when createtreeMode is "pod": an image with Trillian\'s createtree at /createtree');
+    return { mode, ...binaries, image };
+}
+
+export function readTrillian(r: Reader): TrillianConfig {
+    const createtree = readCreatetree(r);
+    return {
+        serverReplicas: r.int("trillianServerReplicas", defaults.trillianServerReplicas, 1, 20),
+        signerReplicas: r.int("trillianSignerReplicas", defaults.trillianSignerReplicas, 1, 5),
+        tuning: {
+            sequencerInterval: r.string("trillianSequencerInterval", defaults.trillianSequencerInterval, sequencerInterval),
+            batchSize: r.int("trillianBatchSize", defaults.trillianBatchSize, 1, 100000),
+            numSequencers: r.int("trillianNumSequencers", defaults.trillianNumSequencers, 1, 100),
+            mysqlMaxConns: r.int("trillianMysqlMaxConns", defaults.trillianMysqlMaxConns, 0, 1000),
+            mysqlMaxIdleConns: r.int("trillianMysqlMaxIdleConns", defaults.trillianMysqlMaxIdleConns, -1, 1000),
+        },
+        rekorTreeId: r.optional("rekorTreeId", treeId),
+        ctlogTreeId: r.optional("ctlogTreeId", treeId),
+        createtree,
+    };
+}
