@@ -15,7 +15,7 @@ import { Database, databaseService } from "./components/database";
 import { Dex, dexService } from "./components/dex";
 import { Fulcio, fulcioService } from "./components/fulcio";
 import { InternalTls } from "./components/internal-tls";
-import { keep, podSecurityLabels } from "./components/kube";
+import { protectedIf, podSecurityLabels } from "./components/kube";
 import { Monitoring } from "./components/monitoring";
 import { NetworkIsolation, sigstoreEdges } from "./components/network";
 import { Rekor, redisService, rekorService } from "./components/rekor";
@@ -31,7 +31,7 @@ const provider = new k8s.Provider("cluster", {
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: { name: config.cluster.namespace, labels: { "app.kubernetes.io/part-of": "sigstore", ...podSecurityLabels } },
-}, { provider, ...keep(config.protectData) });
+}, { provider, ...protectedIf(config.protectData) });
 
 const opts = { providers: [provider] };
 const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.namespace };

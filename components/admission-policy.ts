@@ -13,9 +13,9 @@ import { policyControllerApiVersion } from "../lib/verification-policy";
 
 export interface AdmissionPolicyArgs {
     /** The objects' name (both are cluster-scoped; the policy refers to the root by it). */
-    name: string;
-    trustRootSpec: pulumi.Input<object>;
-    clusterImagePolicySpec: pulumi.Input<object>;
+    readonly name: string;
+    readonly trustRootSpec: pulumi.Input<object>;
+    readonly clusterImagePolicySpec: pulumi.Input<object>;
 }
 
 export class AdmissionPolicy extends pulumi.ComponentResource {

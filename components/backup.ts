@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { DatabaseConnection } from "./database";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
-import { imageUserContainer, keep, labels, podSecurity, scratchVolume, secretEnv } from "./kube";
+import { imageUserContainer, protectedIf, labels, podSecurity, scratchVolume, secretEnv } from "./kube";
 
 /** Fixed names: the alerts, the runbook and the databaseBackup output refer to them. */
 export const backupCronJobName = "trillian-db-backup";
@@ -26,19 +26,19 @@ const scriptMount = "/etc/backup";
 const mysqlUid = 999;
 
 export interface DatabaseBackupArgs {
-    namespace: pulumi.Input<string>;
+    readonly namespace: pulumi.Input<string>;
     /** The database image (mysqldump, mysql, gzip, sha256sum). */
-    image: string;
-    connection: DatabaseConnection;
+    readonly image: string;
+    readonly connection: DatabaseConnection;
     /** Cron schedule, in the cluster's time zone unless timeZone is set. */
-    schedule: string;
-    retentionDays: number;
-    storageSize: string;
-    storageClass?: string;
-    resources: ResourceBounds;
+    readonly schedule: string;
+    readonly retentionDays: number;
+    readonly storageSize: string;
+    readonly storageClass?: string;
+    readonly resources: ResourceBounds;
     /** Internal TLS: verify the database's certificate against this CA. */
-    tls?: ClientTls;
-    protectData: boolean;
+    readonly tls?: ClientTls;
+    readonly protectData: boolean;
 }
 
 export function backupScript(): string {
@@ -60,7 +60,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 storageClassName: args.storageClass,
                 resources: { requests: { storage: args.storageSize } },
             },
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...protectedIf(args.protectData) });
 
         const script = new k8s.core.v1.ConfigMap(`${name}-script`, { metadata: meta, data: { "backup.sh": backupScript() } }, { parent: this });
         this.scriptConfigMapName = script.metadata.name;
@@ -122,6 +122,6 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             },
         }, { parent: this });
 
-        this.registerOutputs({ scriptConfigMapName: this.scriptConfigMapName });
+        this.registerOutputs({ cronJob: this.cronJob, scriptConfigMapName: this.scriptConfigMapName });
     }
 }

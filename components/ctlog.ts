@@ -15,34 +15,34 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { renderCtLogMultiConfig } from "../lib/ctlog-config";
 import { ResourceBounds } from "../lib/resources";
-import { encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./generated";
+import { encryptedKeyPem, generatedPassword, generationKeys, generationSuffix, LogKeyRecord, logKeyRecords } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { LogGenerations, oldestFirst } from "./trillian";
-import { exposeService, serverWorkload, keep, labels, retainCopy, serviceHost, IngressSpec, goServerContainer } from "./kube";
+import { exposeService, serverWorkload, protectedIf, labels, retainCopy, internalUrl, IngressSpec, goServerContainer } from "./kube";
 
 export interface CtLogArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
     /** One tree per key generation: the retired ones frozen, the newest active. */
-    trees: LogGenerations;
+    readonly trees: LogGenerations;
     /** Trillian log server gRPC address (host:port). */
-    trillianAddress: string;
-    replicas: number;
-    resources: ResourceBounds;
-    image: string;
+    readonly trillianAddress: string;
+    readonly replicas: number;
+    readonly resources: ResourceBounds;
+    readonly image: string;
     /** The first log's prefix (ctlogPrefix); later generations' are ctlogGenerationPrefix(prefix, n). */
-    prefix: string;
+    readonly prefix: string;
     /** The certificates the log accepts pre-certificates under: every Fulcio CA's chain (all generations). */
-    fulcioRootsPem: pulumi.Input<string>;
+    readonly fulcioRootsPem: pulumi.Input<string>;
     /** Internal TLS: HTTPS for Fulcio's submissions, and the CA for the Trillian connection. */
-    tls?: { server: ServerTls; client: ClientTls };
-    protectData: boolean;
+    readonly tls?: { server: ServerTls; client: ClientTls };
+    readonly protectData: boolean;
     /** Public exposure through an Ingress (omitted: none). */
-    ingress?: IngressSpec;
+    readonly ingress?: IngressSpec;
 }
 
 /** One CT log as clients must trust it: valid until its tree was frozen (absent: the active one). */
-export interface CtLogGeneration { treeId: string; prefix: string; publicKeyPem: string; frozenAt?: string }
+export type CtLogGeneration = LogKeyRecord & { prefix: string };
 
 /** The prefix of a key generation's log: the configured one first, then "<prefix>-g<n>". */
 export function ctlogGenerationPrefix(prefix: string, generation: number): string {
@@ -68,18 +68,17 @@ export class CtLog extends pulumi.ComponentResource {
         const { retired, active } = args.trees;
         const trees = oldestFirst(args.trees);
         this.internalUrl = ctLogUrl(args.namespaceName, ctlogGenerationPrefix(args.prefix, trees.length), args.tls !== undefined);
-        const protect = keep(args.protectData);
+        const protect = protectedIf(args.protectData);
 
         // Generation 1 keeps the names of a stack that never rotated (key.pem among them).
+        const keys = generationKeys(name, trees.length, { parent: this, ...protect });
         const logs = trees.map((tree, i) => {
             const suffix = generationSuffix(i + 1);
-            const key = generatedKey(`${name}-signing-key${suffix}`, "P256", { parent: this, ...protect });
             const password = generatedPassword(`${name}-key-password${suffix}`, { parent: this, ...protect });
-            return { tree, key, password, prefix: ctlogGenerationPrefix(args.prefix, i + 1), keyFile: `key${suffix}.pem` };
+            return { tree, key: keys[i], password, prefix: ctlogGenerationPrefix(args.prefix, i + 1), keyFile: `key${suffix}.pem` };
         });
-        this.publicKeyPem = logs[logs.length - 1].key.publicKeyPem;
-        this.generations = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.key.publicKeyPem, l.tree.frozenAt])))
-            .apply((list) => list.map(([treeId, publicKeyPem, frozenAt], i): CtLogGeneration => ({ treeId, prefix: logs[i].prefix, publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
+        this.publicKeyPem = keys[keys.length - 1].publicKeyPem;
+        this.generations = logKeyRecords(trees, keys, (generation) => ({ prefix: ctlogGenerationPrefix(args.prefix, generation) }));
 
         const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {
             metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
@@ -132,13 +131,13 @@ export class CtLog extends pulumi.ComponentResource {
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http, args.tls !== undefined);
 
-        this.registerOutputs({ publicKeyPem: this.publicKeyPem, generations: this.generations, internalUrl: this.internalUrl });
+        this.registerOutputs({ publicKeyPem: this.publicKeyPem, generations: this.generations, internalUrl: this.internalUrl, deployment: this.deployment });
     }
 }
 
 /** The in-cluster URL of the log; Fulcio is configured before the CtLog exists, so it is derived. */
 export function ctLogUrl(namespaceName: string, prefix: string, https: boolean): string {
-    return `${https ? "https" : "http"}://${serviceHost(ctlogService, namespaceName)}:${ctlogPorts.http}/${prefix}`;
+    return internalUrl(ctlogService, namespaceName, ctlogPorts.http, https, prefix);
 }
 
 /** ct_server flags (Go flag: `--name=value`). */

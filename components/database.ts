@@ -14,11 +14,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { generatedPassword } from "./generated";
+import { generatedPassword } from "./key-material";
 import { mysqldArgs, mysqlOptions, MysqlSizing } from "../lib/mysql-tuning";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
-import { imageUserContainer, keep, labels, podSecurity, scratchVolume, secretEnv, selector, serviceHost } from "./kube";
+import { imageUserContainer, protectedIf, labels, podSecurity, scratchVolume, secretEnv, selector, serviceHost } from "./kube";
 
 export type DatabaseEngine = "mysql" | "postgresql";
 
@@ -33,20 +33,20 @@ export interface ExternalDatabase {
 }
 
 export interface DatabaseArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
     /** The in-cluster database's volume (ignored with an external database). */
-    storage: { size: string; storageClass?: string };
+    readonly storage: { size: string; storageClass?: string };
     /** A database run elsewhere; absent: the in-cluster MySQL. */
-    external?: ExternalDatabase;
+    readonly external?: ExternalDatabase;
     /** Trillian's db_server image (also used for its mysql client and schema file in external mode). */
-    image: string;
-    resources: ResourceBounds;
+    readonly image: string;
+    readonly resources: ResourceBounds;
     /** Who connects: Trillian pods and each one's pool bound (0 = unbounded), to size max_connections. */
-    clients: { pods: number; maxConnsPerPod: number };
+    readonly clients: { pods: number; maxConnsPerPod: number };
     /** Server TLS for the in-cluster MySQL (config internalTls); clients must then use TLS. */
-    tls?: ServerTls;
-    protectData: boolean;
+    readonly tls?: ServerTls;
+    readonly protectData: boolean;
 }
 
 /** How Trillian reaches the database. The password stays in the Secret; only its name and key travel. */
@@ -77,7 +77,7 @@ export class Database extends pulumi.ComponentResource {
     readonly ready: pulumi.Resource[];
     readonly credentials: k8s.core.v1.Secret;
     /** The in-cluster database's volume claim (for the disk alert); absent with an external database. */
-    dataClaimName?: pulumi.Output<string>;
+    readonly dataClaimName?: pulumi.Output<string>;
     /** The in-cluster MySQL's redo log, which shares the data volume (capacity planning); 0 when external. */
     readonly redoLogBytes: number;
 
@@ -99,15 +99,19 @@ export class Database extends pulumi.ComponentResource {
                 secretName: this.credentials.metadata.name, passwordKey: "password",
                 tlsServerName: args.tls ? serviceHost(databaseService, args.namespaceName) : undefined,
             };
-            this.ready = [this.inClusterMysql(name, args)];
+            const mysql = this.inClusterMysql(name, args);
+            this.ready = [mysql.statefulSet];
+            this.dataClaimName = mysql.claimName;
         }
 
-        this.registerOutputs({ host: this.connection.host, port: this.connection.port, secretName: this.connection.secretName });
+        this.registerOutputs({
+            connection: this.connection, ready: this.ready, credentials: this.credentials, dataClaimName: this.dataClaimName, redoLogBytes: this.redoLogBytes,
+        });
     }
 
     /** Passwords are generated once and stored in Pulumi state as secrets and in one Kubernetes Secret. */
     private generatedCredentials(name: string, args: DatabaseArgs): k8s.core.v1.Secret {
-        const password = (role: string) => generatedPassword(`${name}-${role}-password`, { parent: this, ...keep(args.protectData) });
+        const password = (role: string) => generatedPassword(`${name}-${role}-password`, { parent: this, ...protectedIf(args.protectData) });
         return new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
             type: "Opaque",
@@ -117,7 +121,7 @@ export class Database extends pulumi.ComponentResource {
                 user: "trillian",
                 database: "trillian",
             },
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...protectedIf(args.protectData) });
     }
 
     private externalCredentials(name: string, args: DatabaseArgs, password: pulumi.Input<string>): k8s.core.v1.Secret {
@@ -128,7 +132,8 @@ export class Database extends pulumi.ComponentResource {
         }, { parent: this });
     }
 
-    private inClusterMysql(name: string, args: DatabaseArgs): k8s.apps.v1.StatefulSet {
+    /** The in-cluster MySQL and its protected data volume (for the disk alert). */
+    private inClusterMysql(name: string, args: DatabaseArgs): { statefulSet: k8s.apps.v1.StatefulSet; claimName: pulumi.Output<string> } {
         const appLabels = labels(databaseService, "database");
         // An explicit claim (not a volumeClaimTemplate) so it can be protected and retained in prod.
         const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
@@ -138,8 +143,7 @@ export class Database extends pulumi.ComponentResource {
                 storageClassName: args.storage.storageClass,
                 resources: { requests: { storage: args.storage.size } },
             },
-        }, { parent: this, ...keep(args.protectData), ignoreChanges: ["spec.storageClassName"] });
-        this.dataClaimName = volume.metadata.name;
+        }, { parent: this, ...protectedIf(args.protectData), ignoreChanges: ["spec.storageClassName"] });
 
         const service = new k8s.core.v1.Service(`${name}-service`, {
             metadata: { name: databaseService, namespace: args.namespace, labels: appLabels },
@@ -152,7 +156,7 @@ export class Database extends pulumi.ComponentResource {
         const tlsArgs = args.tls ? [
             `--ssl-ca=${tlsMount}/ca.crt`, `--ssl-cert=${tlsMount}/tls.crt`, `--ssl-key=${tlsMount}/tls.key`, "--require-secure-transport=ON",
         ] : [];
-        return new k8s.apps.v1.StatefulSet(`${name}-mysql`, {
+        const statefulSet = new k8s.apps.v1.StatefulSet(`${name}-mysql`, {
             metadata: { namespace: args.namespace, labels: appLabels },
             spec: {
                 serviceName: service.metadata.name,
@@ -196,6 +200,7 @@ export class Database extends pulumi.ComponentResource {
                 },
             },
         }, { parent: this });
+        return { statefulSet, claimName: volume.metadata.name };
     }
 
     /** Loads Trillian's schema into an external MySQL. MYSQL_PWD keeps the password out of argv. */

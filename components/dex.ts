@@ -20,21 +20,21 @@ const configMount = "/etc/dex";
 const dexUid = 1001;
 
 export interface DexArgs {
-    namespace: pulumi.Input<string>;
-    image: string;
-    resources: ResourceBounds;
+    readonly namespace: pulumi.Input<string>;
+    readonly image: string;
+    readonly resources: ResourceBounds;
     /** Where Dex is reached, exactly as its tokens' `iss` (https://oidc.<publicDomain> by default). */
-    issuerUrl: string;
+    readonly issuerUrl: string;
     /** cosign's OIDC client ID. */
-    clientId: string;
+    readonly clientId: string;
     /** Only users whose email is in this domain can log in. */
-    emailDomain: string;
+    readonly emailDomain: string;
     /** The directory users log in with, and who among them may sign. */
-    ldap: LdapDirectory;
+    readonly ldap: LdapDirectory;
     /** The bind DN's password (a secret): only ever in Dex's config Secret. */
-    bindPassword: pulumi.Input<string>;
+    readonly bindPassword: pulumi.Input<string>;
     /** Public exposure through an Ingress at the issuer's host (omitted: none). */
-    ingress?: Omit<IngressSpec, "host">;
+    readonly ingress?: Omit<IngressSpec, "host">;
 }
 
 export class Dex extends pulumi.ComponentResource {
@@ -82,6 +82,6 @@ export class Dex extends pulumi.ComponentResource {
             exposeService(`${name}-ingress`, this, args.namespace, { ...args.ingress, host: new URL(args.issuerUrl).hostname }, dexService, dexPorts.http);
         }
 
-        this.registerOutputs({ configSecretName: this.configSecretName });
+        this.registerOutputs({ deployment: this.deployment, configSecretName: this.configSecretName });
     }
 }

@@ -22,9 +22,9 @@ import * as tls from "@pulumi/tls";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { parseCertificateBundle } from "../lib/pem";
-import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./generated";
+import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./key-material";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
-import { exposeService, serverWorkload, keep, labels, retainCopy, secretEnv, serviceHost, IngressSpec, goServerContainer } from "./kube";
+import { exposeService, serverWorkload, protectedIf, labels, retainCopy, secretEnv, internalUrl, IngressSpec, goServerContainer } from "./kube";
 
 interface CaSubject {
     readonly organization: string;
@@ -55,22 +55,22 @@ export interface FulcioIssuer {
 }
 
 export interface FulcioArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
-    replicas: number;
-    resources: ResourceBounds;
-    image: string;
-    ca: FulcioCa;
-    oidc: FulcioIssuer;
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
+    readonly replicas: number;
+    readonly resources: ResourceBounds;
+    readonly image: string;
+    readonly ca: FulcioCa;
+    readonly oidc: FulcioIssuer;
     /** Where Fulcio submits pre-certificates: http(s)://<ctlog service>:<port>/<prefix> (the active CT log). */
-    ctLogUrl: string;
+    readonly ctLogUrl: string;
     /** What must exist before Fulcio's pods roll to a new CT log: the freezes of the retired CT trees. */
-    ctLogReady?: pulumi.Resource[];
+    readonly ctLogReady?: pulumi.Resource[];
     /** Internal TLS: the CA Fulcio trusts for the CT log. */
-    tls?: ClientTls;
-    protectData: boolean;
+    readonly tls?: ClientTls;
+    readonly protectData: boolean;
     /** Public exposure through an Ingress (omitted: none). */
-    ingress?: IngressSpec;
+    readonly ingress?: IngressSpec;
 }
 
 export const fulcioPorts = { http: 5555, grpc: 5554, metrics: 2112 } as const;
@@ -110,7 +110,7 @@ export class Fulcio extends pulumi.ComponentResource {
 
     constructor(name: string, args: FulcioArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Fulcio", name, {}, opts);
-        this.internalUrl = `http://${serviceHost(fulcioService, args.namespaceName)}:${fulcioPorts.http}`;
+        this.internalUrl = internalUrl(fulcioService, args.namespaceName, fulcioPorts.http);
 
         const ca = this.caMaterial(name, args);
         this.chainPem = ca.chainPem;
@@ -165,7 +165,10 @@ export class Fulcio extends pulumi.ComponentResource {
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, fulcioService, fulcioPorts.http);
 
-        this.registerOutputs({ chainPem: this.chainPem, validFrom: this.validFrom, caGenerations: this.caGenerations, internalUrl: this.internalUrl });
+        this.registerOutputs({
+            chainPem: this.chainPem, validFrom: this.validFrom, caGenerations: this.caGenerations, acceptedRootsPem: this.acceptedRootsPem,
+            internalUrl: this.internalUrl, deployment: this.deployment,
+        });
     }
 
     private caMaterial(name: string, args: FulcioArgs): CaMaterial {
@@ -206,7 +209,7 @@ export class Fulcio extends pulumi.ComponentResource {
 
     /** One generation: self-signed root, or intermediate under the enterprise root. */
     private generatedCaGeneration(baseName: string, ca: GeneratedCa, protectData: boolean, generation: number): Omit<CaMaterial, "generations"> {
-        const protect = keep(protectData);
+        const protect = protectedIf(protectData);
         const name = (role: string) => `${baseName}-${role}${generationSuffix(generation)}`;
         const key = generatedKey(name("ca-key"), "P384", { parent: this, ...protect });
         const subject = { organization: ca.organization, commonName: ca.commonName };

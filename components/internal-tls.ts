@@ -19,8 +19,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
-import { caCertIgnoreChanges, generatedKey } from "./generated";
-import { keep, labels } from "./kube";
+import { caCertIgnoreChanges, generatedKey } from "./key-material";
+import { protectedIf, labels } from "./kube";
 
 /** Where pods mount the material (the same in every workload, so flags read alike). */
 export const tlsMount = "/etc/sigstore/tls";
@@ -39,11 +39,11 @@ export interface ClientTls {
 }
 
 export interface InternalTlsArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
     /** The Services that terminate TLS. */
-    services: string[];
-    protectData: boolean;
+    readonly services: string[];
+    readonly protectData: boolean;
 }
 
 /** The names a Service answers to inside the cluster. */
@@ -58,7 +58,7 @@ export class InternalTls extends pulumi.ComponentResource {
 
     constructor(name: string, args: InternalTlsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:InternalTls", name, {}, opts);
-        const protect = keep(args.protectData);
+        const protect = protectedIf(args.protectData);
         const caKey = generatedKey(`${name}-ca-key`, "P256", { parent: this, ...protect });
         const ca = new tls.SelfSignedCert(`${name}-ca-cert`, {
             privateKeyPem: caKey.privateKeyPem,
@@ -101,7 +101,7 @@ export class InternalTls extends pulumi.ComponentResource {
             this.servers[service] = { secretName: secret.metadata.name };
         }
 
-        this.registerOutputs({ caCertPem: this.caCertPem });
+        this.registerOutputs({ caCertPem: this.caCertPem, caConfigMapName: this.caConfigMapName, servers: this.servers });
     }
 }
 

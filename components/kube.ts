@@ -96,8 +96,11 @@ export function configMapEnv(name: string, configMapName: pulumi.Input<string>, 
 
 export const podNameEnv: k8s.types.input.core.v1.EnvVar = { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } };
 
-/** Resource options for anything whose loss loses data or trust (tree IDs, keys, volumes). */
-export function keep(protectData: boolean, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+/**
+ * Resource options for anything whose loss loses data or trust (tree IDs, keys, volumes): protected
+ * (an `up` cannot delete or replace it) and retained in the cluster, when protectData is set.
+ */
+export function protectedIf(protectData: boolean, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
     return protectData ? { ...extra, protect: true, retainOnDelete: true } : extra;
 }
 
@@ -114,6 +117,11 @@ export function retainCopy(protectData: boolean): pulumi.CustomResourceOptions {
 /** In-cluster DNS name of a Service. */
 export function serviceHost(service: string, namespace: string): string {
     return `${service}.${namespace}.svc`;
+}
+
+/** A server's in-cluster URL: https when it terminates internal TLS, and an optional path (a CT log's prefix). */
+export function internalUrl(service: string, namespace: string, port: number, https = false, path?: string): string {
+    return `${https ? "https" : "http"}://${serviceHost(service, namespace)}:${port}${path === undefined ? "" : `/${path}`}`;
 }
 
 export interface IngressSpec {

@@ -26,18 +26,18 @@ export interface ScrapeTarget {
 }
 
 export interface MonitoringArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
-    targets: ScrapeTarget[];
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
+    readonly targets: ScrapeTarget[];
     /** Labels the Prometheus selects ServiceMonitors and rules by (e.g. release=prometheus). */
-    extraLabels: LabelSelector;
+    readonly extraLabels: LabelSelector;
     /** The in-cluster database's volume claim (absent with an external database). */
-    databaseClaimName?: pulumi.Input<string>;
+    readonly databaseClaimName?: pulumi.Input<string>;
     /** Fulcio's chain: the issuing certificate (first) is the one that must not expire. */
-    fulcioChainPem: pulumi.Input<string>;
-    caExpiryWarningDays: number;
+    readonly fulcioChainPem: pulumi.Input<string>;
+    readonly caExpiryWarningDays: number;
     /** The backup CronJob (backupSchedule set): alerts when backups fail or get old. */
-    backup?: BackupWatch;
+    readonly backup?: BackupWatch;
 }
 
 /** Seconds since the epoch at which the CA expiry alert starts firing. */

@@ -153,8 +153,8 @@ function policyPeers(p: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer[]
 }
 
 export interface NetworkIsolationArgs {
-    namespace: pulumi.Input<string>;
-    edges: Edge[];
+    readonly namespace: pulumi.Input<string>;
+    readonly edges: Edge[];
 }
 
 export class NetworkIsolation extends pulumi.ComponentResource {
@@ -181,6 +181,6 @@ export class NetworkIsolation extends pulumi.ComponentResource {
             },
         }, { parent: this }))];
 
-        this.registerOutputs({ policyCount: this.policies.length });
+        this.registerOutputs({ policies: this.policies });
     }
 }

@@ -14,32 +14,32 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
-import { generatedKey, generatedPassword, generationSuffix } from "./generated";
+import { generatedPassword, generationKeys, LogKeyRecord, logKeyRecords } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { renderShardingConfig } from "../lib/rekor-sharding";
 import { LogGenerations, logServerService, oldestFirst, trillianPorts } from "./trillian";
-import { exposeService, serverWorkload, configMapEnv, keep, labels, retainCopy, podSecurity, secretEnv, serviceHost, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
+import { exposeService, serverWorkload, configMapEnv, protectedIf, labels, retainCopy, podSecurity, secretEnv, serviceHost, internalUrl, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
 
 export interface RekorArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
     /** One tree per key generation: the retired ones frozen, the newest active. */
-    trees: LogGenerations;
-    replicas: number;
-    redisStorageSize: string;
-    resources: { rekor: ResourceBounds; redis: ResourceBounds };
+    readonly trees: LogGenerations;
+    readonly replicas: number;
+    readonly redisStorageSize: string;
+    readonly resources: { rekor: ResourceBounds; redis: ResourceBounds };
     /** Internal TLS: Rekor trusts the internal CA for Trillian and Redis; Redis serves TLS only. */
-    tls?: { client: ClientTls; redis: ServerTls };
-    images: { rekor: string; redis: string };
+    readonly tls?: { client: ClientTls; redis: ServerTls };
+    readonly images: { rekor: string; redis: string };
     /** Public host name, e.g. rekor.sigstore.corp.example (--rekor_server.hostname). */
-    publicHost: string;
-    protectData: boolean;
+    readonly publicHost: string;
+    readonly protectData: boolean;
     /** Public exposure through an Ingress (omitted: none). */
-    ingress?: IngressSpec;
+    readonly ingress?: IngressSpec;
 }
 
 /** One key generation as clients must trust it: valid until its tree was frozen (absent: the active one). */
-export interface RekorKeyGeneration { treeId: string; publicKeyPem: string; frozenAt?: string }
+export type RekorKeyGeneration = LogKeyRecord;
 
 export const rekorPorts = { http: 3000, metrics: 2112, redis: 6379 } as const;
 export const rekorService = "rekor-server";
@@ -58,17 +58,14 @@ export class Rekor extends pulumi.ComponentResource {
 
     constructor(name: string, args: RekorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:Rekor", name, {}, opts);
-        this.internalUrl = `http://${serviceHost(rekorService, args.namespaceName)}:${rekorPorts.http}`;
+        this.internalUrl = internalUrl(rekorService, args.namespaceName, rekorPorts.http);
 
         const { retired, active } = args.trees;
         const trees = oldestFirst(args.trees);
-        // Generation 1 keeps the name of a stack that never rotated; each key signs only its own tree.
-        const keys = trees.map((_, i) =>
-            generatedKey(`${name}-signing-key${generationSuffix(i + 1)}`, "P256", { parent: this, ...keep(args.protectData) }));
+        const keys = generationKeys(name, trees.length, { parent: this, ...protectedIf(args.protectData) });
         const activeKey = keys[keys.length - 1];
         this.publicKeyPem = activeKey.publicKeyPem;
-        this.keyGenerations = pulumi.all(trees.map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, tree.frozenAt])))
-            .apply((list) => list.map(([treeId, publicKeyPem, frozenAt]): RekorKeyGeneration => ({ treeId, publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
+        this.keyGenerations = logKeyRecords(trees, keys);
 
         const redisSecret = this.redis(name, args);
         const tls = tlsVolumes(undefined, args.tls?.client);
@@ -125,7 +122,7 @@ export class Rekor extends pulumi.ComponentResource {
         const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis-data`, {
             metadata: { namespace: args.namespace, labels: appLabels },
             spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.redisStorageSize } } },
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...protectedIf(args.protectData) });
         serverWorkload(`${name}-redis`, {
             service: redisService,
             component: "rekor",

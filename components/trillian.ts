@@ -30,9 +30,9 @@ import * as command from "@pulumi/command";
 import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput, parseFreezeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
-import { generationSuffix } from "./generated";
+import { generationSuffix } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
-import { keep, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
+import { protectedIf, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
 
 export const trillianPorts = { grpc: 8090, http: 8091 } as const;
 export const logServerService = "trillian-log-server";
@@ -65,25 +65,25 @@ export interface TrillianAdmin {
 }
 
 export interface TrillianArgs {
-    namespace: pulumi.Input<string>;
-    namespaceName: string;
-    replicas: { logServer: number; logSigner: number };
+    readonly namespace: pulumi.Input<string>;
+    readonly namespaceName: string;
+    readonly replicas: { logServer: number; logSigner: number };
     /** The signer's sequencing and the servers' MySQL pools (trillianSequencerInterval, trillianBatchSize, …). */
-    tuning: TrillianTuning;
+    readonly tuning: TrillianTuning;
     /** Existing trees the first generation adopts instead of creating them (disaster recovery, migration). */
-    pinnedTreeIds: Partial<Record<TreeName, string>>;
+    readonly pinnedTreeIds: Partial<Record<TreeName, string>>;
     /** How the admin Commands (createtree, updatetree) reach Trillian and the cluster. */
-    admin: TrillianAdmin;
-    database: DatabaseConnection;
+    readonly admin: TrillianAdmin;
+    readonly database: DatabaseConnection;
     /** How many trees each log has (rekorKeyGeneration, ctlogKeyGeneration): the newest is active, the others frozen. */
-    keyGenerations: Record<TreeName, number>;
+    readonly keyGenerations: Record<TreeName, number>;
     /** Resources that must be ready (schema loaded) before Trillian starts. */
-    databaseReady: pulumi.Resource[];
-    images: { logServer: string; logSigner: string };
-    resources: { logServer: ResourceBounds; logSigner: ResourceBounds };
+    readonly databaseReady: pulumi.Resource[];
+    readonly images: { logServer: string; logSigner: string };
+    readonly resources: { logServer: ResourceBounds; logSigner: ResourceBounds };
     /** Internal TLS: the log server's gRPC (and HTTP) certificate, and the CA the database clients trust. */
-    tls?: { logServer: ServerTls; client: ClientTls };
-    protectData: boolean;
+    readonly tls?: { logServer: ServerTls; client: ClientTls };
+    readonly protectData: boolean;
 }
 
 export interface LogTree {
@@ -151,6 +151,9 @@ export class Trillian extends pulumi.ComponentResource {
             logServerAddress: this.logServerAddress,
             rekorTreeId: this.trees.rekor.treeId,
             ctlogTreeId: this.trees.ctlog.treeId,
+            generations: this.generations,
+            logServer: this.logServer,
+            logSigner: this.logSigner,
         });
     }
 
@@ -247,7 +250,7 @@ export class Trillian extends pulumi.ComponentResource {
         const configMap = new k8s.core.v1.ConfigMap(`${name}-tree-${tree}${suffix}`, {
             metadata: { name: configMapName, namespace: args.namespace, labels: labels(`trillian-tree-${tree}`, "trillian") },
             data: { treeID: treeId },
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...protectedIf(args.protectData) });
 
         return { treeId: configMap.data.apply((d) => d["treeID"]), configMap, createCommand };
     }
@@ -277,7 +280,7 @@ export class Trillian extends pulumi.ComponentResource {
         const freezeRecord = new k8s.core.v1.ConfigMap(`${name}-tree-${log}${suffix}-frozen`, {
             metadata: { name: recordName, namespace: args.namespace, labels: labels(`trillian-tree-${log}`, "trillian") },
             data: { treeID: tree.treeId, frozenAt },
-        }, { parent: this, ...keep(args.protectData) });
+        }, { parent: this, ...protectedIf(args.protectData) });
         return { ...tree, frozenAt: freezeRecord.data.apply((d) => d["frozenAt"]), freezeRecord, freezeCommand };
     }
 
@@ -310,7 +313,7 @@ export class Trillian extends pulumi.ComponentResource {
             dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment, ...after],
             // Nothing about this command may ever run it again: see the header comment.
             ignoreChanges: createtreeIgnoreChanges,
-            ...keep(args.protectData),
+            ...protectedIf(args.protectData),
         });
     }
 }

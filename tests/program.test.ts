@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
-import { keep } from "../components/kube";
+import { protectedIf } from "../components/kube";
 import { podSpecOf } from "../policy/rules";
 import { ConfigSource, loadConfig } from "../config";
 import { parseCreatetreeOutput } from "../lib/tree-id";
@@ -645,17 +645,17 @@ describe("program: external database", () => {
     });
 });
 
-describe("program: keep() (components/kube.ts)", () => {
+describe("program: protectedIf() (components/kube.ts)", () => {
     it("protects and retains when protectData is true, keeping other options", () => {
-        const opts = keep(true, { ignoreChanges: ["spec"] });
+        const opts = protectedIf(true, { ignoreChanges: ["spec"] });
         assert.equal(opts.protect, true);
         assert.equal(opts.retainOnDelete, true);
         assert.deepEqual(opts.ignoreChanges, ["spec"]);
     });
 
     it("adds nothing when protectData is false", () => {
-        assert.deepEqual(keep(false), {});
-        assert.deepEqual(keep(false, { ignoreChanges: ["spec"] }), { ignoreChanges: ["spec"] });
-        assert.ok(isDeepStrictEqual(keep(false, {}), {}));
+        assert.deepEqual(protectedIf(false), {});
+        assert.deepEqual(protectedIf(false, { ignoreChanges: ["spec"] }), { ignoreChanges: ["spec"] });
+        assert.ok(isDeepStrictEqual(protectedIf(false, {}), {}));
     });
 });

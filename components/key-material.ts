@@ -1,6 +1,7 @@
 /**
- * Secret material the components generate once and keep in Pulumi state: passwords, signing keys
- * and the encrypted PEM form some servers require. One place, so every key gets the same guard.
+ * Secret material the components generate once and hold in Pulumi state: passwords, signing keys,
+ * one key per log generation, and the encrypted PEM form some servers require. One place, so every
+ * key gets the same guard against regeneration.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -40,4 +41,27 @@ export function generatedPassword(name: string, opts: pulumi.CustomResourceOptio
 /** The key as a legacy-encrypted PEM under the password (deterministic, so previews stay clean). */
 export function encryptedKeyPem(key: tls.PrivateKey, password: random.RandomPassword): pulumi.Output<string> {
     return pulumi.secret(pulumi.all([key.privateKeyPem, password.result]).apply(([pem, pw]) => encryptLegacyPem(pem, pw)));
+}
+
+/**
+ * One signing key per generation of a log (rekorKeyGeneration, ctlogKeyGeneration), oldest first:
+ * `<name>-signing-key` for generation 1 (the name of a stack that never rotated), then
+ * `<name>-signing-key-g<n>`. Each key signs only its own tree.
+ */
+export function generationKeys(name: string, generations: number, opts: pulumi.CustomResourceOptions): tls.PrivateKey[] {
+    return Array.from({ length: generations }, (_, i) => generatedKey(`${name}-signing-key${generationSuffix(i + 1)}`, "P256", opts));
+}
+
+/** A log generation as the trust material lists it: its tree, public key and, once retired, when its tree was frozen. */
+export interface LogKeyRecord { treeId: string; publicKeyPem: string; frozenAt?: string }
+
+/**
+ * The records of a log's generations, oldest first, with `extra` fields of each (a CT log's prefix)
+ * placed after the tree ID.
+ */
+export function logKeyRecords<E extends object>(
+    trees: Array<{ treeId: pulumi.Output<string>; frozenAt?: pulumi.Output<string> }>, keys: tls.PrivateKey[], extra: (generation: number) => E = () => ({} as E),
+): pulumi.Output<Array<LogKeyRecord & E>> {
+    return pulumi.all(trees.map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, tree.frozenAt])))
+        .apply((list) => list.map(([treeId, publicKeyPem, frozenAt], i) => ({ treeId, ...extra(i + 1), publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 }
