@@ -1,49 +1,47 @@
 /**
- * Wiring only: read config, create the provider and namespace, connect the five components, export
- * the contract other stacks consume (README "Outputs"; `outputsVersion` is bumped on breaking change).
+ * Wiring only: reads the config (config/), creates the Kubernetes provider and the namespace, and
+ * connects the components: InternalTls, Database, DatabaseBackup, Trillian, Rekor, Dex, Fulcio,
+ * CtLog, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
+ * are a versioned contract other stacks consume (docs/outputs.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
-import { capacityPlan, capacityWarning } from "./lib/capacity";
-import { buildClientMaterial } from "./lib/client-material";
-import { verificationPolicy as buildVerificationPolicy } from "./lib/verification-policy";
-import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
+import { planDatabaseCapacity } from "./lib/capacity";
+import { clientMaterial, imageList as listImages, outputsVersion as version, PublicHosts, verificationPolicyOutput } from "./outputs";
 import { AdmissionPolicy } from "./components/admission-policy";
 import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
+import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
-import { Dex, dexService } from "./components/dex";
-import { Fulcio, fulcioService } from "./components/fulcio";
+import { Dex } from "./components/dex";
+import { Fulcio } from "./components/fulcio";
 import { InternalTls } from "./components/internal-tls";
-import { protectedIf, podSecurityLabels } from "./components/kube";
-import { Monitoring } from "./components/monitoring";
+import { podSecurityLabels, protectedIf } from "./components/kube";
+import { Monitoring, sigstoreScrapeTargets } from "./components/monitoring";
 import { NetworkIsolation, sigstoreEdges } from "./components/network";
-import { Rekor, redisService, rekorService } from "./components/rekor";
-import { logServerService, logSignerService, Trillian } from "./components/trillian";
+import { Rekor, redisService } from "./components/rekor";
+import { logServerService, Trillian } from "./components/trillian";
 
 const config = loadConfig();
+const { protectData, identity } = config;
+const images = config.images.refs;
+const hosts = new PublicHosts(config.publicDomain);
+const inClusterDb = config.database.mode === "in-cluster";
 
 const provider = new k8s.Provider("cluster", {
     kubeconfig: config.cluster.kubeconfig,
     context: config.cluster.kubeContext,
     enableServerSideApply: true,
 });
+const opts = { providers: [provider] };
 
 const namespace = new k8s.core.v1.Namespace("namespace", {
     metadata: { name: config.cluster.namespace, labels: { "app.kubernetes.io/part-of": "sigstore", ...podSecurityLabels } },
-}, { provider, ...protectedIf(config.protectData) });
-
-const opts = { providers: [provider] };
+}, { provider, ...protectedIf(protectData) });
 const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.namespace };
-const images = config.images.refs;
-const protectData = config.protectData;
-const publicHost = (service: string) => `${service}.${config.publicDomain}`;
-/** A CT log's public base URL: the host, then the log's prefix (one per ctlogKeyGeneration). */
-const ctlogBaseUrl = (prefix: string) => `https://${publicHost("ctlog")}/${prefix}`;
-const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: publicHost(service), tls: config.ingressTls } : undefined;
+const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: hosts.host(service), tls: config.ingressTls } : undefined;
 
 // TLS inside the namespace: one certificate per Service that terminates it, one CA for the clients.
-const inClusterDb = config.database.mode === "in-cluster";
 const internalTls = config.internalTls ? new InternalTls("internal-tls", {
     ...ns, protectData,
     services: [logServerService, ctlogService, redisService, ...(inClusterDb ? [databaseService] : [])],
@@ -52,7 +50,8 @@ const serverTls = (service: string) => internalTls?.servers[service];
 const clientTls = internalTls ? { caConfigMapName: internalTls.caConfigMapName } : undefined;
 
 const database = new Database("database", {
-    ...ns, storage: { size: config.database.storageSize, storageClass: config.database.storageClass }, external: config.database.external, image: images.trillianDatabase, resources: config.resources.database,
+    ...ns, storage: { size: config.database.storageSize, storageClass: config.database.storageClass }, external: config.database.external,
+    image: images.trillianDatabase, resources: config.resources.database,
     clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
     tls: serverTls(databaseService), protectData,
 }, opts);
@@ -85,11 +84,10 @@ const rekor = new Rekor("rekor", {
     ...ns, trees: trillian.generations.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
     resources: { rekor: config.resources.rekor, redis: config.resources.redis },
     tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
-    images: { rekor: images.rekor, redis: images.redis }, publicHost: publicHost("rekor"), ingress: ingress("rekor"), protectData,
+    images: { rekor: images.rekor, redis: images.redis }, publicHost: hosts.host("rekor"), ingress: ingress("rekor"), protectData,
 }, opts);
 
 // The bundled OIDC issuer in front of the directory (identityProvider dex): Fulcio's issuer is its URL.
-const identity = config.identity;
 if (identity.provider === "dex") {
     new Dex("dex", {
         namespace: namespace.metadata.name, image: images.dex, resources: config.resources.dex,
@@ -130,24 +128,17 @@ if (config.network) {
     }, opts);
 }
 
-// Capacity planning: the volume the expected signing rate needs, and a warning when it is smaller.
-const capacity = config.database.expectedSigningsPerDay > 0 ? capacityPlan({
-    signingsPerDay: config.database.expectedSigningsPerDay,
-    retentionYears: config.database.retentionYears,
-    redoLogBytes: database.redoLogBytes,
-}) : undefined;
-const capacityShortfall = capacity && inClusterDb ? capacityWarning(capacity, config.database.storageSize) : undefined;
-if (capacityShortfall) pulumi.log.warn(capacityShortfall);
+// Capacity planning: the volume the expected signing rate needs, and a preview warning when it is smaller.
+const capacity = planDatabaseCapacity({
+    signingsPerDay: config.database.expectedSigningsPerDay, retentionYears: config.database.retentionYears,
+    redoLogBytes: database.redoLogBytes, configuredSize: config.database.storageSize, inCluster: inClusterDb,
+});
+if (capacity.warning) pulumi.log.warn(capacity.warning);
 
 if (config.monitoring) {
-    const trillianTls = internalTls ? { caConfigMapName: internalTls.caConfigMapName, serverName: `${logServerService}.${config.cluster.namespace}.svc` } : undefined;
     new Monitoring("monitoring", {
         ...ns,
-        targets: [
-            { service: fulcioService, port: "metrics" }, { service: rekorService, port: "metrics" }, { service: ctlogService, port: "metrics" },
-            { service: logServerService, port: "http", tls: trillianTls }, { service: logSignerService, port: "http" },
-            ...(identity.provider === "dex" ? [{ service: dexService, port: "metrics" }] : []),
-        ],
+        targets: sigstoreScrapeTargets({ namespaceName: config.cluster.namespace, internalTlsCaConfigMapName: internalTls?.caConfigMapName, dex: identity.provider === "dex" }),
         extraLabels: config.monitoring.labels,
         databaseClaimName: database.dataClaimName,
         fulcioChainPem: fulcio.chainPem,
@@ -156,27 +147,10 @@ if (config.monitoring) {
     }, opts);
 }
 
-const publicUrls = {
-    fulcio: `https://${publicHost("fulcio")}`,
-    rekor: `https://${publicHost("rekor")}`,
-    ctlog: ctlogBaseUrl(activeCtlogPrefix),
-    oidcIssuer: config.oidc.issuerUrl,
-};
-
-const client = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.generations, fulcio.validFrom])
-    .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) => buildClientMaterial({
-        urls: publicUrls, fulcioCas, rekorKeys, validFrom,
-        ctlogKeys: ctlogs.map((l) => ({ baseUrl: ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
-        oidcClientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
-    }));
-
-// Who is trusted, as data for other stacks and admission controllers (policy-controller objects).
-const policy = pulumi.all([fulcio.caGenerations, rekor.keyGenerations, ctlog.generations]).apply(([cas, rekorKeys, ctlogs]) =>
-    buildVerificationPolicy({
-        name: config.publicDomain, issuerUrl: config.oidc.issuerUrl, emailDomain: config.oidc.emailDomain,
-        urls: publicUrls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
-        ctlogs: ctlogs.map((l) => ({ baseUrl: ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
-    }));
+const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
+const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, oidc: config.oidc };
+const client = clientMaterial(trust);
+const policy = verificationPolicyOutput({ ...trust, name: config.publicDomain });
 
 if (config.policyControllerResources) {
     new AdmissionPolicy("admission-policy", {
@@ -184,8 +158,8 @@ if (config.policyControllerResources) {
     }, opts);
 }
 
-// ---- Stack outputs: a versioned contract (README "Outputs"). Public material only. ----
-export const outputsVersion = 1;
+// ---- Stack outputs: a versioned contract (docs/outputs.md). Public material only. ----
+export const outputsVersion = version;
 export const namespaceName = namespace.metadata.name;
 export const urls = publicUrls;
 export const internalUrls = { fulcio: fulcio.internalUrl, rekor: rekor.internalUrl, ctlog: ctlog.internalUrl, trillian: trillian.logServerAddress };
@@ -207,14 +181,12 @@ export const cosign = {
 /** The verification policy: issuer, identity regexp, and policy-controller TrustRoot + ClusterImagePolicy objects. */
 export const verificationPolicy = policy;
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
-export const imageList = Object.entries(images).filter(([image]) => image !== "dex" || identity.provider === "dex").map(([, ref]) => ref).sort();
+export const imageList = listImages(images, (image) => image !== "dex" || identity.provider === "dex");
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
-export const databaseCapacity = capacity
-    ? { planned: true, ...capacity, configuredSize: config.database.storageSize, fits: capacityShortfall === undefined }
-    : { planned: false, configuredSize: config.database.storageSize };
+export const databaseCapacity = capacity.report;
 /** Backups (backupSchedule): the CronJob, the volume and the ConfigMap holding backup.sh (docs/runbooks/backup-restore.md). */
-export const databaseBackup = backup
-    ? { enabled: true, cronJob: backupCronJobName, claimName: backupClaimName, scriptConfigMap: backup.scriptConfigMapName, schedule: config.backup!.schedule, retentionDays: config.backup!.retentionDays }
+export const databaseBackup = backup && config.backup
+    ? { enabled: true, cronJob: backupCronJobName, claimName: backupClaimName, scriptConfigMap: backup.scriptConfigMapName, schedule: config.backup.schedule, retentionDays: config.backup.retentionDays }
     : { enabled: false };
 /** Name (not content) of the database credentials Secret, for automation such as backups. */
 export const databaseCredentialsSecretName = database.connection.secretName;

@@ -14,7 +14,12 @@ import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LabelSelector } from "../lib/parse";
-import { labels } from "./kube";
+import { ctlogService } from "./ctlog";
+import { dexService } from "./dex";
+import { fulcioService } from "./fulcio";
+import { labels, serviceHost } from "./kube";
+import { rekorService } from "./rekor";
+import { logServerService, logSignerService } from "./trillian";
 
 /** A Service whose pods export metrics, and how Prometheus scrapes it. */
 export interface ScrapeTarget {
@@ -23,6 +28,20 @@ export interface ScrapeTarget {
     port: string;
     /** HTTPS with the internal CA (Trillian's HTTP endpoint under internal TLS). */
     tls?: { caConfigMapName: pulumi.Input<string>; serverName: string };
+}
+
+/**
+ * Every server's metrics: Fulcio, Rekor and the CT log on their "metrics" ports, Trillian's servers
+ * on their HTTP endpoint (HTTPS under internal TLS for the log server), and Dex when it is deployed.
+ */
+export function sigstoreScrapeTargets(input: { namespaceName: string; internalTlsCaConfigMapName?: pulumi.Input<string>; dex: boolean }): ScrapeTarget[] {
+    const trillianTls = input.internalTlsCaConfigMapName === undefined ? undefined
+        : { caConfigMapName: input.internalTlsCaConfigMapName, serverName: serviceHost(logServerService, input.namespaceName) };
+    return [
+        { service: fulcioService, port: "metrics" }, { service: rekorService, port: "metrics" }, { service: ctlogService, port: "metrics" },
+        { service: logServerService, port: "http", tls: trillianTls }, { service: logSignerService, port: "http" },
+        ...(input.dex ? [{ service: dexService, port: "metrics" }] : []),
+    ];
 }
 
 export interface MonitoringArgs {

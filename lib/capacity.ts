@@ -59,3 +59,24 @@ export function capacityWarning(plan: CapacityPlan, configuredSize: string): str
     return `databaseStorageSize ${configuredSize} is below the ${plan.requiredSize} that ${plan.signingsPerDay} signings a day ` +
         `kept ${plan.retentionYears} years need (${plan.formula}); raise databaseStorageSize (a PVC can grow if its StorageClass allows expansion)`;
 }
+
+/** The database volume as the stack reports it (output databaseCapacity) and the warning a preview shows. */
+export interface DatabaseCapacity {
+    /** What the stack exports: the plan with the configured size and whether it fits, or only the size when not planned. */
+    report: ({ planned: true; configuredSize: string; fits: boolean } & CapacityPlan) | { planned: false; configuredSize: string };
+    /** Set when the in-cluster volume is smaller than the plan needs. */
+    warning?: string;
+}
+
+/**
+ * Plans the database volume from expectedSigningsPerDay and retentionYears (0 signings: not planned).
+ * Only the in-cluster volume is checked against the plan; an external database's size is not ours.
+ */
+export function planDatabaseCapacity(input: {
+    signingsPerDay: number; retentionYears: number; redoLogBytes: number; configuredSize: string; inCluster: boolean;
+}): DatabaseCapacity {
+    if (input.signingsPerDay <= 0) return { report: { planned: false, configuredSize: input.configuredSize } };
+    const plan = capacityPlan(input);
+    const warning = input.inCluster ? capacityWarning(plan, input.configuredSize) : undefined;
+    return { report: { planned: true, ...plan, configuredSize: input.configuredSize, fits: warning === undefined }, warning };
+}

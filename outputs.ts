@@ -1,0 +1,65 @@
+/**
+ * The stack's outputs, shaped from what the components expose: a versioned contract that other
+ * stacks consume (docs/outputs.md; `outputsVersion` is bumped on a breaking change). Public material
+ * only: nothing here reads a Secret.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { buildClientMaterial, ClientMaterial, PublicEndpoints } from "./lib/client-material";
+import { verificationPolicy } from "./lib/verification-policy";
+import { CtLog } from "./components/ctlog";
+import { Fulcio } from "./components/fulcio";
+import { Rekor } from "./components/rekor";
+
+export const outputsVersion = 1;
+
+/** Where clients reach each server: `<service>.<publicDomain>` behind the ingress, the CT log per prefix. */
+export class PublicHosts {
+    constructor(private readonly publicDomain: string) {}
+
+    host(service: string): string {
+        return `${service}.${this.publicDomain}`;
+    }
+
+    url(service: string): string {
+        return `https://${this.host(service)}`;
+    }
+
+    /** A CT log's public base URL: the host, then the log's prefix (one per ctlogKeyGeneration). */
+    ctlogBaseUrl(prefix: string): string {
+        return `${this.url("ctlog")}/${prefix}`;
+    }
+}
+
+interface TrustInputs {
+    hosts: PublicHosts;
+    urls: PublicEndpoints;
+    fulcio: Fulcio;
+    rekor: Rekor;
+    ctlog: CtLog;
+    oidc: { issuerUrl: string; clientId: string; emailDomain: string };
+}
+
+/** The trusted root, signing config and ready-to-run cosign commands, from every CA and log key generation. */
+export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
+    return pulumi.all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom])
+        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) => buildClientMaterial({
+            urls: i.urls, fulcioCas, rekorKeys, validFrom,
+            ctlogKeys: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
+            oidcClientId: i.oidc.clientId, emailDomain: i.oidc.emailDomain,
+        }));
+}
+
+/** Who is trusted, as data for other stacks and admission controllers (policy-controller objects). */
+export function verificationPolicyOutput(i: TrustInputs & { name: string }) {
+    return pulumi.all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations]).apply(([cas, rekorKeys, ctlogs]) =>
+        verificationPolicy({
+            name: i.name, issuerUrl: i.oidc.issuerUrl, emailDomain: i.oidc.emailDomain,
+            urls: i.urls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
+            ctlogs: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
+        }));
+}
+
+/** Every image the stack runs, sorted: what an air-gapped cluster's registry must mirror. */
+export function imageList(images: Record<string, string>, running: (image: string) => boolean): string[] {
+    return Object.entries(images).filter(([image]) => running(image)).map(([, ref]) => ref).sort();
+}
