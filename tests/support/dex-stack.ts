@@ -1,5 +1,5 @@
 /**
- * A stack with identityProvider "dex": the README's Identity example (Active Directory style
+ * A stack with identityProvider "dex": docs/identity.md's example (Active Directory style
  * settings would differ only in attribute names). Shared by the program, network and policy tests.
  */
 
