@@ -1,6 +1,6 @@
 /**
  * The upstream releases this program deploys and is tested against: the one source of truth for
- * versions. Image tags default to these (config.ts), and the end-to-end suite builds the real
+ * versions. Image tags default to these (config/), and the end-to-end suite builds the real
  * binaries from the same Go module versions (e2e/binaries.ts), so what we test is what we ship.
  */
 export const upstream = {

@@ -3,7 +3,7 @@
  * program that loads our index.ts, `workDir` = the project (so the CLI reads and validates
  * Pulumi.yaml and the stack file), a `file://` backend, the passphrase secrets provider, and provider
  * plugins installed from a directory with automatic acquisition disabled (what an air-gapped user
- * does; README "Offline provider plugins").
+ * does; docs/operations.md, "Air-gapped: the CLI and provider plugins").
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";

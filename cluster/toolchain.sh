@@ -4,7 +4,7 @@
 #   the Pulumi CLI (at the version of @pulumi/pulumi) and the Kubernetes provider plugin.
 # Each piece is a small wrapper module (go.mod + replaces) built with the machine's Go; a warm run
 # finds every binary and builds nothing. The command/tls/random provider plugins are NOT built here:
-# the Go module proxy does not serve them (see README, "Offline provider plugins").
+# the Go module proxy does not serve them (see docs/operations.md, "Air-gapped: the CLI and provider plugins").
 #
 # Usage: cluster/toolchain.sh [piece …]    (pieces: etcd kubernetes kwok pulumi provider-kubernetes monitoring-crds policy-controller-crds)
 # Prints nothing but progress on stderr; the binaries land in $CACHE/cluster/bin.

@@ -94,7 +94,7 @@ export function alertRules(ns: string, services: string[], databaseClaim: string
             alert: "FulcioCaCertificateExpiring",
             expr: `time() > ${caAlertAt}`,
             labels: { severity: "warning" },
-            annotations: { summary: `Fulcio's issuing CA certificate expires within ${days} days: rotate it (README "Key and CA rotation").` },
+            annotations: { summary: `Fulcio's issuing CA certificate expires within ${days} days: rotate it (docs/rotation.md, "Key and CA rotation").` },
         },
     ];
     if (databaseClaim) {
@@ -104,7 +104,7 @@ export function alertRules(ns: string, services: string[], databaseClaim: string
             expr: `kubelet_volume_stats_available_bytes{${claim}} / kubelet_volume_stats_capacity_bytes{${claim}} < 0.15`,
             for: "15m",
             labels: { severity: "warning" },
-            annotations: { summary: "The Trillian database volume is more than 85% full; the logs only grow (README \"Capacity planning\")." },
+            annotations: { summary: "The Trillian database volume is more than 85% full; the logs only grow (docs/operations.md, \"Capacity planning\")." },
         });
     }
     if (backup) rules.push(...backupRules(ns, backup));

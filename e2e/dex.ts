@@ -10,7 +10,7 @@
  * (/etc/hosts), so Fulcio, cosign and the login below all use the issuer URL exactly as configured.
  *
  * The Dex binary is not served by the Go module proxy: SIGSTORE_DEX_BINARY names one built from the
- * upstream source at upstream.dex (default ~/dex-bin/dex; README "End-to-end tests").
+ * upstream source at upstream.dex (default ~/dex-bin/dex; docs/testing.md, "End-to-end").
  */
 import * as crypto from "node:crypto";
 import { execFileSync } from "node:child_process";

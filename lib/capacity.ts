@@ -5,7 +5,7 @@
  *
  * The bytes per entry are measured, not assumed: `npm run bench` grows a real Trillian database
  * (MariaDB, data + indexes after ANALYZE) with 1350 hashedrekord uploads and 600 Fulcio
- * certificates and divides (README "Performance"). The highest value seen over the runs is used.
+ * certificates and divides (docs/performance.md). The highest value seen over the runs is used.
  */
 import { binlogRetentionDays } from "./mysql-tuning";
 import { memoryBytes } from "./resources";

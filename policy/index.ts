@@ -1,5 +1,5 @@
 /**
- * The sigstore-baseline policy pack: `pulumi preview --policy-pack policy` (README "Policy as code").
+ * The sigstore-baseline policy pack: `pulumi preview --policy-pack policy` (docs/operations.md, "Policy as code").
  * The rules are in rules.ts; this file only registers them with the engine.
  */
 import { PolicyPack } from "@pulumi/policy";

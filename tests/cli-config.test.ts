@@ -1,7 +1,7 @@
 /**
  * The stack files meet the Pulumi CLI's config rules (tests/support/pulumi-cli-config.ts, ported
- * from the CLI's source): every committed stack, and a fresh stack holding only the keys the README
- * calls required, passes the CLI and then loads in config.ts without a problem. The rules' model is
+ * from the CLI's source): every committed stack, and a fresh stack holding only the keys the
+ * configuration reference (docs/configuration.md) calls required, passes the CLI and then loads in config/ without a problem. The rules' model is
  * itself checked against the CLI's real error messages, so a test here can fail where `pulumi up`
  * would.
  */
@@ -16,9 +16,10 @@ import {
 
 const root = path.resolve(__dirname, "..");
 const project = readProject(root);
-const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+/** The configuration reference, generated from Pulumi.yaml (docs/config-reference.ts). */
+const reference = fs.readFileSync(path.join(root, "docs", "configuration.md"), "utf8");
 
-/** What config.ts receives from the CLI's merged config (the project namespace, secure values as secrets). */
+/** What config/ receives from the CLI's merged config (the project namespace, secure values as secrets). */
 function sourceOf(merged: StackConfig): ConfigSource {
     const value = (key: string) => merged[`${project.name}:${key}`];
     return {
@@ -34,9 +35,9 @@ function up(stackName: string, stack: StackConfig, proj: Project = project) {
     return { merged, config: loadConfig(sourceOf(merged), project.name) };
 }
 
-/** Keys the README's configuration reference marks "(**required**)". */
-function readmeRequiredKeys(): string[] {
-    return [...readme.matchAll(/^\| `(\w+)` \|[^|]*\| – \(\*\*required\*\*\) \|/gm)].map((m) => m[1]).sort();
+/** Keys the configuration reference marks "(**required**)". */
+function referenceRequiredKeys(): string[] {
+    return [...reference.matchAll(/^\| `(\w+)` \|[^|]*\| – \(\*\*required\*\*\) \|/gm)].map((m) => m[1]).sort();
 }
 
 const withoutDefault = (key: string): Project => {
@@ -87,7 +88,7 @@ describe("Pulumi CLI config rules: the model matches the CLI", () => {
     });
 });
 
-describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => {
+describe("Pulumi CLI config rules: our stacks pass them, then config/", () => {
     for (const stack of ["dev", "prod"]) {
         it(`Pulumi.${stack}.yaml as committed`, () => {
             const { config } = up(stack, readStackFile(path.join(root, `Pulumi.${stack}.yaml`)));
@@ -95,15 +96,15 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
         });
     }
 
-    it("the README's required keys are the keys the CLI requires, and oidcIssuerUrl (required by config.ts with the default identityProvider)", () => {
+    it("the configuration reference's required keys are the keys the CLI requires, and oidcIssuerUrl (required by config/ with the default identityProvider)", () => {
         const cliRequired = Object.entries(project.config ?? {}).filter(([, t]) => t.default === undefined && t.value === undefined).map(([k]) => k).sort();
         assert.deepEqual(cliRequired, ["emailDomain"]);
-        assert.deepEqual(readmeRequiredKeys(), ["emailDomain", "oidcIssuerUrl"]);
+        assert.deepEqual(referenceRequiredKeys(), ["emailDomain", "oidcIssuerUrl"]);
     });
 
-    it("a fresh stack holding only the README's required keys gets every default", () => {
+    it("a fresh stack holding only the configuration reference's required keys gets every default", () => {
         const values: Record<string, string> = { "sigstore:oidcIssuerUrl": "https://keycloak.corp.example/realms/sigstore", "sigstore:emailDomain": "corp.example" };
-        assert.deepEqual(Object.keys(values).map((k) => k.split(":")[1]).sort(), readmeRequiredKeys());
+        assert.deepEqual(Object.keys(values).map((k) => k.split(":")[1]).sort(), referenceRequiredKeys());
         const { config } = up("fresh", plainStack(values));
         assert.equal(config.database.mode, "in-cluster");
         assert.equal(config.ca.mode, "self-signed");
@@ -112,7 +113,7 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
         assert.equal(config.trillian.rekorTreeId, undefined);
     });
 
-    it("a fresh stack without a required key fails in the CLI or in config.ts, naming it", () => {
+    it("a fresh stack without a required key fails in the CLI or in config/, naming it", () => {
         const issuer = "https://keycloak.corp.example/realms/sigstore";
         assert.throws(() => up("fresh", plainStack({ "sigstore:oidcIssuerUrl": issuer })), { message: "Stack 'fresh' is missing configuration value 'emailDomain'" });
         assert.throws(() => up("fresh", plainStack({ "sigstore:emailDomain": "corp.example" })), /sigstore:oidcIssuerUrl = undefined: is required when identityProvider is "external"/);
@@ -121,19 +122,19 @@ describe("Pulumi CLI config rules: our stacks pass them, then config.ts", () => 
     const required = { "sigstore:oidcIssuerUrl": "https://keycloak.corp.example/realms/sigstore", "sigstore:emailDomain": "corp.example" };
     const certPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     const modes: Array<[string, Record<string, string>, Record<string, string>]> = [
-        ["caMode chained (README: Fulcio CA modes)", { "sigstore:caMode": "chained", "sigstore:caRootCert": certPem }, { "sigstore:caRootKey": "k" }],
+        ["caMode chained (docs/operations.md: Fulcio CA modes)", { "sigstore:caMode": "chained", "sigstore:caRootCert": certPem }, { "sigstore:caRootKey": "k" }],
         ["caMode pkcs11", { "sigstore:caMode": "pkcs11", "sigstore:caHsmRootId": "1", "sigstore:caCertChain": certPem }, { "sigstore:caPkcs11Config": "{}" }],
         ["caMode kms", { "sigstore:caMode": "kms", "sigstore:caKmsResource": "hashivault://ca", "sigstore:caCertChain": certPem }, {}],
-        ["external PostgreSQL (README: External database)", { "sigstore:databaseMode": "external", "sigstore:databaseHost": "pg.corp.example", "sigstore:databaseEngine": "postgresql", "sigstore:databaseEgressCidrs": "10.20.30.40/32" }, { "sigstore:databasePassword": "pw" }],
+        ["external PostgreSQL (docs/operations.md: External database)", { "sigstore:databaseMode": "external", "sigstore:databaseHost": "pg.corp.example", "sigstore:databaseEngine": "postgresql", "sigstore:databaseEgressCidrs": "10.20.30.40/32" }, { "sigstore:databasePassword": "pw" }],
         ["createtreeMode pod", { "sigstore:createtreeMode": "pod", "sigstore:createtreeImage": "registry.corp.example/createtree:v1.7.3" }, {}],
     ];
     for (const [what, values, secrets] of modes) {
-        it(`${what}: the README's keys for it, secrets set with --secret`, () => {
+        it(`${what}: the documented keys for it, secrets set with --secret`, () => {
             assert.doesNotThrow(() => up("fresh", plainStack({ ...required, ...values }, secrets)));
         });
     }
 
-    it("the secret keys set without --secret pass the CLI (undeclared) but config.ts refuses them", () => {
+    it("the secret keys set without --secret pass the CLI (undeclared) but config/ refuses them", () => {
         const [, values, secrets] = modes[0];
         assert.throws(() => up("fresh", plainStack({ ...required, ...values, ...secrets })), /sigstore:caRootKey = "\[plain text\]": is a secret and must be stored encrypted/);
         assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword"]);

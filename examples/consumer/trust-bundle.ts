@@ -48,7 +48,7 @@ export function checkOutputsVersion(version: unknown, stack: string): void {
     if (version !== SUPPORTED_OUTPUTS_VERSION) {
         throw new Error(
             `sigstore stack "${stack}" publishes outputsVersion ${JSON.stringify(version)}, but this program only understands ` +
-            `outputsVersion ${SUPPORTED_OUTPUTS_VERSION}. Read the "Outputs" section of the sigstore README for what changed, ` +
+            `outputsVersion ${SUPPORTED_OUTPUTS_VERSION}. Read the sigstore repository's docs/outputs.md for what changed, ` +
             `update examples/consumer/trust-bundle.ts, then set SUPPORTED_OUTPUTS_VERSION.`);
     }
 }

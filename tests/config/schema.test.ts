@@ -56,33 +56,33 @@ function keysReadDynamically(): { plain: Set<string>; secret: Set<string> } {
     return { plain, secret };
 }
 
-describe("config: Pulumi.yaml schema and config.ts agree", () => {
+describe("config: Pulumi.yaml schema and config/ agree", () => {
     const declared = Object.keys(schema);
 
-    it("every `default:` in Pulumi.yaml equals config.ts `defaults` for the same key", () => {
+    it("every `default:` in Pulumi.yaml equals config/defaults.ts for the same key", () => {
         const withDefault = Object.entries(schema).filter(([, v]) => v && "default" in v);
         assert.ok(withDefault.length >= 10, "Pulumi.yaml declares defaults");
         for (const [key, v] of withDefault) {
-            assert.ok(key in defaults, `Pulumi.yaml has a default for ${key} but config.ts defaults has none`);
-            assert.strictEqual(v.default, (defaults as Record<string, unknown>)[key], `default of ${key}: Pulumi.yaml ${JSON.stringify(v.default)} vs config.ts ${JSON.stringify((defaults as Record<string, unknown>)[key])}`);
+            assert.ok(key in defaults, `Pulumi.yaml has a default for ${key} but config/ defaults has none`);
+            assert.strictEqual(v.default, (defaults as Record<string, unknown>)[key], `default of ${key}: Pulumi.yaml ${JSON.stringify(v.default)} vs config/ ${JSON.stringify((defaults as Record<string, unknown>)[key])}`);
         }
     });
 
-    it("every config.ts default belongs to a key declared in Pulumi.yaml", () => {
+    it("every config/ default belongs to a key declared in Pulumi.yaml", () => {
         for (const key of Object.keys(defaults)) assert.ok(declared.includes(key), `defaults.${key} is not a key in Pulumi.yaml`);
     });
 
-    it("every key config.ts reads (statically and on every branch) is declared in Pulumi.yaml, or is one of secretKeys", () => {
+    it("every key config/ reads (statically and on every branch) is declared in Pulumi.yaml, or is one of secretKeys", () => {
         const statically = [...keysReadStatically().keys()];
         const { plain, secret } = keysReadDynamically();
         assert.ok(statically.length >= 40, `the static parse found only ${statically.length} keys`);
         for (const key of new Set([...statically, ...plain, ...secret])) {
-            assert.ok(declared.includes(key) || (secretKeys as readonly string[]).includes(key), `config.ts reads "${key}", which Pulumi.yaml does not declare`);
+            assert.ok(declared.includes(key) || (secretKeys as readonly string[]).includes(key), `config/ reads "${key}", which Pulumi.yaml does not declare`);
         }
     });
 
     it("every optional declared key has a default (the CLI makes a key without one required); only emailDomain is required", () => {
-        // oidcIssuerUrl is required by config.ts, with identityProvider "external" only: the CLI cannot express a condition.
+        // oidcIssuerUrl is required by config/, with identityProvider "external" only: the CLI cannot express a condition.
         const requiredKeys = Object.entries(schema).filter(([, v]) => v.default === undefined).map(([k]) => k);
         assert.deepEqual(requiredKeys.sort(), ["emailDomain"]);
     });
@@ -96,17 +96,11 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
         assert.ok(Object.values(schema).every((v) => !v.secret), "a key is declared secret: true");
     });
 
-    it("the README's configuration reference has a row for every declared key and every secret key", () => {
-        const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
-        const table = readme.slice(readme.indexOf("## Configuration reference"), readme.indexOf("## Outputs reference"));
-        for (const key of [...declared, ...secretKeys]) assert.match(table, new RegExp(`^\\| \`${key}\` \\|`, "m"), `README has no row for ${key}`);
-    });
-
-    it("every key Pulumi.yaml declares is read by config.ts", () => {
+    it("every key Pulumi.yaml declares is read by config/", () => {
         const statically = keysReadStatically();
         const { plain, secret } = keysReadDynamically();
         for (const key of declared) {
-            assert.ok(statically.has(key) || plain.has(key) || secret.has(key), `Pulumi.yaml declares "${key}" but config.ts never reads it`);
+            assert.ok(statically.has(key) || plain.has(key) || secret.has(key), `Pulumi.yaml declares "${key}" but config/ never reads it`);
         }
     });
 
@@ -121,7 +115,7 @@ describe("config: Pulumi.yaml schema and config.ts agree", () => {
             assert.ok(methods.length > 0 && methods.every((m) => m === "secret" || m === "requiredSecret" || m === "reject"),
                 `${key} is read with r.${methods.join("/r.")}; only r.secret/r.requiredSecret keep it secret`);
         }
-        for (const key of secret) assert.ok((secretKeys as readonly string[]).includes(key), `${key} is read as a secret but is not in config.ts secretKeys`);
+        for (const key of secret) assert.ok((secretKeys as readonly string[]).includes(key), `${key} is read as a secret but is not in config/ secretKeys`);
     });
 
     it("integer and boolean keys are declared with those types and read with r.int / r.bool", () => {

@@ -40,7 +40,7 @@ export function problems(values: Record<string, string | undefined>, secrets: Re
     }
 }
 
-/** "must be one of "a", "b"" for a list config.ts exports, as a RegExp. */
+/** "must be one of "a", "b"" for a list config/ exports, as a RegExp. */
 export function oneOf(list: readonly string[]): RegExp {
     return new RegExp(`must be one of ${list.map((v) => `"${v}"`).join(", ").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
 }

@@ -1,11 +1,11 @@
 /**
- * A stack with identityProvider "dex": the README's Identity example (Active Directory style
+ * A stack with identityProvider "dex": docs/identity.md's example (Active Directory style
  * settings would differ only in attribute names). Shared by the program, network and policy tests.
  */
 
 export const ldapBindPassword = "LdapB1ndPasswordForTests$HOME";
 
-/** Any PEM certificate block passes config.ts; the tests that parse it use a real one. */
+/** Any PEM certificate block passes config/; the tests that parse it use a real one. */
 export const directoryCaPem = "-----BEGIN CERTIFICATE-----\nMIIBdirectoryCA\n-----END CERTIFICATE-----\n";
 
 export const dexOverrides: Record<string, string> = {
