@@ -6,8 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { Evaluation } from "./support/mocks";
-import { evaluateStack } from "./support/registrations";
+import { Evaluation } from "../support/mocks";
+import { evaluateStack } from "../support/registrations";
 
 function container(ev: Evaluation, app: string): any {
     const w = ev.cloud.resources.find((r) => r.inputs?.spec?.template?.metadata?.labels?.["app.kubernetes.io/name"] === app);
