@@ -9,14 +9,14 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseCreatetreeOutput, parsePositiveInt64 } from "../lib/tree-id";
-import { createtreeIgnoreChanges } from "../components/trillian";
-import { Evaluation, StackState } from "./support/mocks";
-import { evaluateExpectingFailure, evaluateRecorded, evaluateStack, registration } from "./support/registrations";
-import { componentScripts } from "./support/scripts";
-import { checkArgs } from "./support/upstream-flags";
+import { parseCreatetreeOutput, parsePositiveInt64 } from "../../../lib/tree-id";
+import { createtreeIgnoreChanges } from "../../../components/trillian";
+import { Evaluation, StackState } from "../../support/mocks";
+import { evaluateExpectingFailure, evaluateRecorded, evaluateStack, registration } from "../../support/registrations";
+import { componentScripts } from "../../support/scripts";
+import { checkArgs } from "../../support/upstream-flags";
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(__dirname, "..", "..", "..");
 
 // ---------------------------------------------------------------------------------------------
 describe("createtree (a): parseCreatetreeOutput", () => {
