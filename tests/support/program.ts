@@ -1,12 +1,12 @@
 /**
  * What the tests of the whole program (index.ts) share: the per-stack suite (dev and prod, one
- * evaluation per stack for every file, memoised by evaluateStack) and helpers that read the
- * Kubernetes objects and containers of a recorded evaluation.
+ * evaluation per stack for every file, memoised by evaluateStack) and helpers that read a recorded
+ * evaluation: its Kubernetes objects, containers, Commands and URNs.
  */
 import * as assert from "node:assert/strict";
 import { podSpecOf } from "../../policy/rules";
 import { Evaluation, RegisteredResource } from "./mocks";
-import { evaluateStack, Registration, registrations } from "./registrations";
+import { evaluateStack, registration, Registration, registrations } from "./registrations";
 
 export const providerType = "pulumi:providers:kubernetes";
 
@@ -84,4 +84,14 @@ export function workloadOf(ev: Evaluation, upstream: string): { resource: Regist
     const found = containers(ev).filter(({ container }) => String(container.image).includes(`/${repo}:`) || String(container.image).includes(`/${repo}@`));
     assert.equal(found.length, 1, `expected one container running ${repo}, found ${found.map((f) => f.resource.name).join(", ")}`);
     return found[0];
+}
+
+/** The local Command (createtree, freeze) named `name`. */
+export function command(ev: Evaluation, name: string): RegisteredResource {
+    return ev.cloud.one("command:local:Command", name);
+}
+
+/** The URN the resource of that type and name was registered with. */
+export function urnOf(ev: Evaluation, type: string, name: string): string {
+    return registration(ev.cloud, type, name).urn;
 }
