@@ -6,7 +6,7 @@
  * directory behind Dex).
  *
  * The edges are written down once, here (`sigstoreEdges`), from the same constants and config the
- * components render their flags from; tests/network.test.ts derives the edges independently from the
+ * components render their flags from; tests/components/network.test.ts derives the edges independently from the
  * rendered arguments and config files (every host:port a container dials) and requires the two to be
  * equal, so a new dial without a rule, or a rule without a dial, fails.
  *

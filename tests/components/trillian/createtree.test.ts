@@ -2,21 +2,24 @@
  * createtree: the one non-idempotent step. Garbage output is refused, a second `up` creates nothing,
  * the Command ignores changes to every input, pinned tree IDs skip it, and the script itself (run
  * for real with bash against a fake kubectl and createtree) reuses a recorded tree, prints only the
- * ID and fails loudly.
+ * ID and fails loudly. In the whole program of each stack, the tree ConfigMaps carry what createtree
+ * printed, and the Commands run only once the log server, its Service and the signer exist.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseCreatetreeOutput, parsePositiveInt64 } from "../lib/tree-id";
-import { createtreeIgnoreChanges } from "../components/trillian";
-import { Evaluation, StackState } from "./support/mocks";
-import { evaluateExpectingFailure, evaluateRecorded, evaluateStack, registration } from "./support/registrations";
-import { componentScripts } from "./support/scripts";
-import { checkArgs } from "./support/upstream-flags";
+import { parseCreatetreeOutput, parsePositiveInt64 } from "../../../lib/tree-id";
+import { createtreeIgnoreChanges } from "../../../components/trillian";
+import { upstreamImages } from "../../../versions";
+import { Evaluation, RegisteredResource, StackState } from "../../support/mocks";
+import { describeEachStack, workloadOf } from "../../support/program";
+import { evaluateExpectingFailure, evaluateRecorded, evaluateStack, registration, Registration } from "../../support/registrations";
+import { componentScripts } from "../../support/scripts";
+import { checkArgs } from "../../support/upstream-flags";
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(__dirname, "..", "..", "..");
 
 // ---------------------------------------------------------------------------------------------
 describe("createtree (a): parseCreatetreeOutput", () => {
@@ -430,5 +433,52 @@ echo "\${FAKE_TREE_ID}"
         assert.equal(r.status, 2);
         assert.match(r.stderr, /unknown CREATETREE_MODE 'exec'/);
         assert.deepEqual(r.createtree, []);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+function byMetadataName(ev: Evaluation, type: string, name: string): RegisteredResource {
+    const found = ev.cloud.resources.filter((r) => r.type === type && r.inputs?.metadata?.name === name);
+    assert.equal(found.length, 1, `expected one ${type} with metadata.name ${name}`);
+    return found[0];
+}
+
+describeEachStack(({ evaluation }) => {
+    let ev: Evaluation;
+    let regs: Registration[];
+    before(async () => { ({ ev, regs } = await evaluation()); });
+
+    for (const tree of ["rekor", "ctlog"] as const) {
+        it(`the ${tree} tree ConfigMap's data.treeID is the parsed stdout of its createtree Command`, () => {
+            const command = ev.cloud.one("command:local:Command", `trillian-createtree-${tree}`);
+            const configMap = byMetadataName(ev, "kubernetes:core/v1:ConfigMap", `trillian-tree-${tree}`);
+            const id = parseCreatetreeOutput(command.state.stdout, tree);
+            assert.equal(configMap.inputs.data.treeID, id);
+            assert.equal(ev.outputs[`${tree}TreeId`], id);
+            assert.deepEqual(command.inputs.interpreter, ["/bin/bash", "-c"]);
+            assert.equal(command.inputs.environment.TREE_CONFIGMAP, `trillian-tree-${tree}`, "the script checks the same ConfigMap the program writes");
+            assert.equal(command.inputs.environment.NAMESPACE, ev.outputs.namespaceName);
+        });
+    }
+
+    it("the createtree Commands run after the log server, its Service and the signer exist", () => {
+        const urnOf = (type: string, predicate: (r: RegisteredResource) => boolean) => {
+            const resource = ev.cloud.resources.find((r) => r.type === type && predicate(r));
+            assert.ok(resource, `no ${type} found`);
+            return regs.find((r) => r.type === type && r.name === resource.name)!.urn;
+        };
+        const server = workloadOf(ev, upstreamImages.trillianLogServer).resource.name;
+        const signer = workloadOf(ev, upstreamImages.trillianLogSigner).resource.name;
+        const needed = {
+            "log server Deployment": urnOf("kubernetes:apps/v1:Deployment", (r) => r.name === server),
+            "log signer Deployment": urnOf("kubernetes:apps/v1:Deployment", (r) => r.name === signer),
+            "log server Service (what port-forward / the createtree pod connect to)": urnOf("kubernetes:core/v1:Service", (r) => r.inputs.metadata?.name === "trillian-log-server"),
+        };
+        for (const tree of ["rekor", "ctlog"]) {
+            const command = regs.find((r) => r.type === "command:local:Command" && r.name === `trillian-createtree-${tree}`)!;
+            for (const [what, urn] of Object.entries(needed)) {
+                assert.ok(command.dependencies.includes(urn), `createtree-${tree} does not depend on the ${what} (${urn}); dependencies: ${command.dependencies.join(", ")}`);
+            }
+        }
     });
 });

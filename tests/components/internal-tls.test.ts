@@ -2,12 +2,13 @@
  * Internal TLS (components/internal-tls.ts): in prod every hop that carries credentials or log data
  * is TLS with the internal CA, each server presenting a certificate for its Service names; in dev
  * (internalTls false) none of it exists. The flags themselves are checked against the real binaries'
- * flag sets by tests/program.test.ts; the end-to-end suite runs the servers with this configuration.
+ * flag sets by tests/program/container-args.test.ts; the end-to-end suite runs the servers with this
+ * configuration.
  */
 import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { Evaluation } from "./support/mocks";
-import { evaluateStack } from "./support/registrations";
+import { Evaluation } from "../support/mocks";
+import { evaluateStack } from "../support/registrations";
 
 function container(ev: Evaluation, app: string): any {
     const w = ev.cloud.resources.find((r) => r.inputs?.spec?.template?.metadata?.labels?.["app.kubernetes.io/name"] === app);

@@ -6,8 +6,8 @@
  */
 import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { Evaluation } from "./support/mocks";
-import { evaluateRotation, registrations, replacedByProvider } from "./support/registrations";
+import { Evaluation } from "../support/mocks";
+import { evaluateRotation, registrations, replacedByProvider } from "../support/registrations";
 
 describe("rotation: fulcioCaGeneration", () => {
     let first: Evaluation;

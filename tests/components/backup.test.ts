@@ -7,11 +7,11 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { backupScript } from "../components/backup";
-import { ConfigSource, isCronSchedule, loadConfig } from "../config";
-import { upstreamImages } from "../versions";
-import { Evaluation } from "./support/mocks";
-import { evaluateStack, registrations } from "./support/registrations";
+import { backupScript } from "../../components/backup";
+import { ConfigSource, isCronSchedule, loadConfig } from "../../config";
+import { upstreamImages } from "../../versions";
+import { Evaluation } from "../support/mocks";
+import { evaluateStack, registrations } from "../support/registrations";
 
 const base = { oidcIssuerUrl: "https://keycloak.corp.example/realms/sigstore", emailDomain: "corp.example" };
 const source = (values: Record<string, string>): ConfigSource => ({
@@ -95,7 +95,7 @@ describe("backups: the prod stack's CronJob (Pulumi.prod.yaml: 17 2 * * *)", () 
     });
 
     it("backup.sh is valid bash and refuses an unknown command", () => {
-        const script = path.join(__dirname, "..", "components", "backup.sh");
+        const script = path.join(__dirname, "..", "..", "components", "backup.sh");
         execFileSync("bash", ["-n", script]);
         const env = { ...process.env, DB_HOST: "h", DB_PORT: "1", DB_NAME: "n", DB_USER: "u", MYSQL_PWD: "p", BACKUP_DIR: "/nonexistent" };
         assert.throws(() => execFileSync("bash", [script, "frobnicate"], { env, stdio: "pipe" }), /unknown command frobnicate/);

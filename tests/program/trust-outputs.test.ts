@@ -8,8 +8,8 @@ import * as assert from "node:assert/strict";
 import { createHash, createPrivateKey, createPublicKey, webcrypto, X509Certificate } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { HashAlgorithm, PublicKeyDetails, ServiceSelector, SigningConfig, TrustedRoot } from "@sigstore/protobuf-specs";
-import { Evaluation, StackState } from "./support/mocks";
-import { evaluateRecorded, evaluateStack, registration } from "./support/registrations";
+import { Evaluation, StackState } from "../support/mocks";
+import { evaluateRecorded, evaluateStack, registration } from "../support/registrations";
 
 x509.cryptoProvider.set(webcrypto as any);
 

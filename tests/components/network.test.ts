@@ -10,11 +10,11 @@
  */
 import * as assert from "node:assert/strict";
 import * as YAML from "yaml";
-import { parseCidrs, parseLabelSelector, parsePorts } from "../config";
-import { podTemplateOf } from "../policy/rules";
-import { Evaluation, RegisteredResource, stackConfig } from "./support/mocks";
-import { dexOverrides } from "./support/dex-stack";
-import { evaluateRecorded, evaluateStack } from "./support/registrations";
+import { parseCidrs, parseLabelSelector, parsePorts } from "../../config";
+import { podTemplateOf } from "../../policy/rules";
+import { Evaluation, RegisteredResource, stackConfig } from "../support/mocks";
+import { dexOverrides } from "../support/dex-stack";
+import { evaluateRecorded, evaluateStack } from "../support/registrations";
 
 const appLabel = "app.kubernetes.io/name";
 const policyType = "kubernetes:networking.k8s.io/v1:NetworkPolicy";

@@ -5,9 +5,9 @@
  */
 import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { caExpiryAlertTime } from "../components/monitoring";
-import { Evaluation } from "./support/mocks";
-import { evaluateStack } from "./support/registrations";
+import { caExpiryAlertTime } from "../../components/monitoring";
+import { Evaluation } from "../support/mocks";
+import { evaluateStack } from "../support/registrations";
 
 describe("monitoring", () => {
     let prod: Evaluation;

@@ -1,0 +1,27 @@
+/**
+ * The whole program (index.ts) under Pulumi's mocks, for the dev and prod stacks: it runs exactly the
+ * images pinned in versions.ts and lists them in the imageList output.
+ */
+import * as assert from "node:assert/strict";
+import { upstreamImages } from "../../versions";
+import { Evaluation } from "../support/mocks";
+import { containers, describeEachStack, workloadOf } from "../support/program";
+
+describeEachStack(({ evaluation }) => {
+    let ev: Evaluation;
+    before(async () => { ({ ev } = await evaluation()); });
+
+    it("runs exactly the images pinned in versions.ts and lists them in imageList", () => {
+        // Dex runs only with identityProvider dex ("program: identityProvider dex").
+        const { dex: _dex, ...expected }: Record<string, string> = { ...upstreamImages };
+        for (const [name, image] of Object.entries(expected)) {
+            // db_server runs in several workloads (MySQL, its backup CronJob, the external schema Job) or none
+            // (external PostgreSQL): the loop below pins each of its containers like every other.
+            if (name === "trillianDatabase") continue;
+            assert.equal(workloadOf(ev, image).container.image, image, name);
+        }
+        const allowed = new Set(Object.values(expected));
+        for (const { resource, container } of containers(ev)) assert.ok(allowed.has(container.image), `${resource.name} runs ${container.image}`);
+        assert.deepEqual(ev.outputs.imageList, Object.values(expected).sort());
+    });
+});
