@@ -27,10 +27,7 @@ export const oidcIssuerTypes = [
     "email", "kubernetes", "github-workflow", "gitlab-pipeline", "buildkite-job", "codefresh-workflow", "chainguard-identity",
 ] as const;
 
-export type CaMode = (typeof caModes)[number];
-export type DatabaseMode = (typeof databaseModes)[number];
 export type DatabaseEngine = (typeof databaseEngines)[number];
-export type CreatetreeMode = (typeof createtreeModes)[number];
 
 /** The standard port of each external database engine (databasePort 0 means this one). */
 export const databasePorts: Record<DatabaseEngine, number> = { mysql: 3306, postgresql: 5432 };
