@@ -280,7 +280,7 @@ export class PodRunner {
                 });
                 upstream.on("error", () => client.destroy());
                 client.on("error", () => upstream.destroy());
-            });
+            }).catch(() => client.destroy());
         });
         await new Promise<void>((resolve) => server.listen(proxyPort, "127.0.0.1", resolve));
         this.proxies.push(server);

@@ -46,10 +46,12 @@ const interactionPath = `${prefix}/interaction/`; // our own minimal login UI
 
 // Listen first so that --port 0 works; the issuer URL needs the real port.
 let provider; // set once listening
-const server = http.createServer((req, res) => handle(req, res).catch((err) => {
-  console.error('issuer: request failed:', err);
-  if (!res.headersSent) { res.statusCode = 500; res.end('internal error\n'); } else res.destroy();
-}));
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((err) => {
+    console.error('issuer: request failed:', err);
+    if (!res.headersSent) { res.statusCode = 500; res.end('internal error\n'); } else res.destroy();
+  });
+});
 await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.listen(Number(opt.port), opt.host, resolve);

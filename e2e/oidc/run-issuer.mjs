@@ -47,7 +47,11 @@ export function startIssuer({ port = 0, realm, clientId, host = '127.0.0.1', alg
 
   return new Promise((resolve, reject) => {
     let out = '';
-    const fail = async (msg) => { await stop(); reject(new Error(`${msg}\nissuer stderr:\n${err}`)); };
+    // Rejects once the child is gone (or stopping it failed), with what it wrote to stderr.
+    const fail = (msg) => {
+      const done = () => reject(new Error(`${msg}\nissuer stderr:\n${err}`));
+      stop().then(done, done);
+    };
     const timer = setTimeout(() => fail(`issuer not ready after ${timeoutMs} ms`), timeoutMs);
     const early = (code, signal) => { clearTimeout(timer); fail(`issuer exited early (${code ?? signal})`); };
     child.once('exit', early);
