@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { ensureBinaries } from "./binaries";
 import { leafHash, verifyConsistency, verifyInclusion } from "./merkle";
 import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
@@ -146,9 +147,9 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         assert.notEqual(flipped.status, 0);
         assert.match(flipped.output, /does not match its checksum/);
         // Truncated but with a matching checksum (as a dump cut short and then checksummed would be).
-        const cut = require("node:zlib").gzipSync(require("node:zlib").gunzipSync(dump).subarray(0, 2000));
+        const cut = zlib.gzipSync(zlib.gunzipSync(dump).subarray(0, 2000));
         fs.writeFileSync(path.join(volume, `cut-${name}`), cut);
-        fs.writeFileSync(path.join(volume, `cut-${name}.sha256`), `${require("node:crypto").createHash("sha256").update(cut).digest("hex")}  cut-${name}\n`);
+        fs.writeFileSync(path.join(volume, `cut-${name}.sha256`), `${crypto.createHash("sha256").update(cut).digest("hex")}  cut-${name}\n`);
         const truncated = await runBackupPod(["bash", "/etc/backup/backup.sh", "verify", `/backup/cut-${name}`]);
         assert.notEqual(truncated.status, 0);
         assert.match(truncated.output, /truncated/);

@@ -227,8 +227,8 @@ export class LocalCluster {
         const [command, ...rest] = (commandLine ?? [...(container.command ?? []), ...(container.args ?? [])]).map((a) => this.translate(a, mounts));
         const child = spawn(command, rest, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...podEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         let output = "";
-        child.stdout!.on("data", (c) => (output += c));
-        child.stderr!.on("data", (c) => (output += c));
+        child.stdout.on("data", (c) => (output += c));
+        child.stderr.on("data", (c) => (output += c));
         const status = await new Promise<number>((resolve) => {
             const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
             child.on("exit", (code) => { clearTimeout(t); resolve(code ?? -1); });

@@ -126,7 +126,7 @@ describe("end-to-end: sign and verify with cosign against the program's configur
             const reply = await new Promise<string>((resolve) => {
                 const s = net.connect(local("rekor-redis", 6379), "127.0.0.1", () => s.write("PING\r\n"));
                 let got = "";
-                s.on("data", (d) => (got += d));
+                s.on("data", (d: Buffer) => (got += d.toString()));
                 s.on("close", () => resolve(got));
                 s.on("error", () => resolve(got));
                 setTimeout(() => { s.destroy(); resolve(got); }, 2000);
