@@ -12,7 +12,11 @@ import { upstream } from "../versions";
 
 export const cacheDir = process.env.SIGSTORE_E2E_CACHE ?? path.join(os.homedir(), ".cache", "sigstore-onprem-e2e");
 
-interface GoBinary { pkg: string; version: string; dir: string }
+interface GoBinary {
+    pkg: string;
+    version: string;
+    dir: string;
+}
 
 /** Binary name → Go package and the versions.ts entry it must match. */
 const goBinaries = {
