@@ -50,5 +50,11 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     process.chdir(path.resolve(__dirname, ".."));
-    main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+    main().then(
+        () => process.exit(0),
+        (e) => {
+            console.error(e);
+            process.exit(1);
+        },
+    );
 }

@@ -7,7 +7,12 @@
 import * as crypto from "node:crypto";
 import { inParallel } from "./stats";
 
-export interface IssuanceResult { certificates: number; perSecond: number; latenciesMs: number[]; failures: string[] }
+export interface IssuanceResult {
+    certificates: number;
+    perSecond: number;
+    latenciesMs: number[];
+    failures: string[];
+}
 
 function request(token: string, subject: string): string {
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -25,13 +30,15 @@ export async function issuanceBurst(fulcioUrl: string, token: string, subject: s
     const bodies = Array.from({ length: count }, () => request(token, subject));
     const latenciesMs: number[] = [];
     const failures: string[] = [];
-    const seconds = await inParallel(bodies, concurrency, async (body) => {
-        const t0 = performance.now();
-        const res = await fetch(`${fulcioUrl}/api/v2/signingCert`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
-        const answer: any = await res.json().catch(() => ({}));
-        latenciesMs.push(performance.now() - t0);
-        if (res.status !== 200 && res.status !== 201) failures.push(`${res.status} ${JSON.stringify(answer).slice(0, 200)}`);
-        else if (!answer.signedCertificateEmbeddedSct?.chain?.certificates?.length) failures.push(`no embedded SCT: ${JSON.stringify(answer).slice(0, 200)}`);
-    }) / 1000;
+    const seconds =
+        (await inParallel(bodies, concurrency, async (body) => {
+            const t0 = performance.now();
+            const res = await fetch(`${fulcioUrl}/api/v2/signingCert`, { method: "POST", body, headers: { "Content-Type": "application/json" } });
+            const answer: any = await res.json().catch(() => ({}));
+            latenciesMs.push(performance.now() - t0);
+            if (res.status !== 200 && res.status !== 201) failures.push(`${res.status} ${JSON.stringify(answer).slice(0, 200)}`);
+            else if (!answer.signedCertificateEmbeddedSct?.chain?.certificates?.length)
+                failures.push(`no embedded SCT: ${JSON.stringify(answer).slice(0, 200)}`);
+        })) / 1000;
     return { certificates: count - failures.length, perSecond: Number(((count - failures.length) / seconds).toFixed(1)), latenciesMs, failures };
 }

@@ -23,27 +23,45 @@ export function hashedrekordEntry(): string {
     });
 }
 
-export interface BurstResult { latenciesMs: number[]; elapsedMs: number; failures: Array<{ status: number; body: string }> }
+export interface BurstResult {
+    latenciesMs: number[];
+    elapsedMs: number;
+    failures: Array<{ status: number; body: string }>;
+}
 
 /**
  * POSTs every body (prepared beforehand, so key generation is not timed) with `concurrency` workers;
  * no new upload starts after `timeBoundMs`.
  */
-export async function uploadBurst(rekorUrl: string, bodies: string[], concurrency: number, requestTimeoutMs = 30_000, timeBoundMs = Infinity): Promise<BurstResult> {
+export async function uploadBurst(
+    rekorUrl: string,
+    bodies: string[],
+    concurrency: number,
+    requestTimeoutMs = 30_000,
+    timeBoundMs = Infinity,
+): Promise<BurstResult> {
     const latenciesMs: number[] = [];
     const failures: BurstResult["failures"] = [];
-    const elapsedMs = await inParallel(bodies, concurrency, async (body) => {
-        const t0 = performance.now();
-        try {
-            const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
-                method: "POST", body, headers: { "Content-Type": "application/json" }, signal: AbortSignal.timeout(requestTimeoutMs),
-            });
-            const text = await res.text();
-            latenciesMs.push(performance.now() - t0);
-            if (res.status !== 201) failures.push({ status: res.status, body: text.slice(0, 300) });
-        } catch (e) {
-            failures.push({ status: 0, body: String(e) });
-        }
-    }, timeBoundMs);
+    const elapsedMs = await inParallel(
+        bodies,
+        concurrency,
+        async (body) => {
+            const t0 = performance.now();
+            try {
+                const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
+                    method: "POST",
+                    body,
+                    headers: { "Content-Type": "application/json" },
+                    signal: AbortSignal.timeout(requestTimeoutMs),
+                });
+                const text = await res.text();
+                latenciesMs.push(performance.now() - t0);
+                if (res.status !== 201) failures.push({ status: res.status, body: text.slice(0, 300) });
+            } catch (e) {
+                failures.push({ status: 0, body: String(e) });
+            }
+        },
+        timeBoundMs,
+    );
     return { latenciesMs, elapsedMs, failures };
 }

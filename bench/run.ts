@@ -61,7 +61,9 @@ async function benchEvaluation(stack: string) {
     const t = performance.now();
     await evaluate({ stack });
     const warmupMs = performance.now() - t;
-    const ms: number[] = [], heap: number[] = [], rss: number[] = [];
+    const ms: number[] = [],
+        heap: number[] = [],
+        rss: number[] = [];
     for (let i = 0; i < evals; i++) {
         gc();
         const before = process.memoryUsage();
@@ -79,16 +81,21 @@ async function benchEvaluation(stack: string) {
 /** 2. The program's cosign v3 sign and verify commands, each iteration on a fresh artifact. */
 async function benchCosign(s: Stack) {
     const { sign, verify } = s.outputs.cosign.v3;
-    const signMs: number[] = [], verifyMs: number[] = [];
+    const signMs: number[] = [],
+        verifyMs: number[] = [];
     for (let i = 0; i < signs; i++) {
         fs.writeFileSync(path.join(s.work, "artifact"), `bench artifact ${i} ${Date.now()}\n`);
         fs.rmSync(path.join(s.work, "artifact.sigstore.json"), { force: true });
         const token = await s.token();
         let t0 = performance.now();
-        await s.sh(`${sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token }).catch((e) => { throw new Error(`cosign sign-blob failed: ${e.stderr ?? e}\n${s.logs()}`); });
+        await s.sh(`${sign} --identity-token="$ID_TOKEN"`, { ID_TOKEN: token }).catch((e) => {
+            throw new Error(`cosign sign-blob failed: ${e.stderr ?? e}\n${s.logs()}`);
+        });
         signMs.push(performance.now() - t0);
         t0 = performance.now();
-        const out = await s.sh(verify).catch((e) => { throw new Error(`cosign verify-blob failed: ${e.stderr ?? e}`); });
+        const out = await s.sh(verify).catch((e) => {
+            throw new Error(`cosign verify-blob failed: ${e.stderr ?? e}`);
+        });
         verifyMs.push(performance.now() - t0);
         if (!/Verified OK/.test(out.stdout + out.stderr)) throw new Error(`cosign verify-blob did not say Verified OK:\n${out.stderr}`);
     }
@@ -98,9 +105,11 @@ async function benchCosign(s: Stack) {
 /** 3. The write path's tables; returns the number of failed requests. */
 function printWritePath(w: WritePathResult): number {
     for (const [name, levels] of Object.entries(w.sweeps)) {
-        table(`Rekor hashedrekord uploads: ${name} (ms; commits = MariaDB Com_commit/s)`,
+        table(
+            `Rekor hashedrekord uploads: ${name} (ms; commits = MariaDB Com_commit/s)`,
             ["concurrency", "entries", "entries/s", "p50", "p95", "p99", "errors", "commits/s"],
-            levels.map((l) => [l.concurrency, l.entries, l.entriesPerSecond, l.p50, l.p95, l.p99, l.errors, l.commitsPerSecond]));
+            levels.map((l) => [l.concurrency, l.entries, l.entriesPerSecond, l.p50, l.p95, l.p99, l.errors, l.commitsPerSecond]),
+        );
     }
     const base = w.sweeps["upstream defaults"];
     const ratios: Array<Array<string | number>> = [];
@@ -111,30 +120,55 @@ function printWritePath(w: WritePathResult): number {
             ratios.push([name, l.concurrency, round(l.entriesPerSecond / b.entriesPerSecond, 2), round(l.p95 / b.p95, 2)]);
         }
     }
-    table("Against Trillian's upstream defaults (ratio per level; throughput > 1 and p95 < 1 are better)",
-        ["configuration", "concurrency", "entries/s ratio", "p95 ratio"], ratios);
+    table(
+        "Against Trillian's upstream defaults (ratio per level; throughput > 1 and p95 < 1 are better)",
+        ["configuration", "concurrency", "entries/s ratio", "p95 ratio"],
+        ratios,
+    );
     const tls = w.sweeps["program + internal TLS"];
     const control = w.sweeps["program, own database"];
     if (tls && control) {
-        table("Internal TLS against the same kind of database without it (ratio per level; TLS alone)",
+        table(
+            "Internal TLS against the same kind of database without it (ratio per level; TLS alone)",
             ["concurrency", "entries/s ratio", "p50 ratio", "p95 ratio"],
-            tls.map((l, i) => [l.concurrency, round(l.entriesPerSecond / control[i].entriesPerSecond, 2), round(l.p50 / control[i].p50, 2), round(l.p95 / control[i].p95, 2)]));
+            tls.map((l, i) => [
+                l.concurrency,
+                round(l.entriesPerSecond / control[i].entriesPerSecond, 2),
+                round(l.p50 / control[i].p50, 2),
+                round(l.p95 / control[i].p95, 2),
+            ]),
+        );
     }
     for (const name of ["program", "program + internal TLS"]) {
         const levels = w.sweeps[name];
         if (!levels) continue;
         const names = Object.keys(levels[0].cpuSeconds);
-        table(`Where the CPU goes, ${name} (CPU ms per entry; busy = CPU seconds / wall seconds)`,
+        table(
+            `Where the CPU goes, ${name} (CPU ms per entry; busy = CPU seconds / wall seconds)`,
             ["concurrency", ...names, "busy cores"],
-            levels.map((l) => [l.concurrency, ...names.map((n) => round((l.cpuSeconds[n] * 1000) / l.entries, 2)),
-                round(Object.values(l.cpuSeconds).reduce((a, b) => a + b, 0) / l.wallSeconds, 2)]));
+            levels.map((l) => [
+                l.concurrency,
+                ...names.map((n) => round((l.cpuSeconds[n] * 1000) / l.entries, 2)),
+                round(Object.values(l.cpuSeconds).reduce((a, b) => a + b, 0) / l.wallSeconds, 2),
+            ]),
+        );
     }
-    table("Fulcio signing certificates, each with an SCT from our CT log", ["concurrency", "certificates", "per second", "p50 ms", "p95 ms", "failures"],
-        [[w.fulcio.concurrency, w.fulcio.certificates, w.fulcio.perSecond, w.fulcio.p50, w.fulcio.p95, w.fulcio.failures.length]]);
-    table("Trillian database growth per entry (MariaDB, data + indexes; a signing makes one of each)", ["log", "entries", "bytes", "bytes per entry"],
-        [["Rekor (hashedrekord)", w.bytesPerEntry.entries, w.bytesPerEntry.bytes, w.bytesPerEntry.perEntry],
-            ["CT log (pre-certificate)", w.bytesPerCtEntry.entries, w.bytesPerCtEntry.bytes, w.bytesPerCtEntry.perEntry]]);
-    const errors = Object.values(w.sweeps).flat().reduce((n, l) => n + l.errors, 0);
+    table(
+        "Fulcio signing certificates, each with an SCT from our CT log",
+        ["concurrency", "certificates", "per second", "p50 ms", "p95 ms", "failures"],
+        [[w.fulcio.concurrency, w.fulcio.certificates, w.fulcio.perSecond, w.fulcio.p50, w.fulcio.p95, w.fulcio.failures.length]],
+    );
+    table(
+        "Trillian database growth per entry (MariaDB, data + indexes; a signing makes one of each)",
+        ["log", "entries", "bytes", "bytes per entry"],
+        [
+            ["Rekor (hashedrekord)", w.bytesPerEntry.entries, w.bytesPerEntry.bytes, w.bytesPerEntry.perEntry],
+            ["CT log (pre-certificate)", w.bytesPerCtEntry.entries, w.bytesPerCtEntry.bytes, w.bytesPerCtEntry.perEntry],
+        ],
+    );
+    const errors = Object.values(w.sweeps)
+        .flat()
+        .reduce((n, l) => n + l.errors, 0);
     if (w.fulcio.failures.length > 0) console.error("Fulcio failures, e.g.:", w.fulcio.failures);
     return errors + w.fulcio.failures.length;
 }
@@ -163,11 +197,23 @@ function benchFreshLoad(): Record<string, ReturnType<typeof summary>> {
 function benchCluster(): Record<string, unknown> | string {
     const missing = missingPlugins();
     if (missing.length > 0) return `not run: provider plugins missing (${missing.length}); see cluster/toolchain.ts`;
-    const runMode = (transpileOnly: boolean, stacks: string[]) => JSON.parse(execFileSync(process.execPath,
-        [require.resolve("ts-node/dist/bin"), path.join(__dirname, "cluster.ts"), ...stacks], {
-            cwd: path.resolve(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20,
-            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: String(transpileOnly), ...(transpileOnly ? {} : { TS_NODE_COMPILER_OPTIONS: '{"noCheck":false}' }) },
-        }).trim().split("\n").pop()!);
+    const runMode = (transpileOnly: boolean, stacks: string[]) =>
+        JSON.parse(
+            execFileSync(process.execPath, [require.resolve("ts-node/dist/bin"), path.join(__dirname, "cluster.ts"), ...stacks], {
+                cwd: path.resolve(__dirname, ".."),
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "inherit"],
+                maxBuffer: 64 << 20,
+                env: {
+                    ...process.env,
+                    TS_NODE_TRANSPILE_ONLY: String(transpileOnly),
+                    ...(transpileOnly ? {} : { TS_NODE_COMPILER_OPTIONS: '{"noCheck":false}' }),
+                },
+            })
+                .trim()
+                .split("\n")
+                .pop()!,
+        );
     return { transpileOnly: runMode(true, ["dev", "prod"]), typeCheck: runMode(false, ["dev"]) };
 }
 
@@ -183,29 +229,47 @@ Real Pulumi CLI against a real API server: ${cluster}`);
             rows.push([`${stack} (${run.mode})`, t.resources, t.firstUpS, Math.min(...t.noopPreviewS), Math.max(...t.noopPreviewS), t.noopUpS]);
         }
     }
-    table("Real Pulumi CLI against a real API server (kwok node, real servers behind the pods; seconds)",
-        ["stack (program loading)", "resources", "first up", "no-op preview min", "no-op preview max", "no-op up"], rows);
+    table(
+        "Real Pulumi CLI against a real API server (kwok node, real servers behind the pods; seconds)",
+        ["stack (program loading)", "resources", "first up", "no-op preview min", "no-op preview max", "no-op up"],
+        rows,
+    );
 }
 
 async function main(): Promise<number> {
     const evaluation = { dev: await benchEvaluation("dev"), prod: await benchEvaluation("prod") };
-    table(`Program evaluation under mocks (${evals} runs each, after one warm-up; ms and MB)`,
+    table(
+        `Program evaluation under mocks (${evals} runs each, after one warm-up; ms and MB)`,
         ["stack", "warm-up", "min", "median", "max", "heap Δ med", "heap Δ max", "RSS Δ med", "RSS Δ max"],
-        Object.entries(evaluation).map(([k, e]) => [k, e.warmupMs, e.ms.min, e.ms.median, e.ms.max,
-            e.heapUsedDeltaMB.median, e.heapUsedDeltaMB.max, e.rssDeltaMB.median, e.rssDeltaMB.max]));
+        Object.entries(evaluation).map(([k, e]) => [
+            k,
+            e.warmupMs,
+            e.ms.min,
+            e.ms.median,
+            e.ms.max,
+            e.heapUsedDeltaMB.median,
+            e.heapUsedDeltaMB.max,
+            e.rssDeltaMB.median,
+            e.rssDeltaMB.max,
+        ]),
+    );
     const freshLoad = benchFreshLoad();
-    table("Loading the program in a fresh process, as `pulumi preview`/`up` does (dev stack, 3 runs; seconds)",
-        ["program loading", "min", "median", "max"], Object.entries(freshLoad).map(([k, t]) => [k, t.min, t.median, t.max]));
+    table(
+        "Loading the program in a fresh process, as `pulumi preview`/`up` does (dev stack, 3 runs; seconds)",
+        ["program loading", "min", "median", "max"],
+        Object.entries(freshLoad).map(([k, t]) => [k, t.min, t.median, t.max]),
+    );
 
     console.log("\nstarting trillian, ct_server, rekor, fulcio and the OIDC issuer on 127.0.0.1 ...");
     const s = await startStack({ log: (l) => console.log(`  ${l}`), database: `trillian_bench_${process.pid}` });
     let cosign;
     try {
         cosign = await benchCosign(s);
-        table(`cosign v3 against the local servers (${signs} iterations; ms)`, ["operation", "n", "p50", "p95", "max"],
-            Object.entries(cosign).map(([k, l]) => [`${k}-blob`, l.n, l.p50, l.p95, l.max]));
-
-
+        table(
+            `cosign v3 against the local servers (${signs} iterations; ms)`,
+            ["operation", "n", "p50", "p95", "max"],
+            Object.entries(cosign).map(([k, l]) => [`${k}-blob`, l.n, l.p50, l.p95, l.max]),
+        );
     } finally {
         await s.stop();
     }
@@ -235,8 +299,17 @@ process.once("SIGINT", () => void shutdown(130));
 process.once("SIGTERM", () => void shutdown(143));
 
 let timer: NodeJS.Timeout | undefined;
-const overall = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`benchmark exceeded ${timeoutMs / 1000} s`)), timeoutMs); });
+const overall = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`benchmark exceeded ${timeoutMs / 1000} s`)), timeoutMs);
+});
 Promise.race([main(), overall]).then(
-    (code) => { clearTimeout(timer); return shutdown(code); },
-    (e) => { clearTimeout(timer); console.error(e instanceof Error ? e.stack ?? e.message : e); return shutdown(1); },
+    (code) => {
+        clearTimeout(timer);
+        return shutdown(code);
+    },
+    (e) => {
+        clearTimeout(timer);
+        console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+        return shutdown(1);
+    },
 );

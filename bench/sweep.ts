@@ -67,8 +67,12 @@ export async function sweepLevel(stack: Stack, concurrency: number, entries: num
     const done = r.latenciesMs.length;
     const round = (x: number) => Number(x.toFixed(2));
     return {
-        concurrency, entries: done, entriesPerSecond: round(done / wallSeconds),
-        p50: round(percentile(r.latenciesMs, 50)), p95: round(percentile(r.latenciesMs, 95)), p99: round(percentile(r.latenciesMs, 99)),
+        concurrency,
+        entries: done,
+        entriesPerSecond: round(done / wallSeconds),
+        p50: round(percentile(r.latenciesMs, 50)),
+        p95: round(percentile(r.latenciesMs, 95)),
+        p99: round(percentile(r.latenciesMs, 99)),
         errors: r.failures.length,
         cpuSeconds: Object.fromEntries(Object.keys(cpu1).map((k) => [k, round(cpu1[k] - (cpu0[k] ?? 0))])),
         commitsPerSecond: round((commits(stack) - commits0) / wallSeconds),
@@ -77,7 +81,12 @@ export async function sweepLevel(stack: Stack, concurrency: number, entries: num
 }
 
 /** The default sweep: concurrency 1, 4, 16, 64, with entry counts that give each level a few seconds. */
-export const defaultLevels: Array<[number, number]> = [[1, 30], [4, 120], [16, 400], [64, 800]];
+export const defaultLevels: Array<[number, number]> = [
+    [1, 30],
+    [4, 120],
+    [16, 400],
+    [64, 800],
+];
 
 /** Each sweep starts with an untimed warm-up, so a cold first stack is not what a level measures. */
 const warmUp: [number, number] = [4, 40];

@@ -37,8 +37,12 @@ function databaseBytes(s: Stack): number {
     return Number(s.sql(`SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema='${db}'`));
 }
 
-async function withStack<T>(name: string, extraArgs: Record<string, string[]>, run: (s: Stack) => Promise<T>,
-    options: { overrides?: Record<string, string>; ownDatabaseServer?: boolean } = {}): Promise<T> {
+async function withStack<T>(
+    name: string,
+    extraArgs: Record<string, string[]>,
+    run: (s: Stack) => Promise<T>,
+    options: { overrides?: Record<string, string>; ownDatabaseServer?: boolean } = {},
+): Promise<T> {
     const s = await startStack({ database: `trillian_wp_${name.replace(/[^a-z0-9]/gi, "").slice(0, 20)}_${process.pid}`, extraArgs, ...options });
     try {
         return await run(s);
@@ -62,7 +66,14 @@ export async function benchWritePath(log: (line: string) => void): Promise<Write
         const f = await issuanceBurst(`http://127.0.0.1:${s.cluster.localPort("fulcio-server", 5555)}`, token, "alice@corp.example", 600, 16);
         const ctBytes = databaseBytes(s) - ctBefore;
         bytesPerCtEntry = { entries: f.certificates, bytes: ctBytes, perEntry: Math.round(ctBytes / f.certificates) };
-        fulcio = { concurrency: 16, certificates: f.certificates, perSecond: f.perSecond, p50: Number(percentile(f.latenciesMs, 50).toFixed(1)), p95: Number(percentile(f.latenciesMs, 95).toFixed(1)), failures: f.failures.slice(0, 3) };
+        fulcio = {
+            concurrency: 16,
+            certificates: f.certificates,
+            perSecond: f.perSecond,
+            p50: Number(percentile(f.latenciesMs, 50).toFixed(1)),
+            p95: Number(percentile(f.latenciesMs, 95).toFixed(1)),
+            failures: f.failures.slice(0, 3),
+        };
         const before = databaseBytes(s);
         const levels = await sweep(s);
         const entries = levels.reduce((n, l) => n + l.entries, 0);

@@ -29,7 +29,10 @@ const stageFiles = [
 export class ControlPlane {
     readonly kubeconfig: string;
 
-    private constructor(readonly name: string, readonly workDir: string) {
+    private constructor(
+        readonly name: string,
+        readonly workDir: string,
+    ) {
         this.kubeconfig = path.join(workDir, "kubeconfig");
     }
 
@@ -43,17 +46,34 @@ export class ControlPlane {
         fs.writeFileSync(stages, stageFiles.map((f) => fs.readFileSync(path.join(kwok, "kustomize", "stage", f), "utf8")).join("\n---\n"));
         const bin = (b: string) => path.join(toolchainBin, b);
         cp.kwokctl([
-            "create", "cluster", "--name", name, "--runtime", "binary", "--config", stages, "--kubeconfig", cp.kubeconfig,
-            "--etcd-binary", bin("etcd"), "--kube-apiserver-binary", bin("kube-apiserver"),
-            "--kube-controller-manager-binary", bin("kube-controller-manager"), "--kube-scheduler-binary", bin("kube-scheduler"),
-            "--kwok-controller-binary", bin("kwok"),
+            "create",
+            "cluster",
+            "--name",
+            name,
+            "--runtime",
+            "binary",
+            "--config",
+            stages,
+            "--kubeconfig",
+            cp.kubeconfig,
+            "--etcd-binary",
+            bin("etcd"),
+            "--kube-apiserver-binary",
+            bin("kube-apiserver"),
+            "--kube-controller-manager-binary",
+            bin("kube-controller-manager"),
+            "--kube-scheduler-binary",
+            bin("kube-scheduler"),
+            "--kwok-controller-binary",
+            bin("kwok"),
             "--enable-crds=PortForward,ClusterPortForward",
             // kwok's simulated pod IPs live in 10.0.0.0/16; keep Service IPs apart from them.
             "--extra-args=kube-apiserver=service-cluster-ip-range=10.96.0.0/16",
             // kwok's volume stages provision and bind PVCs themselves; the controller-manager's binder
             // racing them marks fresh claims Lost ("Data on the volume is lost!").
             "--extra-args=kube-controller-manager=controllers=*,-persistentvolume-binder-controller",
-            "--wait", "120s",
+            "--wait",
+            "120s",
         ]);
         cp.kubectl(["apply", "-f", path.join(kwok, "kustomize", "stage", "volume", "fast", "storage-class.yaml")]);
         cp.kwokctl(["scale", "node", "--name", name, "--replicas", "1"]);
@@ -66,17 +86,34 @@ export class ControlPlane {
         // webhook, which does not run here: without it every read at the preferred v1beta1 (kubectl get,
         // the garbage collector finishing a foreground delete) fails and a delete never completes. Both
         // versions have the same fields, so the API server's own conversion (None) stands in for it.
-        cp.kubectl(["patch", "crd", "clusterimagepolicies.policy.sigstore.dev", "--type=json", "--patch",
-            JSON.stringify([{ op: "replace", path: "/spec/conversion", value: { strategy: "None" } }])]);
-        cp.kubectl(["wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com",
-            "crd/trustroots.policy.sigstore.dev", "crd/clusterimagepolicies.policy.sigstore.dev", "--timeout=60s"]);
+        cp.kubectl([
+            "patch",
+            "crd",
+            "clusterimagepolicies.policy.sigstore.dev",
+            "--type=json",
+            "--patch",
+            JSON.stringify([{ op: "replace", path: "/spec/conversion", value: { strategy: "None" } }]),
+        ]);
+        cp.kubectl([
+            "wait",
+            "--for=condition=Established",
+            "crd/servicemonitors.monitoring.coreos.com",
+            "crd/prometheusrules.monitoring.coreos.com",
+            "crd/trustroots.policy.sigstore.dev",
+            "crd/clusterimagepolicies.policy.sigstore.dev",
+            "--timeout=60s",
+        ]);
         return cp;
     }
 
     /** kubectl (the built v1.35 one) against this cluster; returns stdout. */
     kubectl(args: string[], input?: string): string {
         return execFileSync(path.join(toolchainBin, "kubectl"), args, {
-            env: { ...process.env, KUBECONFIG: this.kubeconfig }, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], maxBuffer: 256 << 20,
+            env: { ...process.env, KUBECONFIG: this.kubeconfig },
+            input,
+            encoding: "utf8",
+            stdio: ["pipe", "pipe", "pipe"],
+            maxBuffer: 256 << 20,
         });
     }
 
@@ -91,12 +128,22 @@ export class ControlPlane {
      * Pod Security's warn mode answers this way; the Pulumi Kubernetes provider does not pass such
      * warnings on as engine diagnostics, so this is how the suite hears them.
      */
-    admissionWarnings(namespace: string, objects: Array<{ apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: unknown }>): string[] {
+    admissionWarnings(
+        namespace: string,
+        objects: Array<{ apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec: unknown }>,
+    ): string[] {
         const warnings: string[] = [];
         for (const o of objects) {
-            const copy = { apiVersion: o.apiVersion, kind: o.kind, metadata: { generateName: `${o.metadata.name}-`, namespace, labels: o.metadata.labels }, spec: o.spec };
+            const copy = {
+                apiVersion: o.apiVersion,
+                kind: o.kind,
+                metadata: { generateName: `${o.metadata.name}-`, namespace, labels: o.metadata.labels },
+                spec: o.spec,
+            };
             const r = spawnSync(path.join(toolchainBin, "kubectl"), ["create", "--dry-run=server", "-f", "-", "--output=name"], {
-                env: { ...process.env, KUBECONFIG: this.kubeconfig }, input: JSON.stringify(copy), encoding: "utf8",
+                env: { ...process.env, KUBECONFIG: this.kubeconfig },
+                input: JSON.stringify(copy),
+                encoding: "utf8",
             });
             if (r.status !== 0) throw new Error(`dry-run create of ${o.kind}/${o.metadata.name} failed: ${r.stderr}`);
             for (const line of r.stderr.split("\n")) if (line.startsWith("Warning:")) warnings.push(`${o.kind}/${o.metadata.name}: ${line}`);
@@ -109,12 +156,18 @@ export class ControlPlane {
         const token = this.kubectl(["create", "token", serviceAccount, "--namespace", namespace, "--duration=2h"]).trim();
         const admin = YAML.parse(this.kubectl(["config", "view", "--raw", "--minify"]));
         const file = path.join(this.workDir, `kubeconfig-${namespace}-${serviceAccount}`);
-        fs.writeFileSync(file, YAML.stringify({
-            apiVersion: "v1", kind: "Config", "current-context": "pod",
-            clusters: [{ name: "cluster", cluster: admin.clusters[0].cluster }],
-            users: [{ name: serviceAccount, user: { token } }],
-            contexts: [{ name: "pod", context: { cluster: "cluster", user: serviceAccount, namespace } }],
-        }), { mode: 0o600 });
+        fs.writeFileSync(
+            file,
+            YAML.stringify({
+                apiVersion: "v1",
+                kind: "Config",
+                "current-context": "pod",
+                clusters: [{ name: "cluster", cluster: admin.clusters[0].cluster }],
+                users: [{ name: serviceAccount, user: { token } }],
+                contexts: [{ name: "pod", context: { cluster: "cluster", user: serviceAccount, namespace } }],
+            }),
+            { mode: 0o600 },
+        );
         return file;
     }
 
@@ -126,7 +179,8 @@ export class ControlPlane {
         try {
             execFileSync(path.join(toolchainBin, "kwokctl"), args, {
                 env: { ...process.env, KWOK_WORKDIR: path.join(this.workDir, "kwok"), PATH: `${toolchainBin}:${process.env.PATH}` },
-                stdio: ["ignore", "pipe", "pipe"], encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+                encoding: "utf8",
             });
         } catch (e: any) {
             if (!allowFailure) throw new Error(`kwokctl ${args.join(" ")} failed:\n${e.stderr ?? e.message}`);

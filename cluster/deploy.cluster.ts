@@ -69,8 +69,12 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.deepEqual(workloadAdmissionWarnings(d), []);
             // Passes baseline, fails restricted: no security context at all.
             const labels = { app: "baseline-probe" };
-            const baselineOnly = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "baseline-probe" },
-                spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "busybox:1.36" }] } } } };
+            const baselineOnly = {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "baseline-probe" },
+                spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "c", image: "busybox:1.36" }] } } },
+            };
             const control = d.cp.admissionWarnings(namespace, [baselineOnly]);
             assert.equal(control.length, 1, `the control drew: ${JSON.stringify(control)}`);
             assert.match(control[0], /would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
@@ -79,7 +83,16 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         it("the API server holds the default deny and one NetworkPolicy per app", function () {
             const policies = JSON.parse(d.cp.kubectl(["get", "networkpolicies", "--namespace", namespace, "--output=json"])).items;
             const selected = policies.map((p: any) => p.spec.podSelector.matchLabels?.["app.kubernetes.io/name"] ?? "(all)").sort();
-            assert.deepEqual(selected, ["(all)", "ctlog", "fulcio-server", "rekor-redis", "rekor-server", "trillian-db", "trillian-log-server", "trillian-log-signer"]);
+            assert.deepEqual(selected, [
+                "(all)",
+                "ctlog",
+                "fulcio-server",
+                "rekor-redis",
+                "rekor-server",
+                "trillian-db",
+                "trillian-log-server",
+                "trillian-log-signer",
+            ]);
         });
 
         it("the verificationPolicy output's TrustRoot and ClusterImagePolicy pass policy-controller's CRD schemas unchanged", async function () {
@@ -114,7 +127,11 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         });
 
         it("changing createtreeBinary or the CA subject previews no change", async function () {
-            for (const [key, value] of [["createtreeBinary", "/opt/trillian/createtree"], ["caCommonName", "renamed-fulcio-ca"], ["caOrganization", "Renamed Org"]]) {
+            for (const [key, value] of [
+                ["createtreeBinary", "/opt/trillian/createtree"],
+                ["caCommonName", "renamed-fulcio-ca"],
+                ["caOrganization", "Renamed Org"],
+            ]) {
                 const previous = (await d.stack.getConfig(`sigstore:${key}`).catch(() => undefined))?.value;
                 await d.stack.setConfig(`sigstore:${key}`, { value });
                 try {
@@ -129,7 +146,10 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         it("rekorKeyGeneration 2: one `up` makes a tree and key, freezes the old tree, and Rekor serves both; signatures before and after verify", async function () {
             // Created: the key, the createtree Command, the tree ConfigMap, the freeze Command and its ConfigMap.
             const { before, after } = await lab.rotate(d, "rekorKeyGeneration", 5, ["rekor-server"]);
-            assert.deepEqual(after.rekorShards.map((s: any) => s.treeId), [before.rekorTreeId, after.rekorTreeId]);
+            assert.deepEqual(
+                after.rekorShards.map((s: any) => s.treeId),
+                [before.rekorTreeId, after.rekorTreeId],
+            );
             assert.deepEqual(trees(d), [before.rekorTreeId, after.rekorTreeId, before.ctlogTreeId].sort());
             assert.equal(mysql(`SELECT TreeState FROM Trees WHERE TreeId = ${before.rekorTreeId}`, d.database, d.runner.databaseServer).trim(), "FROZEN");
             const frozen = JSON.parse(d.cp.kubectl(["get", "configmap", "trillian-tree-rekor-frozen", "--namespace", namespace, "--output=json"]));
@@ -144,7 +164,10 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         it("destroy removes everything it created", async function () {
             await operation(d, (onEvent) => d.stack.destroy({ onEvent }));
             const state = await d.stack.exportStack();
-            assert.deepEqual((state.deployment.resources ?? []).map((r: any) => r.urn), []);
+            assert.deepEqual(
+                (state.deployment.resources ?? []).map((r: any) => r.urn),
+                [],
+            );
             const left = d.cp.kubectl(["get", "namespace", namespace, "--ignore-not-found", "--output=name"]).trim();
             assert.equal(left, "", "the namespace is still there");
         });
@@ -156,9 +179,31 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         before(async function () {
             const pki = path.join(lab.work, "enterprise-pki");
             fs.mkdirSync(pki, { recursive: true });
-            execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-days", "3650",
-                "-subj", "/O=Corp Example/CN=Corp Example Root CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", path.join(pki, "root.key"), "-out", path.join(pki, "root.pem")], { stdio: "pipe" });
+            execFileSync(
+                "openssl",
+                [
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-384",
+                    "-nodes",
+                    "-days",
+                    "3650",
+                    "-subj",
+                    "/O=Corp Example/CN=Corp Example Root CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                    "-keyout",
+                    path.join(pki, "root.key"),
+                    "-out",
+                    path.join(pki, "root.pem"),
+                ],
+                { stdio: "pipe" },
+            );
             d = await lab.deploy("cluster-prod", "prod", {
                 config: { caMode: "chained", caRootCert: fs.readFileSync(path.join(pki, "root.pem"), "utf8"), policyControllerResources: "true" },
                 secrets: { caRootKey: fs.readFileSync(path.join(pki, "root.key"), "utf8") },
@@ -179,16 +224,33 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
 
         it("the API server holds a PodDisruptionBudget per multi-replica workload and the internal TLS Secrets", function () {
             const pdbs = JSON.parse(d.cp.kubectl(["get", "poddisruptionbudgets", "--namespace", namespace, "--output=json"])).items;
-            assert.deepEqual(pdbs.map((p: any) => p.spec.selector.matchLabels["app.kubernetes.io/name"]).sort(),
-                ["ctlog", "fulcio-server", "rekor-server", "trillian-log-server", "trillian-log-signer"]);
-            const tlsSecrets = JSON.parse(d.cp.kubectl(["get", "secrets", "--namespace", namespace, "--field-selector=type=kubernetes.io/tls", "--output=json"])).items;
-            assert.deepEqual(tlsSecrets.map((s: any) => s.metadata.labels["app.kubernetes.io/name"]).sort(), ["ctlog", "rekor-redis", "trillian-db", "trillian-log-server"]);
+            assert.deepEqual(pdbs.map((p: any) => p.spec.selector.matchLabels["app.kubernetes.io/name"]).sort(), [
+                "ctlog",
+                "fulcio-server",
+                "rekor-server",
+                "trillian-log-server",
+                "trillian-log-signer",
+            ]);
+            const tlsSecrets = JSON.parse(
+                d.cp.kubectl(["get", "secrets", "--namespace", namespace, "--field-selector=type=kubernetes.io/tls", "--output=json"]),
+            ).items;
+            assert.deepEqual(tlsSecrets.map((s: any) => s.metadata.labels["app.kubernetes.io/name"]).sort(), [
+                "ctlog",
+                "rekor-redis",
+                "trillian-db",
+                "trillian-log-server",
+            ]);
         });
 
         it("the API server accepts the monitoring objects against the Prometheus Operator's CRDs: a ServiceMonitor per server and the alert rules", function () {
             const monitors = JSON.parse(d.cp.kubectl(["get", "servicemonitors", "--namespace", namespace, "--output=json"])).items;
-            assert.deepEqual(monitors.map((m: any) => m.spec.selector.matchLabels["app.kubernetes.io/name"]).sort(),
-                ["ctlog", "fulcio-server", "rekor-server", "trillian-log-server", "trillian-log-signer"]);
+            assert.deepEqual(monitors.map((m: any) => m.spec.selector.matchLabels["app.kubernetes.io/name"]).sort(), [
+                "ctlog",
+                "fulcio-server",
+                "rekor-server",
+                "trillian-log-server",
+                "trillian-log-signer",
+            ]);
             const rules = JSON.parse(d.cp.kubectl(["get", "prometheusrules", "--namespace", namespace, "--output=json"])).items;
             assert.equal(rules.length, 1);
             assert.ok(rules[0].spec.groups[0].rules.length >= 5);
@@ -196,7 +258,10 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
 
         it("policyControllerResources: the API server holds the TrustRoot and ClusterImagePolicy, equal to the verificationPolicy output", async function () {
             const policy = (await stackOutputs(d)).verificationPolicy;
-            for (const [resource, expected] of [["trustroots", policy.trustRoot], ["clusterimagepolicies", policy.clusterImagePolicy]]) {
+            for (const [resource, expected] of [
+                ["trustroots", policy.trustRoot],
+                ["clusterimagepolicies", policy.clusterImagePolicy],
+            ]) {
                 const held = JSON.parse(d.cp.kubectl(["get", `${resource}.policy.sigstore.dev`, expected.metadata.name, "--output=json"]));
                 assert.deepEqual(held.spec, expected.spec, `${resource}: the API server pruned or changed fields`);
             }
@@ -205,9 +270,13 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         it("identityProvider dex: the real CLI previews Dex and its Secret with the bind password set --secret, and prints the password nowhere", async function () {
             const bindPassword = "cluster-Bind-Passw0rd";
             const config: Record<string, string> = {
-                identityProvider: "dex", ldapHost: "ldap.corp.example", ldapCaCert: fs.readFileSync(path.join(lab.work, "enterprise-pki", "root.pem"), "utf8"),
-                ldapBindDn: "cn=dex,ou=services,dc=corp,dc=example", ldapUserBaseDn: "ou=people,dc=corp,dc=example",
-                ldapSignerGroups: "cn=signers,ou=groups,dc=corp,dc=example", ldapEgressCidrs: "10.20.30.41/32",
+                identityProvider: "dex",
+                ldapHost: "ldap.corp.example",
+                ldapCaCert: fs.readFileSync(path.join(lab.work, "enterprise-pki", "root.pem"), "utf8"),
+                ldapBindDn: "cn=dex,ou=services,dc=corp,dc=example",
+                ldapUserBaseDn: "ou=people,dc=corp,dc=example",
+                ldapSignerGroups: "cn=signers,ou=groups,dc=corp,dc=example",
+                ldapEgressCidrs: "10.20.30.41/32",
             };
             const issuer = (await d.stack.getConfig("sigstore:oidcIssuerUrl")).value;
             await d.stack.removeConfig("sigstore:oidcIssuerUrl");
@@ -242,7 +311,11 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 await new Promise((r) => setTimeout(r, 1000));
             }
             assert.equal(held.length, 2, `leases held by the signers: ${held.join(", ")}`);
-            for (const tree of [outputs.rekorTreeId, outputs.ctlogTreeId]) assert.ok(held.some((h) => h.includes(tree)), `no lease for tree ${tree}: ${held.join(", ")}`);
+            for (const tree of [outputs.rekorTreeId, outputs.ctlogTreeId])
+                assert.ok(
+                    held.some((h) => h.includes(tree)),
+                    `no lease for tree ${tree}: ${held.join(", ")}`,
+                );
         });
 
         it("cosign v3 signs through the chained CA and verifies", async function () {
@@ -254,7 +327,13 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         it("ctlogKeyGeneration 2 (protected, internal TLS): one `up` makes a new log, freezes the old tree over TLS, Fulcio moves to the new log; signatures before and after verify", async function () {
             // Created: the key, its password, the createtree Command, the tree ConfigMap, the freeze Command and its ConfigMap.
             const { before, after } = await lab.rotate(d, "ctlogKeyGeneration", 6, ["ctlog", "fulcio-server"]);
-            assert.deepEqual(after.ctlogs.map((l: any) => [l.treeId, l.prefix]), [[before.ctlogTreeId, "sigstore"], [after.ctlogTreeId, "sigstore-g2"]]);
+            assert.deepEqual(
+                after.ctlogs.map((l: any) => [l.treeId, l.prefix]),
+                [
+                    [before.ctlogTreeId, "sigstore"],
+                    [after.ctlogTreeId, "sigstore-g2"],
+                ],
+            );
             assert.equal(mysql(`SELECT TreeState FROM Trees WHERE TreeId = ${before.ctlogTreeId}`, d.database, d.runner.databaseServer).trim(), "FROZEN");
             const state = await d.stack.exportStack();
             const freeze = (state.deployment.resources as any[]).find((r) => r.type === "command:local:Command" && r.urn.endsWith("::trillian-freeze-ctlog"));
@@ -286,8 +365,10 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             } finally {
                 await d.stack.setConfig("sigstore:expectedSigningsPerDay", { value: "2000" });
             }
-            assert.ok(warned.warnings.some((w) => /databaseStorageSize 60Gi is below the \d+Gi that 100000 signings a day kept 10 years need/.test(w)),
-                JSON.stringify(warned.warnings));
+            assert.ok(
+                warned.warnings.some((w) => /databaseStorageSize 60Gi is below the \d+Gi that 100000 signings a day kept 10 years need/.test(w)),
+                JSON.stringify(warned.warnings),
+            );
         });
 
         it("destroy is refused, and no protected object is deleted", async function () {
@@ -295,9 +376,21 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             const protectedObjects = (state.deployment.resources as any[])
                 .filter((r) => r.protect && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")
                 .map((r) => `${r.type.split(":")[2]}/${r.outputs?.metadata?.name}`);
-            assert.ok(protectedObjects.some((o) => o.startsWith("PersistentVolumeClaim/")), `protected: ${protectedObjects.join(", ")}`);
-            await assert.rejects(operation(d, (onEvent) => d.stack.destroy({ onEvent })), /protected/);
-            const kinds: Record<string, string> = { PersistentVolumeClaim: "pvc", ConfigMap: "configmap", Secret: "secret", Namespace: "namespace", StatefulSet: "statefulset" };
+            assert.ok(
+                protectedObjects.some((o) => o.startsWith("PersistentVolumeClaim/")),
+                `protected: ${protectedObjects.join(", ")}`,
+            );
+            await assert.rejects(
+                operation(d, (onEvent) => d.stack.destroy({ onEvent })),
+                /protected/,
+            );
+            const kinds: Record<string, string> = {
+                PersistentVolumeClaim: "pvc",
+                ConfigMap: "configmap",
+                Secret: "secret",
+                Namespace: "namespace",
+                StatefulSet: "statefulset",
+            };
             for (const object of protectedObjects) {
                 const [kind, name] = object.split("/");
                 const args = ["get", kinds[kind] ?? kind.toLowerCase(), name, "--ignore-not-found", "--output=name"];

@@ -28,13 +28,21 @@ export const user = "alice@corp.example";
  * admission itself, ControlPlane.admissionWarnings.)
  */
 export const expectedWarnings: Array<[RegExp, string]> = [
-    [new RegExp(`resource plugin kubernetes is expected to have version >=${escape(pluginVersions().kubernetes)}, but has ${escape(toolchainVersion("PROVIDER_KUBERNETES_VERSION"))}`),
-        "the Go module proxy serves only this version of pulumi-kubernetes (cluster/versions.sh)"],
-    [/^[a-z0-9-]+: \[MinimumReplicasUnavailable\] Deployment does not have minimum availability\.$/,
-        "the provider's await reports a new Deployment's Available=False condition while its pods start; up then succeeds"],
-    [/^[a-z0-9-]+-service: ClusterIPNotAllocated: Cluster IP \[IPv4\]: [0-9.]+ is not allocated; repairing$/,
+    [
+        new RegExp(
+            `resource plugin kubernetes is expected to have version >=${escape(pluginVersions().kubernetes)}, but has ${escape(toolchainVersion("PROVIDER_KUBERNETES_VERSION"))}`,
+        ),
+        "the Go module proxy serves only this version of pulumi-kubernetes (cluster/versions.sh)",
+    ],
+    [
+        /^[a-z0-9-]+: \[MinimumReplicasUnavailable\] Deployment does not have minimum availability\.$/,
+        "the provider's await reports a new Deployment's Available=False condition while its pods start; up then succeeds",
+    ],
+    [
+        /^[a-z0-9-]+-service: ClusterIPNotAllocated: Cluster IP \[IPv4\]: [0-9.]+ is not allocated; repairing$/,
         "kube-apiserver's ClusterIP repair loop (ipallocator/controller/repairip.go) can see a new Service before its own " +
-        "IPAddress cache has the address the allocator just made; seen once in five runs, on a Service that then worked"],
+            "IPAddress cache has the address the allocator just made; seen once in five runs, on a Service that then worked",
+    ],
 ];
 
 function escape(text: string): string {
@@ -111,7 +119,10 @@ export class ClusterLab {
         const cp = ControlPlane.start(`sigstore-${name}`, path.join(dir, "control-plane"));
         const database = `sigstore_${name.replace(/-/g, "_")}`;
         const runner = new PodRunner(cp, {
-            namespace, workDir: path.join(dir, "pods"), binaries: this.binaries, database,
+            namespace,
+            workDir: path.join(dir, "pods"),
+            binaries: this.binaries,
+            database,
             portForwards: [{ app: logServerService, port: trillianPorts.grpc }],
             log: (l) => this.log(`[pods] ${l}`),
         });
@@ -120,14 +131,22 @@ export class ClusterLab {
         try {
             await runner.preparePortForwards();
             runner.watch();
-            const stack = d.stack = await createStack({
-                name, from,
-                config: {
-                    kubeconfig: cp.kubeconfig, createtreeBinary: this.binaries.createtree, updatetreeBinary: this.binaries.updatetree,
-                    oidcIssuerUrl: this.issuer!.issuer, emailDomain: "corp.example", ...extra.config,
+            const stack = (d.stack = await createStack(
+                {
+                    name,
+                    from,
+                    config: {
+                        kubeconfig: cp.kubeconfig,
+                        createtreeBinary: this.binaries.createtree,
+                        updatetreeBinary: this.binaries.updatetree,
+                        oidcIssuerUrl: this.issuer!.issuer,
+                        emailDomain: "corp.example",
+                        ...extra.config,
+                    },
+                    secrets: extra.secrets,
                 },
-                secrets: extra.secrets,
-            }, this.env);
+                this.env,
+            ));
             const started = performance.now();
             const result = await operation(d, (onEvent) => stack.up({ onEvent })).catch((e) => {
                 runner.check(); // a server that failed to start explains a failed up best

@@ -26,10 +26,15 @@ import { ControlPlane } from "./control-plane";
 export class ApiObjects implements ClusterObjects {
     private items: Array<KubeObject & { kind: string }> = [];
 
-    constructor(private readonly cp: ControlPlane, readonly namespace: string) {}
+    constructor(
+        private readonly cp: ControlPlane,
+        readonly namespace: string,
+    ) {}
 
     refresh(): void {
-        const list = JSON.parse(this.cp.kubectl(["get", "deployments,statefulsets,services,configmaps,secrets,pods", "--namespace", this.namespace, "--output=json"]));
+        const list = JSON.parse(
+            this.cp.kubectl(["get", "deployments,statefulsets,services,configmaps,secrets,pods", "--namespace", this.namespace, "--output=json"]),
+        );
         this.items = list.items;
     }
 
@@ -67,7 +72,10 @@ export class ApiObjects implements ClusterObjects {
 
     /** Names of the running (not terminating) pods of an app. */
     podNames(app: string): string[] {
-        return this.ofKind("Pod").filter((p: any) => p.metadata.labels?.[appLabel] === app && !p.metadata.deletionTimestamp).map((p) => p.metadata.name).sort();
+        return this.ofKind("Pod")
+            .filter((p: any) => p.metadata.labels?.[appLabel] === app && !p.metadata.deletionTimestamp)
+            .map((p) => p.metadata.name)
+            .sort();
     }
 }
 
@@ -84,7 +92,10 @@ const binaryOfImage: Record<string, BinaryName | "redis-server"> = {
 const databaseImage = "db_server";
 
 function imageName(image: string): string {
-    return image.replace(/[@:][^/]*$/, "").split("/").pop()!;
+    return image
+        .replace(/[@:][^/]*$/, "")
+        .split("/")
+        .pop()!;
 }
 
 /** Every Secret and ConfigMap a pod template refers to (volumes and env). */
@@ -129,7 +140,10 @@ export class PodRunner {
     /** The run's own MariaDB when the program's database requires TLS (as the end-to-end suite's); else this machine's. */
     databaseServer: MysqlServer;
 
-    constructor(private readonly cp: ControlPlane, private readonly options: PodRunnerOptions) {
+    constructor(
+        private readonly cp: ControlPlane,
+        private readonly options: PodRunnerOptions,
+    ) {
         this.objects = new ApiObjects(cp, options.namespace);
         this.cluster = new LocalCluster(this.objects, options.namespace, options.workDir);
     }
@@ -142,7 +156,9 @@ export class PodRunner {
             forwards.push({ ports: [port], target: { address: "127.0.0.1", port: proxyPort } });
         }
         this.cp.apply({
-            apiVersion: "kwok.x-k8s.io/v1alpha1", kind: "ClusterPortForward", metadata: { name: "local-servers" },
+            apiVersion: "kwok.x-k8s.io/v1alpha1",
+            kind: "ClusterPortForward",
+            metadata: { name: "local-servers" },
             spec: { selector: { matchNamespaces: [this.options.namespace] }, forwards },
         });
     }
@@ -202,7 +218,9 @@ export class PodRunner {
             const perPod = (pod.containers[0].env ?? []).some((e: any) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name");
             if (perPod && pods.length < (workload.spec.replicas ?? 1)) continue; // the controller is still creating them
             const run = image === databaseImage ? this.startDatabase(app) : this.startServer(app, image, perPod ? pods : [anyPod], pod.serviceAccountName);
-            run.catch((e) => { this.failure ??= new Error(`${app}: ${(e as Error).message}`); });
+            run.catch((e) => {
+                this.failure ??= new Error(`${app}: ${(e as Error).message}`);
+            });
             const done = run.then(() => this.ready(app).resolve());
             done.catch(() => undefined); // reported through this.failure
             this.started.set(app, done);
@@ -218,7 +236,9 @@ export class PodRunner {
         createTrillianDatabase(this.options.database, this.options.database, env.MYSQL_PASSWORD, this.databaseServer);
         this.databasePassword = env.MYSQL_PASSWORD;
         this.databaseApp = app;
-        this.options.log?.(`${app}: database ${this.options.database} on ${this.databaseServer ? "a MariaDB of its own with the program's TLS flags" : "the local MariaDB"}`);
+        this.options.log?.(
+            `${app}: database ${this.options.database} on ${this.databaseServer ? "a MariaDB of its own with the program's TLS flags" : "the local MariaDB"}`,
+        );
     }
 
     /** The database StatefulSet's Service (trillian-db) is this machine's MariaDB. */
@@ -261,7 +281,9 @@ export class PodRunner {
     private ready(app: string): { promise: Promise<void>; resolve: () => void } {
         if (!this.readiness.has(app)) {
             let resolve!: () => void;
-            const promise = new Promise<void>((r) => { resolve = r; });
+            const promise = new Promise<void>((r) => {
+                resolve = r;
+            });
             this.readiness.set(app, { promise, resolve });
         }
         return this.readiness.get(app)!;
@@ -272,19 +294,20 @@ export class PodRunner {
         const proxyPort = await freePort();
         const server = net.createServer((client) => {
             client.pause();
-            this.ready(app).promise.then(() => {
-                const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
-                    client.pipe(upstream);
-                    upstream.pipe(client);
-                    client.resume();
-                });
-                upstream.on("error", () => client.destroy());
-                client.on("error", () => upstream.destroy());
-            });
+            this.ready(app)
+                .promise.then(() => {
+                    const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
+                        client.pipe(upstream);
+                        upstream.pipe(client);
+                        client.resume();
+                    });
+                    upstream.on("error", () => client.destroy());
+                    client.on("error", () => upstream.destroy());
+                })
+                .catch(() => client.destroy());
         });
         await new Promise<void>((resolve) => server.listen(proxyPort, "127.0.0.1", resolve));
         this.proxies.push(server);
         return proxyPort;
     }
 }
-

@@ -41,8 +41,10 @@ export function installPlugins(env: CliEnvironment): void {
     for (const [name, version] of Object.entries(pluginVersions())) {
         const binary = pluginBinary(name);
         if (!binary) throw new Error(`provider plugin ${name} is missing (see cluster/toolchain.ts)`);
-        execFileSync(path.join(toolchainBin, "pulumi"), ["plugin", "install", "resource", name, version, "--file", binary],
-            { env: { ...process.env, ...cliEnv(env) }, stdio: ["ignore", "pipe", "pipe"] });
+        execFileSync(path.join(toolchainBin, "pulumi"), ["plugin", "install", "resource", name, version, "--file", binary], {
+            env: { ...process.env, ...cliEnv(env) },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
     }
 }
 
@@ -52,6 +54,9 @@ async function program(): Promise<Record<string, unknown>> {
         const rel = path.relative(repoRoot, id);
         if (!rel.startsWith("..") && !rel.split(path.sep).some((part) => ["node_modules", "cluster", "e2e", "tests"].includes(part))) delete require.cache[id];
     }
+    // require, not import(): only require honours the cache entries just deleted, and with module
+    // node16 TypeScript leaves import() native, outside ts-node's CommonJS hook.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(path.join(repoRoot, "index.ts"));
 }
 
@@ -87,9 +92,16 @@ export async function createStack(setup: StackSetup, env: CliEnvironment): Promi
     fs.mkdirSync(env.stateDir, { recursive: true });
     fs.copyFileSync(path.join(repoRoot, `Pulumi.${setup.from}.yaml`), stackFile(setup.name));
     const pulumiCommand = await PulumiCommand.get({ root: toolchainRoot });
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: setup.name, projectName, program }, {
-        workDir: repoRoot, pulumiHome: env.home, pulumiCommand, secretsProvider: "passphrase", envVars: cliEnv(env),
-    });
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: setup.name, projectName, program },
+        {
+            workDir: repoRoot,
+            pulumiHome: env.home,
+            pulumiCommand,
+            secretsProvider: "passphrase",
+            envVars: cliEnv(env),
+        },
+    );
     for (const [key, value] of Object.entries(setup.config)) await stack.setConfig(`${projectName}:${key}`, { value });
     for (const [key, value] of Object.entries(setup.secrets ?? {})) await stack.setConfig(`${projectName}:${key}`, { value, secret: true });
     return stack;

@@ -56,10 +56,14 @@ function isExecutable(file: string): boolean {
  */
 export function missingPlugins(): string[] {
     const versions = pluginVersions();
-    return ["command", "tls", "random"].filter((name) => !pluginBinary(name)).map((name) =>
-        `${path.join(pluginDir, `pulumi-resource-${name}`)} (pulumi-${name} provider v${versions[name]}: the Go module proxy does not serve it; ` +
-        `build it from github.com/pulumi/pulumi-${name} at that tag, or copy it from a machine that has the plugin, e.g. ` +
-        `~/.pulumi/plugins/resource-${name}-v${versions[name]}/pulumi-resource-${name})`);
+    return ["command", "tls", "random"]
+        .filter((name) => !pluginBinary(name))
+        .map(
+            (name) =>
+                `${path.join(pluginDir, `pulumi-resource-${name}`)} (pulumi-${name} provider v${versions[name]}: the Go module proxy does not serve it; ` +
+                `build it from github.com/pulumi/pulumi-${name} at that tag, or copy it from a machine that has the plugin, e.g. ` +
+                `~/.pulumi/plugins/resource-${name}-v${versions[name]}/pulumi-resource-${name})`,
+        );
 }
 
 /** Builds whatever Go-module piece is missing (cluster/toolchain.sh; a warm cache builds nothing). */
@@ -73,7 +77,16 @@ export function ensureToolchain(log: (line: string) => void = () => {}): void {
 }
 
 /** A version pinned in cluster/versions.sh (what toolchain.sh builds). */
-export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "KWOK_VERSION" | "PULUMI_VERSION" | "PROVIDER_KUBERNETES_VERSION" | "PROMETHEUS_OPERATOR_VERSION" | "POLICY_CONTROLLER_VERSION"): string {
+export function toolchainVersion(
+    name:
+        | "ETCD_VERSION"
+        | "KUBERNETES_VERSION"
+        | "KWOK_VERSION"
+        | "PULUMI_VERSION"
+        | "PROVIDER_KUBERNETES_VERSION"
+        | "PROMETHEUS_OPERATOR_VERSION"
+        | "POLICY_CONTROLLER_VERSION",
+): string {
     const m = new RegExp(`^${name}=(\\S+)$`, "m").exec(fs.readFileSync(path.join(repoRoot, "cluster", "versions.sh"), "utf8"));
     if (!m) throw new Error(`cluster/versions.sh does not set ${name}`);
     return m[1];
@@ -81,7 +94,15 @@ export function toolchainVersion(name: "ETCD_VERSION" | "KUBERNETES_VERSION" | "
 
 /** The Prometheus Operator's CRD manifests (ServiceMonitor, PrometheusRule) from the module cache. */
 export function monitoringCrdFiles(): string[] {
-    const dir = path.join(cacheDir, "gomod", "github.com", "prometheus-operator", `prometheus-operator@${toolchainVersion("PROMETHEUS_OPERATOR_VERSION")}`, "example", "prometheus-operator-crd");
+    const dir = path.join(
+        cacheDir,
+        "gomod",
+        "github.com",
+        "prometheus-operator",
+        `prometheus-operator@${toolchainVersion("PROMETHEUS_OPERATOR_VERSION")}`,
+        "example",
+        "prometheus-operator-crd",
+    );
     return ["monitoring.coreos.com_servicemonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"].map((f) => path.join(dir, f));
 }
 

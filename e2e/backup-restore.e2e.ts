@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 import { ensureBinaries } from "./binaries";
 import { leafHash, verifyConsistency, verifyInclusion } from "./merkle";
 import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
@@ -27,7 +28,11 @@ describe("end-to-end: backup, database loss, documented restore", function () {
     let bins: Record<string, string>;
 
     before(async function () {
-        stack = await startStack({ log: (line) => console.log(`    ${line}`), overrides: { internalTls: "true", backupSchedule: "@daily" }, keepWork: Boolean(process.env.E2E_KEEP) });
+        stack = await startStack({
+            log: (line) => console.log(`    ${line}`),
+            overrides: { internalTls: "true", backupSchedule: "@daily" },
+            keepWork: Boolean(process.env.E2E_KEEP),
+        });
         c = stack.cluster;
         const cronJob = stack.first.cloud.ofType("kubernetes:batch/v1:CronJob").find((r) => r.inputs.metadata.name === "trillian-db-backup");
         assert.ok(cronJob, "the stack has no backup CronJob");
@@ -40,7 +45,8 @@ describe("end-to-end: backup, database loss, documented restore", function () {
     });
 
     /** The CronJob's pod, here: its env as the kubelet gives it, the Service port as this machine has it. */
-    const runBackupPod = (commandLine?: string[]) => c.runPod("trillian-db-backup", backupPod, { DB_PORT: String(c.localPort("trillian-db", 3306)) }, commandLine);
+    const runBackupPod = (commandLine?: string[]) =>
+        c.runPod("trillian-db-backup", backupPod, { DB_PORT: String(c.localPort("trillian-db", 3306)) }, commandLine);
 
     const sign = (name: string) => signBlob(stack, name);
     const verify = (name: string) => shellResult(stack.sh(forBlob(stack.outputs.cosign.v3.verify, name)));
@@ -65,7 +71,7 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         // 1. The CronJob's command: a verified, checksummed dump.
         const backup = await runBackupPod();
         assert.equal(backup.status, 0, `backup.sh backup failed:\n${backup.output}`);
-        const summary = JSON.parse(backup.output.split("\n").find((l) => l.startsWith("{\"backup\""))!);
+        const summary = JSON.parse(backup.output.split("\n").find((l) => l.startsWith('{"backup"'))!);
         const volume = path.join(c.workDir, "volumes", "trillian-db-backups");
         assert.ok(fs.existsSync(path.join(volume, `${summary.backup}.sha256`)), "no checksum beside the dump");
         assert.ok(summary.bytes > 1000, `a ${summary.bytes}-byte dump`);
@@ -96,7 +102,10 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         const hashes = proof.hashes.map((h: string) => Buffer.from(h, "hex"));
         assert.ok(hashes.length >= 1, "a proof without a path");
         assert.ok(verifyInclusion(index, proof.treeSize, leaf, hashes, Buffer.from(proof.rootHash, "hex")), "the inclusion proof does not check");
-        assert.ok(!verifyInclusion(index, proof.treeSize, leafHash(Buffer.from("tampered")), hashes, Buffer.from(proof.rootHash, "hex")), "a wrong leaf passed");
+        assert.ok(
+            !verifyInclusion(index, proof.treeSize, leafHash(Buffer.from("tampered")), hashes, Buffer.from(proof.rootHash, "hex")),
+            "a wrong leaf passed",
+        );
 
         // 6. New entries append after the old ones, and the old head is consistent with the new.
         const after = await sign("after-restore");
@@ -106,30 +115,58 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         assert.ok(grown.treeSize > head.treeSize, `the tree did not grow: ${head.treeSize} → ${grown.treeSize}`);
         const consistency = await rekor(`/api/v1/log/proof?firstSize=${head.treeSize}&lastSize=${grown.treeSize}`);
         const path_ = consistency.hashes.map((h: string) => Buffer.from(h, "hex"));
-        assert.ok(verifyConsistency(head.treeSize, grown.treeSize, Buffer.from(head.rootHash, "hex"), Buffer.from(grown.rootHash, "hex"), path_),
-            "the head before the loss is not consistent with the head after: the log forked");
-        assert.ok(!verifyConsistency(head.treeSize, grown.treeSize, leafHash(Buffer.from("fork")), Buffer.from(grown.rootHash, "hex"), path_), "a forked head passed");
+        assert.ok(
+            verifyConsistency(head.treeSize, grown.treeSize, Buffer.from(head.rootHash, "hex"), Buffer.from(grown.rootHash, "hex"), path_),
+            "the head before the loss is not consistent with the head after: the log forked",
+        );
+        assert.ok(
+            !verifyConsistency(head.treeSize, grown.treeSize, leafHash(Buffer.from("fork")), Buffer.from(grown.rootHash, "hex"), path_),
+            "a forked head passed",
+        );
     });
 
     it("Redis lost: Rekor's backfill-index rebuilds the search index from the log, as the runbook does", async function () {
-        const digest = crypto.createHash("sha256").update(fs.readFileSync(path.join(stack.work, "before-loss.txt"))).digest("hex");
+        const digest = crypto
+            .createHash("sha256")
+            .update(fs.readFileSync(path.join(stack.work, "before-loss.txt")))
+            .digest("hex");
         const search = () => stack.rekorIndexSearch(digest);
         const found = await search();
         assert.equal(found.length, 1, "the signed artifact is not in Rekor's index");
 
         // The index is lost (what a new Redis volume gives).
-        const redis = { host: "rekor-redis.sigstore.svc", port: String(c.localPort("rekor-redis", 6379)), password: c.containerEnv("rekor-server").REDIS_PASSWORD };
+        const redis = {
+            host: "rekor-redis.sigstore.svc",
+            port: String(c.localPort("rekor-redis", 6379)),
+            password: c.containerEnv("rekor-server").REDIS_PASSWORD,
+        };
         const caFile = path.join(stack.work, "internal-ca.crt");
-        fs.writeFileSync(caFile, stack.cluster.objectData("ConfigMap", stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "internal-tls-ca")!.state.metadata.name)["ca.crt"]);
+        fs.writeFileSync(
+            caFile,
+            stack.cluster.objectData(
+                "ConfigMap",
+                stack.first.cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "internal-tls-ca")!.state.metadata.name,
+            )["ca.crt"],
+        );
         execFileSync("redis-cli", ["--tls", "--cacert", caFile, "-h", redis.host, "-p", redis.port, "--no-auth-warning", "-a", redis.password, "FLUSHALL"]);
         assert.deepEqual(await search(), []);
 
         // The runbook's command, with this machine's port and the internal CA (internalTls).
         const size = (await rekor("/api/v1/log")).treeSize;
-        execFileSync(ensureBinaries()["backfill-index"], [
-            `--rekor-address=${stack.rekorUrl}`, `--redis-hostname=${redis.host}`, `--redis-port=${redis.port}`, `--redis-password=${redis.password}`,
-            "--redis-enable-tls", "--start=0", `--end=${size - 1}`, "--concurrency=4",
-        ], { env: { ...process.env, SSL_CERT_FILE: caFile }, stdio: "pipe" });
+        execFileSync(
+            ensureBinaries()["backfill-index"],
+            [
+                `--rekor-address=${stack.rekorUrl}`,
+                `--redis-hostname=${redis.host}`,
+                `--redis-port=${redis.port}`,
+                `--redis-password=${redis.password}`,
+                "--redis-enable-tls",
+                "--start=0",
+                `--end=${size - 1}`,
+                "--concurrency=4",
+            ],
+            { env: { ...process.env, SSL_CERT_FILE: caFile }, stdio: "pipe" },
+        );
         assert.deepEqual(await search(), found);
     });
 
@@ -138,7 +175,10 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         const name = fs.readdirSync(volume).find((f) => f.endsWith(".sql.gz"))!;
         const copy = (suffix: string, content: Buffer) => {
             fs.writeFileSync(path.join(volume, `${suffix}-${name}`), content);
-            fs.writeFileSync(path.join(volume, `${suffix}-${name}.sha256`), fs.readFileSync(path.join(volume, `${name}.sha256`), "utf8").replace(name, `${suffix}-${name}`));
+            fs.writeFileSync(
+                path.join(volume, `${suffix}-${name}.sha256`),
+                fs.readFileSync(path.join(volume, `${name}.sha256`), "utf8").replace(name, `${suffix}-${name}`),
+            );
         };
         const dump = fs.readFileSync(path.join(volume, name));
         copy("flipped", Buffer.concat([dump.subarray(0, 100), Buffer.from([dump[100] ^ 1]), dump.subarray(101)]));
@@ -146,9 +186,9 @@ describe("end-to-end: backup, database loss, documented restore", function () {
         assert.notEqual(flipped.status, 0);
         assert.match(flipped.output, /does not match its checksum/);
         // Truncated but with a matching checksum (as a dump cut short and then checksummed would be).
-        const cut = require("node:zlib").gzipSync(require("node:zlib").gunzipSync(dump).subarray(0, 2000));
+        const cut = zlib.gzipSync(zlib.gunzipSync(dump).subarray(0, 2000));
         fs.writeFileSync(path.join(volume, `cut-${name}`), cut);
-        fs.writeFileSync(path.join(volume, `cut-${name}.sha256`), `${require("node:crypto").createHash("sha256").update(cut).digest("hex")}  cut-${name}\n`);
+        fs.writeFileSync(path.join(volume, `cut-${name}.sha256`), `${crypto.createHash("sha256").update(cut).digest("hex")}  cut-${name}\n`);
         const truncated = await runBackupPod(["bash", "/etc/backup/backup.sh", "verify", `/backup/cut-${name}`]);
         assert.notEqual(truncated.status, 0);
         assert.match(truncated.output, /truncated/);

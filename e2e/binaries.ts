@@ -12,10 +12,14 @@ import { upstream } from "../versions";
 
 export const cacheDir = process.env.SIGSTORE_E2E_CACHE ?? path.join(os.homedir(), ".cache", "sigstore-onprem-e2e");
 
-interface GoBinary { pkg: string; version: string; dir: string }
+interface GoBinary {
+    pkg: string;
+    version: string;
+    dir: string;
+}
 
 /** Binary name → Go package and the versions.ts entry it must match. */
-const goBinaries: Record<string, GoBinary> = {
+const goBinaries = {
     trillian_log_server: { pkg: "github.com/google/trillian/cmd/trillian_log_server", version: upstream.trillian, dir: "trillian" },
     trillian_log_signer: { pkg: "github.com/google/trillian/cmd/trillian_log_signer", version: upstream.trillian, dir: "trillian" },
     createtree: { pkg: "github.com/google/trillian/cmd/createtree", version: upstream.trillian, dir: "trillian" },
@@ -27,7 +31,7 @@ const goBinaries: Record<string, GoBinary> = {
     "backfill-index": { pkg: "github.com/sigstore/rekor/cmd/backfill-index", version: upstream.rekor, dir: "rekor" },
     fulcio: { pkg: "github.com/sigstore/fulcio", version: upstream.fulcio, dir: "fulcio" },
     cosign: { pkg: "github.com/sigstore/cosign/v3/cmd/cosign", version: upstream.cosign, dir: "cosign" },
-};
+} satisfies Record<string, GoBinary>;
 
 export type BinaryName = keyof typeof goBinaries;
 

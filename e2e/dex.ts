@@ -53,7 +53,11 @@ export interface DexIssuer extends IssuerRunner {
     login(user: DirectoryUser): Promise<LoginResult>;
 }
 
-interface Reply { status: number; location?: string; body: string }
+interface Reply {
+    status: number;
+    location?: string;
+    body: string;
+}
 
 export async function dexIssuer(work: string, directory: Directory): Promise<DexIssuer> {
     const port = await freePort();
@@ -65,26 +69,33 @@ export async function dexIssuer(work: string, directory: Directory): Promise<Dex
     const asIngress = (cluster: LocalCluster) => (file: string, text: string) => {
         if (!file.endsWith("config.yaml")) return text;
         const config = YAML.parse(text);
-        if (config.web?.http !== `0.0.0.0:${dexPorts.http}`) throw new Error(`Dex's config listens on ${JSON.stringify(config.web)}, not the port its Service targets`);
+        if (config.web?.http !== `0.0.0.0:${dexPorts.http}`)
+            throw new Error(`Dex's config listens on ${JSON.stringify(config.web)}, not the port its Service targets`);
         config.web = { https: `127.0.0.1:${port}`, tlsCert: edge.certFile, tlsKey: edge.keyFile };
         config.telemetry = { http: `127.0.0.1:${cluster.localPort("dex", dexPorts.metrics)}` };
         return YAML.stringify(config);
     };
 
-    const request = (method: "GET" | "POST", url: string, form?: Record<string, string>) => new Promise<Reply>((resolve, reject) => {
-        const body = form ? new URLSearchParams(form).toString() : undefined;
-        const req = https.request(url, {
-            method, ca: edge.caPem,
-            headers: body ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } : {},
-        }, (res) => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (c) => (text += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: text }));
+    const request = (method: "GET" | "POST", url: string, form?: Record<string, string>) =>
+        new Promise<Reply>((resolve, reject) => {
+            const body = form ? new URLSearchParams(form).toString() : undefined;
+            const req = https.request(
+                url,
+                {
+                    method,
+                    ca: edge.caPem,
+                    headers: body ? { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } : {},
+                },
+                (res) => {
+                    let text = "";
+                    res.setEncoding("utf8");
+                    res.on("data", (c) => (text += c));
+                    res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: text }));
+                },
+            );
+            req.on("error", reject);
+            req.end(body);
         });
-        req.on("error", reject);
-        req.end(body);
-    });
 
     async function login(user: DirectoryUser): Promise<LoginResult> {
         const clientId = "sigstore";
@@ -92,8 +103,14 @@ export async function dexIssuer(work: string, directory: Directory): Promise<Dex
         const verifier = crypto.randomBytes(32).toString("base64url");
         const challenge = crypto.createHash("sha256").update(verifier).digest("base64url");
         const authorize = `${issuerUrl}/auth?${new URLSearchParams({
-            client_id: clientId, redirect_uri: redirectUri, response_type: "code", scope: "openid email",
-            state: "e2e-state", nonce: "e2e-nonce", code_challenge: challenge, code_challenge_method: "S256",
+            client_id: clientId,
+            redirect_uri: redirectUri,
+            response_type: "code",
+            scope: "openid email",
+            state: "e2e-state",
+            nonce: "e2e-nonce",
+            code_challenge: challenge,
+            code_challenge_method: "S256",
         })}`;
         // Follow Dex's redirects to its LDAP login form, submit it, and follow on to the callback.
         let url = authorize;
@@ -104,7 +121,11 @@ export async function dexIssuer(work: string, directory: Directory): Promise<Dex
                 const code = new URL(reply.location).searchParams.get("code");
                 if (!code) return { refusal: `callback without a code: ${reply.location}` };
                 const token = await request("POST", `${issuerUrl}/token`, {
-                    grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier,
+                    grant_type: "authorization_code",
+                    code,
+                    redirect_uri: redirectUri,
+                    client_id: clientId,
+                    code_verifier: verifier,
                 });
                 const idToken = token.status === 200 ? JSON.parse(token.body).id_token : undefined;
                 return idToken ? { idToken } : { refusal: `token endpoint ${token.status}: ${token.body}` };
@@ -121,7 +142,12 @@ export async function dexIssuer(work: string, directory: Directory): Promise<Dex
                 submitted = true;
                 continue;
             }
-            const message = /<div[^>]*id="login-error"[^>]*>([\s\S]*?)<\/div>/.exec(reply.body)?.[1].trim() ?? reply.body.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 300);
+            const message =
+                /<div[^>]*id="login-error"[^>]*>([\s\S]*?)<\/div>/.exec(reply.body)?.[1].trim() ??
+                reply.body
+                    .replace(/<[^>]+>/g, " ")
+                    .replace(/\s+/g, " ")
+                    .slice(0, 300);
             return { refusal: `${reply.status}: ${message}` };
         }
         return { refusal: "too many redirects" };

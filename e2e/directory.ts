@@ -19,7 +19,12 @@ export const signersGroup = `cn=signers,ou=groups,${suffix}`;
 export const peopleBase = `ou=people,${suffix}`;
 export const dexBindDn = `cn=dex,ou=services,${suffix}`;
 
-export interface DirectoryUser { uid: string; mail: string; password: string; signer: boolean }
+export interface DirectoryUser {
+    uid: string;
+    mail: string;
+    password: string;
+    signer: boolean;
+}
 
 export const directoryUsers: Record<"alice" | "bob" | "eve", DirectoryUser> = {
     alice: { uid: "alice", mail: "alice@corp.example", password: "alice-Pa55", signer: true },
@@ -45,15 +50,68 @@ export interface Directory {
 }
 
 /** A CA and, when `sans` are given, a server certificate it signs (openssl; P-256; valid two days). */
-export function testCertificates(dir: string, name: string, commonName: string, sans: string[]): { caPem: string; certFile: string; keyFile: string; caFile: string } {
+export function testCertificates(
+    dir: string,
+    name: string,
+    commonName: string,
+    sans: string[],
+): { caPem: string; certFile: string; keyFile: string; caFile: string } {
     fs.mkdirSync(dir, { recursive: true });
     const f = (n: string) => path.join(dir, `${name}-${n}`);
     const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("ca.key"), "-out", f("ca.crt"),
-        "-days", "2", "-subj", `/CN=${name} test CA`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", `/CN=${commonName}`);
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        f("ca.key"),
+        "-out",
+        f("ca.crt"),
+        "-days",
+        "2",
+        "-subj",
+        `/CN=${name} test CA`,
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    );
+    openssl(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        f("server.key"),
+        "-out",
+        f("server.csr"),
+        "-subj",
+        `/CN=${commonName}`,
+    );
     fs.writeFileSync(f("ext.cnf"), `subjectAltName=${sans.join(",")}\nextendedKeyUsage=serverAuth\n`);
-    openssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.crt"), "-days", "2", "-extfile", f("ext.cnf"));
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        f("server.csr"),
+        "-CA",
+        f("ca.crt"),
+        "-CAkey",
+        f("ca.key"),
+        "-CAcreateserial",
+        "-out",
+        f("server.crt"),
+        "-days",
+        "2",
+        "-extfile",
+        f("ext.cnf"),
+    );
     return { caPem: fs.readFileSync(f("ca.crt"), "utf8"), certFile: f("server.crt"), keyFile: f("server.key"), caFile: f("ca.crt") };
 }
 
@@ -88,11 +146,16 @@ function seed(bindPassword: string): string {
         `dn: ${suffix}\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: Corp`,
         ...["people", "groups", "services"].map((ou) => `dn: ou=${ou},${suffix}\nobjectClass: organizationalUnit\nou: ${ou}`),
         `dn: ${dexBindDn}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: dex\nuserPassword: ${bindPassword}`,
-        ...Object.values(directoryUsers).map((u) =>
-            `dn: uid=${u.uid},${peopleBase}\nobjectClass: inetOrgPerson\nuid: ${u.uid}\ncn: ${u.uid}\nsn: ${u.uid}\nmail: ${u.mail}\nuserPassword: ${u.password}`),
+        ...Object.values(directoryUsers).map(
+            (u) =>
+                `dn: uid=${u.uid},${peopleBase}\nobjectClass: inetOrgPerson\nuid: ${u.uid}\ncn: ${u.uid}\nsn: ${u.uid}\nmail: ${u.mail}\nuserPassword: ${u.password}`,
+        ),
         // After the users: the memberof overlay records memberOf on the members as the group is added.
         `dn: ${signersGroup}\nobjectClass: groupOfNames\ncn: signers\n` +
-            Object.values(directoryUsers).filter((u) => u.signer).map((u) => `member: uid=${u.uid},${peopleBase}`).join("\n"),
+            Object.values(directoryUsers)
+                .filter((u) => u.signer)
+                .map((u) => `member: uid=${u.uid},${peopleBase}`)
+                .join("\n"),
     ];
     return entries.join("\n\n") + "\n";
 }
@@ -102,7 +165,10 @@ async function waitForPort(port: number, child: ChildProcess, log: string, timeo
     while (Date.now() < deadline) {
         if (child.exitCode !== null) throw new Error(`slapd exited with ${child.exitCode}:\n${tail(log)}`);
         const open = await new Promise<boolean>((resolve) => {
-            const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(true); });
+            const s = net.connect(port, "127.0.0.1", () => {
+                s.end();
+                resolve(true);
+            });
             s.on("error", () => resolve(false));
         });
         if (open) return;
@@ -123,8 +189,9 @@ export async function startDirectory(work: string): Promise<Directory> {
     const startTlsPort = await freePort();
     const log = path.join(dir, "slapd.log");
     // -d: stay in the foreground (any level, even 0); 256 logs connections and operations.
-    const child = spawn(slapdBinary, ["-f", path.join(dir, "slapd.conf"), "-h", `ldaps://localhost:${port}/ ldap://localhost:${startTlsPort}/`, "-d", "256"],
-        { stdio: ["ignore", fs.openSync(log, "w"), fs.openSync(log, "a")] });
+    const child = spawn(slapdBinary, ["-f", path.join(dir, "slapd.conf"), "-h", `ldaps://localhost:${port}/ ldap://localhost:${startTlsPort}/`, "-d", "256"], {
+        stdio: ["ignore", fs.openSync(log, "w"), fs.openSync(log, "a")],
+    });
     const stop = () => stopProcess(child);
     try {
         await waitForPort(port, child, log);
@@ -134,9 +201,15 @@ export async function startDirectory(work: string): Promise<Directory> {
         const ldif = path.join(dir, "seed.ldif");
         fs.writeFileSync(ldif, seed(bindPassword));
         execFileSync("ldapadd", ["-x", "-H", url, "-D", `cn=admin,${suffix}`, "-w", adminPassword, "-f", ldif], { env, stdio: ["ignore", "pipe", "pipe"] });
-        const ldap = (command: string, args: string[]) => execFileSync(command, ["-x", "-H", url, ...args], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const ldap = (command: string, args: string[]) =>
+            execFileSync(command, ["-x", "-H", url, ...args], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         return {
-            host: "localhost", port, startTlsPort, caPem: tls.caPem, bindPassword, stop,
+            host: "localhost",
+            port,
+            startTlsPort,
+            caPem: tls.caPem,
+            bindPassword,
+            stop,
             plainBindRefused: () => {
                 try {
                     execFileSync("ldapwhoami", ["-x", "-H", `ldap://127.0.0.1:${startTlsPort}`, "-D", dexBindDn, "-w", bindPassword], { stdio: "pipe" });
@@ -146,8 +219,12 @@ export async function startDirectory(work: string): Promise<Directory> {
                 }
             },
             whoami: (u) => ldap("ldapwhoami", ["-D", `uid=${u.uid},${peopleBase}`, "-w", u.password]).trim(),
-            memberOf: (u) => [...ldap("ldapsearch", ["-LLL", "-D", dexBindDn, "-w", bindPassword, "-b", `uid=${u.uid},${peopleBase}`, "-s", "base", "memberOf"])
-                .matchAll(/^memberOf: (.*)$/gm)].map((m) => m[1]),
+            memberOf: (u) =>
+                [
+                    ...ldap("ldapsearch", ["-LLL", "-D", dexBindDn, "-w", bindPassword, "-b", `uid=${u.uid},${peopleBase}`, "-s", "base", "memberOf"]).matchAll(
+                        /^memberOf: (.*)$/gm,
+                    ),
+                ].map((m) => m[1]),
         };
     } catch (e) {
         await stop();

@@ -43,14 +43,21 @@ export function requireLocalServices(): void {
     try {
         mysql("SELECT 1");
     } catch {
-        throw new Error("MariaDB is not reachable at 127.0.0.1:3306 as root without a password; start it with " +
-            "'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'");
+        throw new Error(
+            "MariaDB is not reachable at 127.0.0.1:3306 as root without a password; start it with " +
+                "'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd'",
+        );
     }
     if (spawnSync("redis-server", ["--version"]).status !== 0) throw new Error("redis-server is not on PATH (Debian package redis-server)");
 }
 
 function randomPassword(): string {
-    return crypto.randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32).padEnd(32, "x");
+    return crypto
+        .randomBytes(24)
+        .toString("base64")
+        .replace(/[^A-Za-z0-9]/g, "")
+        .slice(0, 32)
+        .padEnd(32, "x");
 }
 
 /**
@@ -58,9 +65,13 @@ function randomPassword(): string {
  * database, the user with the program's generated password, and Trillian's schema.
  */
 export function createTrillianDatabase(db: string, user: string, password: string, server?: MysqlServer): void {
-    mysql(`DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; ` +
-        `CREATE OR REPLACE USER '${user}'@'%' IDENTIFIED BY '${password}'; CREATE OR REPLACE USER '${user}'@'localhost' IDENTIFIED BY '${password}'; ` +
-        `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`, undefined, server);
+    mysql(
+        `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; ` +
+            `CREATE OR REPLACE USER '${user}'@'%' IDENTIFIED BY '${password}'; CREATE OR REPLACE USER '${user}'@'localhost' IDENTIFIED BY '${password}'; ` +
+            `GRANT ALL ON ${db}.* TO '${user}'@'%'; GRANT ALL ON ${db}.* TO '${user}'@'localhost';`,
+        undefined,
+        server,
+    );
     execFileSync("mysql", [...mysqlConnection(server), db], { input: fs.readFileSync(trillianSchemaPath()) });
 }
 
@@ -75,17 +86,38 @@ const mysql84Only = (arg: string) => /^--innodb-redo-log-capacity=/.test(arg);
 export async function startOwnMariadb(c: LocalCluster, work: string, app = "trillian-db"): Promise<MysqlServer> {
     const datadir = path.join(work, "mariadb");
     const socket = path.join(work, "mariadb.sock");
-    execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${datadir}`, "--auth-root-authentication-method=normal", "--skip-test-db",
-        ...(process.getuid?.() === 0 ? ["--user=root"] : [])], { stdio: "ignore" });
-    await c.start(app, "/usr/sbin/mariadbd", [
-        `--datadir=${datadir}`, `--socket=${socket}`, "--bind-address=127.0.0.1", `--port=${c.localPort(app, 3306)}`,
-        ...(process.getuid?.() === 0 ? ["--user=root"] : []),
-    ], undefined, true, { prefix: ["--no-defaults"], drop: mysql84Only });
+    execFileSync(
+        "mariadb-install-db",
+        [
+            "--no-defaults",
+            `--datadir=${datadir}`,
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            ...(process.getuid?.() === 0 ? ["--user=root"] : []),
+        ],
+        { stdio: "ignore" },
+    );
+    await c.start(
+        app,
+        "/usr/sbin/mariadbd",
+        [
+            `--datadir=${datadir}`,
+            `--socket=${socket}`,
+            "--bind-address=127.0.0.1",
+            `--port=${c.localPort(app, 3306)}`,
+            ...(process.getuid?.() === 0 ? ["--user=root"] : []),
+        ],
+        undefined,
+        true,
+        { prefix: ["--no-defaults"], drop: mysql84Only },
+    );
     for (let i = 0; i < 100; i++) {
         try {
             mysql("SELECT 1", undefined, { socket });
             return { socket };
-        } catch { await new Promise((r) => setTimeout(r, 200)); }
+        } catch {
+            await new Promise((r) => setTimeout(r, 200));
+        }
     }
     throw new Error(`the run's own MariaDB did not start:\n${c.processes.find((p) => p.name === app)?.logFile}`);
 }
@@ -168,7 +200,11 @@ export async function stopAllStacks(): Promise<void> {
 }
 
 function killGroup(pgid: number): void {
-    try { process.kill(-pgid, "SIGKILL"); } catch { /* already gone */ }
+    try {
+        process.kill(-pgid, "SIGKILL");
+    } catch {
+        /* already gone */
+    }
 }
 
 export interface StackOptions {
@@ -210,7 +246,9 @@ export async function localIssuer(): Promise<IssuerRunner> {
         overrides: { oidcIssuerUrl: issuer.issuer, emailDomain: "corp.example" },
         start: async () => {},
         token: () => getIdToken({ issuer: issuer.issuer, clientId: "sigstore", user }),
-        stop: async () => { await issuer.stop(); },
+        stop: async () => {
+            await issuer.stop();
+        },
     };
 }
 
@@ -230,14 +268,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const createtreePrinted: Record<string, string> = {};
 
     let stopped: Promise<void> | undefined;
-    const stop = () => stopped ??= (async () => {
-        active.delete(stop);
-        await cluster?.stopAll();
-        await issuer?.stop();
-        if (dbCreated && ownDb) dropTrillianDatabase(db);
-        if (options.keepWork) log(`kept ${work}`);
-        else fs.rmSync(work, { recursive: true, force: true });
-    })();
+    const stop = () =>
+        (stopped ??= (async () => {
+            active.delete(stop);
+            await cluster?.stopAll();
+            await issuer?.stop();
+            if (dbCreated && ownDb) dropTrillianDatabase(db);
+            if (options.keepWork) log(`kept ${work}`);
+            else fs.rmSync(work, { recursive: true, force: true });
+        })());
     active.add(stop);
 
     function startTrillian(cloud: MockCloud): Promise<void> {
@@ -254,7 +293,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             const pw = c.containerEnv("trillian-log-server").DB_PASSWORD;
             dbCreated = !tlsDb;
             createTrillianDatabase(db, ownDb ? db : "trillian", pw, server);
-            for (const [name, bin] of [["trillian-log-server", bins.trillian_log_server], ["trillian-log-signer", bins.trillian_log_signer]]) {
+            for (const [name, bin] of [
+                ["trillian-log-server", bins.trillian_log_server],
+                ["trillian-log-signer", bins.trillian_log_signer],
+            ]) {
                 await c.start(name, bin, [...(ownDb ? [ownDatabase(c, name, db, pw)] : []), ...(options.extraArgs?.[name] ?? [])]);
             }
         })();
@@ -273,12 +315,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             if (!cm) throw new Error(`${name}: ConfigMap ${caConfigMap} was not registered before the Command`);
             applyConfigMap(caConfigMap, cm.inputs.data);
         }
-        const result = await runInOwnGroup(inputs.interpreter[0], [...inputs.interpreter.slice(1), inputs.create], {
-            ...inputs.environment,
-            PATH: `${shims}:${path.dirname(bins.createtree)}:${process.env.PATH}`,
-            E2E_CLUSTER_DIR: path.join(work, "applied"),
-            E2E_SERVICE_PORTS: cluster!.servicePortsEnv(),
-        }, 120_000);
+        const result = await runInOwnGroup(
+            inputs.interpreter[0],
+            [...inputs.interpreter.slice(1), inputs.create],
+            {
+                ...inputs.environment,
+                PATH: `${shims}:${path.dirname(bins.createtree)}:${process.env.PATH}`,
+                E2E_CLUSTER_DIR: path.join(work, "applied"),
+                E2E_SERVICE_PORTS: cluster!.servicePortsEnv(),
+            },
+            120_000,
+        );
         if (result.status !== 0) throw new Error(`Trillian admin command ${name} failed (${result.status}):\n${result.stderr}`);
         createtreePrinted[name] = result.stdout.trim();
         return { stdout: result.stdout, stderr: result.stderr };
@@ -305,7 +352,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     try {
-        issuer = options.issuer ?? await localIssuer();
+        issuer = options.issuer ?? (await localIssuer());
         const first = await up(new Map());
         const outputs = first.outputs;
         recordAppliedConfigMaps(first);
@@ -323,7 +370,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const signer = issuer;
         const logs = () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n");
         return {
-            work, database: db, first, outputs, createtreePrinted, up, cluster: c, rekorUrl, stop,
+            work,
+            database: db,
+            first,
+            outputs,
+            createtreePrinted,
+            up,
+            cluster: c,
+            rekorUrl,
+            stop,
             reconfigure: async (overrides, apps) => {
                 const next = await up(first.cloud.stackState, overrides);
                 recordAppliedConfigMaps(next);
@@ -340,7 +395,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             sql: (statement, database) => mysql(statement, database, dbServer),
             rekorIndexSearch: async (sha256Hex) => {
                 const res = await fetch(`${rekorUrl}/api/v1/index/retrieve`, {
-                    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hash: `sha256:${sha256Hex}` }),
+                    method: "POST",
+                    headers: { "content-type": "application/json" },
+                    body: JSON.stringify({ hash: `sha256:${sha256Hex}` }),
                 });
                 const text = await res.text();
                 if (res.status !== 200) throw new Error(`Rekor's index search failed: ${res.status} ${text}\n${logs()}`);
@@ -364,7 +421,9 @@ export function forBlob(command: string, name: string): string {
 /** Writes `<name>.txt` (unique content) and signs it with the stack's cosign v3 command; returns the bundle. */
 export async function signBlob(stack: Stack, name: string): Promise<any> {
     fs.writeFileSync(path.join(stack.work, `${name}.txt`), `${name} ${Date.now()}\n`);
-    const signed = await shellResult(stack.sh(`${forBlob(stack.outputs.cosign.v3.sign, name)} --identity-token="$ID_TOKEN"`, { ID_TOKEN: await stack.token() }));
+    const signed = await shellResult(
+        stack.sh(`${forBlob(stack.outputs.cosign.v3.sign, name)} --identity-token="$ID_TOKEN"`, { ID_TOKEN: await stack.token() }),
+    );
     if (signed.status !== 0) throw new Error(`cosign sign-blob (${name}) failed:\n${signed.output}\n${stack.logs()}`);
     return JSON.parse(fs.readFileSync(path.join(stack.work, `${name}.sigstore.json`), "utf8"));
 }
@@ -384,9 +443,14 @@ export function redisListenArgs(c: LocalCluster, app: string): string[] {
 export function writeClientMaterial(work: string, outputs: Record<string, any>, c: LocalCluster): string {
     const rekorUrl = `http://127.0.0.1:${c.localPort("rekor-server", 3000)}`;
     fs.writeFileSync(path.join(work, "trusted_root.json"), outputs.trustedRoot);
-    fs.writeFileSync(path.join(work, "signing_config.json"), outputs.signingConfig
-        .split(outputs.urls.fulcio).join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
-        .split(outputs.urls.rekor).join(rekorUrl));
+    fs.writeFileSync(
+        path.join(work, "signing_config.json"),
+        outputs.signingConfig
+            .split(outputs.urls.fulcio)
+            .join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
+            .split(outputs.urls.rekor)
+            .join(rekorUrl),
+    );
     return rekorUrl;
 }
 
@@ -396,7 +460,8 @@ export function writeClientMaterial(work: string, outputs: Record<string, any>, 
  */
 async function runInOwnGroup(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
     const child = spawn(command, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
+    let stdout = "",
+        stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const pgid = child.pid!;

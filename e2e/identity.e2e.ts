@@ -83,12 +83,18 @@ describe("end-to-end: identityProvider dex, LDAP users through the program's Dex
         const bundle = JSON.parse(fs.readFileSync(path.join(stack.work, "artifact.sigstore.json"), "utf8"));
         const cert = new x509.X509Certificate(Buffer.from(bundle.verificationMaterial.certificate.rawBytes, "base64"));
         const san = cert.getExtension(x509.SubjectAlternativeNameExtension)!;
-        assert.deepEqual(san.names.items.map((n) => n.value), ["alice@corp.example"]);
+        assert.deepEqual(
+            san.names.items.map((n) => n.value),
+            ["alice@corp.example"],
+        );
         const issuer = cert.getExtension(issuerV2Oid);
         assert.ok(issuer && Buffer.from(issuer.value).toString("utf8").includes(dex.issuerUrl), "the certificate records Dex as the issuer");
     });
 
-    for (const [who, why] of [["bob", "in corp.example but not in the signers group"], ["eve", "in the signers group but of other.example"]] as const) {
+    for (const [who, why] of [
+        ["bob", "in corp.example but not in the signers group"],
+        ["eve", "in the signers group but of other.example"],
+    ] as const) {
         it(`${who} (${why}) gets no token from Dex, though the directory accepts the password`, async function () {
             const login = await dex.login(directoryUsers[who]);
             assert.equal(login.idToken, undefined, `${who} got a token`);
@@ -105,6 +111,7 @@ describe("end-to-end: identityProvider dex, LDAP users through the program's Dex
         await dex.start(stack.cluster);
         const alice = await dex.login(directoryUsers.alice);
         assert.ok(alice.idToken, `alice was refused over StartTLS: ${alice.refusal}`);
-        for (const user of [directoryUsers.bob, directoryUsers.eve]) assert.equal((await dex.login(user)).idToken, undefined, `${user.uid} got a token over StartTLS`);
+        for (const user of [directoryUsers.bob, directoryUsers.eve])
+            assert.equal((await dex.login(user)).idToken, undefined, `${user.uid} got a token over StartTLS`);
     });
 });

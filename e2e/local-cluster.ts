@@ -22,7 +22,12 @@ import * as path from "node:path";
 import { MockCloud } from "../tests/support/mocks";
 
 /** A Kubernetes object as plain JSON (only the fields the kubelet reads are typed). */
-export type KubeObject = { metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+export type KubeObject = {
+    metadata: { name: string; labels?: Record<string, string> };
+    spec?: any;
+    data?: Record<string, string>;
+    stringData?: Record<string, string>;
+};
 
 /** Where the kubelet finds the program's objects, by the names the pods refer to them with. */
 export interface ClusterObjects {
@@ -50,8 +55,9 @@ export function registeredObjects(cloud: MockCloud): ClusterObjects {
     return {
         services: () => cloud.ofType("kubernetes:core/v1:Service").map((s) => s.inputs as KubeObject),
         workload: (app) => {
-            const w = [...cloud.ofType("kubernetes:apps/v1:Deployment"), ...cloud.ofType("kubernetes:apps/v1:StatefulSet")]
-                .find((d) => d.inputs.spec.selector.matchLabels[appLabel] === app);
+            const w = [...cloud.ofType("kubernetes:apps/v1:Deployment"), ...cloud.ofType("kubernetes:apps/v1:StatefulSet")].find(
+                (d) => d.inputs.spec.selector.matchLabels[appLabel] === app,
+            );
             if (!w) throw new Error(`no workload with ${appLabel}=${app} in the program`);
             return w.inputs as KubeObject;
         },
@@ -83,7 +89,11 @@ const companionPortFlags: Record<string, string> = {
 /** Flags whose value is one of the container's own ports. */
 const ownPortFlags = ["--port", "--grpc-port", "--metrics-port"];
 
-export interface RunningProcess { name: string; child: ChildProcess; logFile: string }
+export interface RunningProcess {
+    name: string;
+    child: ChildProcess;
+    logFile: string;
+}
 
 /** How a binary other than the image's own differs in its command line (e.g. MariaDB for MySQL 8.4). */
 export interface ArgAdaptation {
@@ -102,17 +112,28 @@ const hostsFile = "/etc/hosts";
  * TLS clients see the names their certificates carry; returns a function that removes the line.
  */
 export function resolveServiceNames(namespace: string, services: string[]): () => void {
-    return resolveHostNames(`local cluster ${namespace}`, services.map((s) => `${s}.${namespace}.svc`));
+    return resolveHostNames(
+        `local cluster ${namespace}`,
+        services.map((s) => `${s}.${namespace}.svc`),
+    );
 }
 
 /** Makes `names` resolve to 127.0.0.1 through one /etc/hosts line marked with `purpose`; returns its remover. */
 export function resolveHostNames(purpose: string, names: string[]): () => void {
     const marker = `# sigstore-onprem ${purpose}`;
     const line = `127.0.0.1 ${names.join(" ")} ${marker}`;
-    const without = (text: string) => text.split("\n").filter((l) => !l.endsWith(marker)).join("\n").replace(/\n*$/, "\n");
+    const without = (text: string) =>
+        text
+            .split("\n")
+            .filter((l) => !l.endsWith(marker))
+            .join("\n")
+            .replace(/\n*$/, "\n");
     const current = fs.readFileSync(hostsFile, "utf8");
     // Already there (e.g. added by CI with sudo, where this process may not write the file): nothing to do.
-    const present = current.split("\n").filter((l) => /^127\.0\.0\.1\s/.test(l) && !l.endsWith(marker)).flatMap((l) => l.split(/\s+/).slice(1));
+    const present = current
+        .split("\n")
+        .filter((l) => /^127\.0\.0\.1\s/.test(l) && !l.endsWith(marker))
+        .flatMap((l) => l.split(/\s+/).slice(1));
     if (names.every((n) => present.includes(n))) return () => {};
     try {
         fs.writeFileSync(hostsFile, `${without(current)}${line}\n`);
@@ -128,7 +149,11 @@ export class LocalCluster {
     readonly ports = new Map<string, number>();
 
     /** `objects` is replaced when the stack is reconfigured (what a new `up` applies). */
-    constructor(public objects: ClusterObjects, readonly namespace: string, readonly workDir: string) {
+    constructor(
+        public objects: ClusterObjects,
+        readonly namespace: string,
+        readonly workDir: string,
+    ) {
         fs.mkdirSync(workDir, { recursive: true });
     }
 
@@ -142,7 +167,10 @@ export class LocalCluster {
                 if (!this.ports.has(key)) this.ports.set(key, await freePort());
             }
         }
-        this.releaseNames = resolveServiceNames(this.namespace, this.objects.services().map((s) => s.metadata.name));
+        this.releaseNames = resolveServiceNames(
+            this.namespace,
+            this.objects.services().map((s) => s.metadata.name),
+        );
     }
 
     localPort(service: string, port: number | string): number {
@@ -163,10 +191,13 @@ export class LocalCluster {
     /** Rewrites in-cluster host names and mount paths for this machine. */
     translate(text: string, mounts: Record<string, string>): string {
         let out = text.replace(/([a-z0-9-]+)\.([a-z0-9-]+)\.svc:(\d+)/g, (m, svc, ns, port) =>
-            ns === this.namespace ? `${svc}.${ns}.svc:${this.localPort(svc, port)}` : m);
+            ns === this.namespace ? `${svc}.${ns}.svc:${this.localPort(svc, port)}` : m,
+        );
         // One pass, longest path first, whole paths only: a mount at /tmp must not rewrite the
         // /tmp/… that another mount's local directory starts with.
-        const paths = Object.keys(mounts).sort((a, b) => b.length - a.length).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+        const paths = Object.keys(mounts)
+            .sort((a, b) => b.length - a.length)
+            .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
         if (paths.length > 0) out = out.replace(new RegExp(`(?<![\\w/.-])(${paths.join("|")})(?![\\w.-])`, "g"), (m) => mounts[m]);
         return out;
     }
@@ -182,13 +213,21 @@ export class LocalCluster {
      * `ownsServicePorts` listens on the local ports of the app's Service; another replica of the same
      * app listens on ports of its own.
      */
-    async start(app: string, binary: string, extraArgs: string[] = [], podName = anyPod, ownsServicePorts = true, adapt: ArgAdaptation = {}): Promise<RunningProcess> {
+    async start(
+        app: string,
+        binary: string,
+        extraArgs: string[] = [],
+        podName = anyPod,
+        ownsServicePorts = true,
+        adapt: ArgAdaptation = {},
+    ): Promise<RunningProcess> {
         const workload = this.objects.workload(app);
         const pod = workload.spec.template.spec;
         const container = pod.containers[0];
         const self = ownsServicePorts ? app : podName;
         if (!ownsServicePorts) {
-            for (const p of this.objects.services().find((s) => s.metadata.name === app)?.spec.ports ?? []) this.ports.set(`${self}:${p.port}`, await freePort());
+            for (const p of this.objects.services().find((s) => s.metadata.name === app)?.spec.ports ?? [])
+                this.ports.set(`${self}:${p.port}`, await freePort());
         }
         const name = podName === anyPod ? app : podName;
         const root = path.join(this.workDir, name);
@@ -219,7 +258,13 @@ export class LocalCluster {
      * and `env` applied on top (what differs here, e.g. a Service's local port). Returns exit status
      * and output; `commandLine` replaces the container's command and args (as `kubectl run` would).
      */
-    async runPod(name: string, pod: any, env: Record<string, string> = {}, commandLine?: string[], timeoutMs = 120_000): Promise<{ status: number; output: string }> {
+    async runPod(
+        name: string,
+        pod: any,
+        env: Record<string, string> = {},
+        commandLine?: string[],
+        timeoutMs = 120_000,
+    ): Promise<{ status: number; output: string }> {
         const container = pod.containers[0];
         const root = path.join(this.workDir, name);
         const mounts = this.materializeVolumes(pod, container, root);
@@ -227,11 +272,14 @@ export class LocalCluster {
         const [command, ...rest] = (commandLine ?? [...(container.command ?? []), ...(container.args ?? [])]).map((a) => this.translate(a, mounts));
         const child = spawn(command, rest, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...podEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
         let output = "";
-        child.stdout!.on("data", (c) => (output += c));
-        child.stderr!.on("data", (c) => (output += c));
+        child.stdout.on("data", (c) => (output += c));
+        child.stderr.on("data", (c) => (output += c));
         const status = await new Promise<number>((resolve) => {
             const t = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-            child.on("exit", (code) => { clearTimeout(t); resolve(code ?? -1); });
+            child.on("exit", (code) => {
+                clearTimeout(t);
+                resolve(code ?? -1);
+            });
         });
         return { status, output };
     }
@@ -248,13 +296,17 @@ export class LocalCluster {
             const dir = path.join(root, mount.mountPath);
             fs.mkdirSync(dir, { recursive: true });
             let data: Record<string, string> = {};
-            if (volume?.persistentVolumeClaim) { // one directory per claim, whichever pod mounts it
+            if (volume?.persistentVolumeClaim) {
+                // one directory per claim, whichever pod mounts it
                 const claimDir = path.join(this.workDir, "volumes", volume.persistentVolumeClaim.claimName);
                 fs.mkdirSync(claimDir, { recursive: true });
                 mounts[mount.mountPath] = claimDir;
                 continue;
             }
-            if (volume?.emptyDir) { mounts[mount.mountPath] = dir; continue; }
+            if (volume?.emptyDir) {
+                mounts[mount.mountPath] = dir;
+                continue;
+            }
             if (volume?.configMap) data = this.objectData("ConfigMap", volume.configMap.name);
             else if (volume?.secret) data = this.objectData("Secret", volume.secret.secretName);
             const items: Array<{ key: string; path: string }> | undefined = volume?.configMap?.items ?? volume?.secret?.items;
@@ -275,7 +327,8 @@ export class LocalCluster {
         for (const e of env) {
             if (e.value !== undefined) out[e.name] = e.value;
             else if (e.valueFrom?.secretKeyRef) out[e.name] = this.objectData("Secret", e.valueFrom.secretKeyRef.name)[e.valueFrom.secretKeyRef.key];
-            else if (e.valueFrom?.configMapKeyRef) out[e.name] = this.objectData("ConfigMap", e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
+            else if (e.valueFrom?.configMapKeyRef)
+                out[e.name] = this.objectData("ConfigMap", e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
             else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") out[e.name] = podName;
             if (out[e.name] === undefined) throw new Error(`env ${e.name}: referenced key is missing`);
         }
@@ -317,12 +370,20 @@ export class LocalCluster {
                 if (probe?.httpGet) {
                     if (await probeHttp(probe.httpGet.scheme === "HTTPS", portOf(probe.httpGet.port), probe.httpGet.path)) return;
                 } else if (probe?.tcpSocket) {
-                    await new Promise<void>((res, rej) => { const s = net.connect(portOf(probe.tcpSocket.port), "127.0.0.1", () => { s.end(); res(); }); s.on("error", rej); });
+                    await new Promise<void>((res, rej) => {
+                        const s = net.connect(portOf(probe.tcpSocket.port), "127.0.0.1", () => {
+                            s.end();
+                            res();
+                        });
+                        s.on("error", rej);
+                    });
                     return;
                 } else {
                     return;
                 }
-            } catch { /* not yet */ }
+            } catch {
+                /* not yet */
+            }
             await new Promise((r) => setTimeout(r, 300));
         }
         throw new Error(`${proc.name} not ready after ${timeoutMs} ms:\n${tail(proc.logFile)}`);
@@ -339,7 +400,16 @@ export class LocalCluster {
 export async function stopProcess(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
-    await new Promise((r) => { const t = setTimeout(() => { child.kill("SIGKILL"); r(null); }, 5000); child.once("exit", () => { clearTimeout(t); r(null); }); });
+    await new Promise((r) => {
+        const t = setTimeout(() => {
+            child.kill("SIGKILL");
+            r(null);
+        }, 5000);
+        child.once("exit", () => {
+            clearTimeout(t);
+            r(null);
+        });
+    });
 }
 
 /** A kubelet HTTP(S) probe: HTTPS probes do not verify the certificate (as the kubelet's). */
@@ -361,7 +431,8 @@ export function expandVars(arg: string, env: Record<string, string>): string {
 
 function listFiles(dir: string): string[] {
     if (!fs.existsSync(dir)) return [];
-    return fs.readdirSync(dir, { withFileTypes: true, recursive: true } as any)
+    return fs
+        .readdirSync(dir, { withFileTypes: true, recursive: true } as any)
         .filter((d: any) => d.isFile())
         .map((d: any) => path.join(d.parentPath ?? d.path, d.name));
 }

@@ -19,7 +19,10 @@ export function verifyInclusion(leafIndex: number, treeSize: number, leaf: Buffe
         if (sn === 0) return false;
         if (fn % 2 === 1 || fn === sn) {
             r = node(p, r);
-            while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+            while (fn % 2 === 0 && fn !== 0) {
+                fn = Math.floor(fn / 2);
+                sn = Math.floor(sn / 2);
+            }
         } else {
             r = node(r, p);
         }
@@ -35,7 +38,10 @@ export function verifyConsistency(firstSize: number, secondSize: number, firstRo
     const path = (firstSize & (firstSize - 1)) === 0 ? [firstRoot, ...proof] : proof;
     let fn = firstSize - 1;
     let sn = secondSize - 1;
-    while (fn % 2 === 1) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    while (fn % 2 === 1) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+    }
     let fr = path[0];
     let sr = path[0];
     for (const c of path.slice(1)) {
@@ -43,7 +49,10 @@ export function verifyConsistency(firstSize: number, secondSize: number, firstRo
         if (fn % 2 === 1 || fn === sn) {
             fr = node(c, fr);
             sr = node(c, sr);
-            while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+            while (fn % 2 === 0 && fn !== 0) {
+                fn = Math.floor(fn / 2);
+                sn = Math.floor(sn / 2);
+            }
         } else {
             sr = node(sr, c);
         }

@@ -37,7 +37,9 @@ function verifyBlob(stack: Stack, name: string, verifyCommand: string) {
 describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
     let stack: Stack;
 
-    ownStack("trillian_rotation", (started) => { stack = started; });
+    ownStack("trillian_rotation", (started) => {
+        stack = started;
+    });
 
     /** Signs `<name>.txt`; returns the certificate Fulcio issued for it. */
     const sign = async (name: string) => {
@@ -62,8 +64,11 @@ describe("end-to-end: Fulcio CA rotation by fulcioCaGeneration", function () {
 
         const after = await sign("after-rotation");
         assert.notEqual(after.issuer, undefined);
-        assert.notEqual(Buffer.from(after.getExtension("2.5.29.35")!.value).toString("hex"), Buffer.from(before.getExtension("2.5.29.35")!.value).toString("hex"),
-            "the certificate after the rotation comes from the same CA key as before");
+        assert.notEqual(
+            Buffer.from(after.getExtension("2.5.29.35")!.value).toString("hex"),
+            Buffer.from(before.getExtension("2.5.29.35")!.value).toString("hex"),
+            "the certificate after the rotation comes from the same CA key as before",
+        );
 
         for (const name of ["before-rotation", "after-rotation"]) {
             const result = await verify(name, rotated.outputs.cosign.v3.verify);
@@ -88,7 +93,9 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
     let stack: Stack;
     let rotatedOutputs: any;
 
-    ownStack("trillian_rekor_rotation", (started) => { stack = started; });
+    ownStack("trillian_rekor_rotation", (started) => {
+        stack = started;
+    });
 
     const verify = (name: string, verifyCommand: string) => verifyBlob(stack, name, verifyCommand);
     const tlogEntry = (bundle: any) => bundle.verificationMaterial.tlogEntries[0];
@@ -116,7 +123,13 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
         assert.notEqual(o.rekorPublicKeyPem, oldKey, "the active shard has a new key");
         assert.equal(o.ctlogTreeId, stack.outputs.ctlogTreeId, "a Rekor rotation must not touch the CT log");
         assert.equal(o.rekorShards.length, 2);
-        assert.deepEqual(o.rekorShards.map((s: any) => [s.treeId, s.publicKeyPem]), [[oldTree, oldKey], [o.rekorTreeId, o.rekorPublicKeyPem]]);
+        assert.deepEqual(
+            o.rekorShards.map((s: any) => [s.treeId, s.publicKeyPem]),
+            [
+                [oldTree, oldKey],
+                [o.rekorTreeId, o.rekorPublicKeyPem],
+            ],
+        );
         const frozenAt = o.rekorShards[0].frozenAt;
         console.log(`    writes refused from the freeze (${frozenAt}) until Rekor ran on the new tree: at most ${writeOutage(frozenAt)} s`);
         assert.match(frozenAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -145,8 +158,14 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
         const info = await rekorGet("/api/v1/log");
         assert.equal(String(info.treeID), o.rekorTreeId);
         assert.equal(info.treeSize, 1);
-        assert.deepEqual(info.inactiveShards.map((s: any) => [String(s.treeID), s.treeSize]), [[oldTree, 2]]);
-        for (const [index, key] of [[1, oldKey], [2, o.rekorPublicKeyPem]] as const) {
+        assert.deepEqual(
+            info.inactiveShards.map((s: any) => [String(s.treeID), s.treeSize]),
+            [[oldTree, 2]],
+        );
+        for (const [index, key] of [
+            [1, oldKey],
+            [2, o.rekorPublicKeyPem],
+        ] as const) {
             const entry = Object.values(await rekorGet(`/api/v1/log/entries?logIndex=${index}`))[0] as any;
             assert.equal(entry.logIndex, index);
             assert.equal(entry.logID, keyIdHex(key), `entry ${index} carries its shard's log ID`);
@@ -183,7 +202,9 @@ describe("end-to-end: Rekor key rotation by rekorKeyGeneration", function () {
 describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
     let stack: Stack;
 
-    ownStack("trillian_ctlog_rotation", (started) => { stack = started; });
+    ownStack("trillian_ctlog_rotation", (started) => {
+        stack = started;
+    });
 
     const verify = (name: string, verifyCommand: string) => verifyBlob(stack, name, verifyCommand);
     /** The log ID (base64) and time (ms) of the one SCT embedded in the bundle's certificate. */
@@ -210,7 +231,13 @@ describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
         const o = rotated.outputs;
         assert.notEqual(o.ctlogTreeId, oldTree);
         assert.equal(o.rekorTreeId, stack.outputs.rekorTreeId, "a CT rotation must not touch Rekor");
-        assert.deepEqual(o.ctlogs.map((l: any) => [l.treeId, l.prefix]), [[oldTree, "sigstore"], [o.ctlogTreeId, "sigstore-g2"]]);
+        assert.deepEqual(
+            o.ctlogs.map((l: any) => [l.treeId, l.prefix]),
+            [
+                [oldTree, "sigstore"],
+                [o.ctlogTreeId, "sigstore-g2"],
+            ],
+        );
         const frozenAt = o.ctlogs[0].frozenAt;
         console.log(`    certificates refused from the freeze (${frozenAt}) until ct_server and Fulcio ran on the new log: at most ${writeOutage(frozenAt)} s`);
         const state = (tree: string) => stack.sql(`SELECT TreeState FROM Trees WHERE TreeId = ${tree}`, stack.database);

@@ -65,7 +65,10 @@ describe("end-to-end: sign and verify with cosign against the program's configur
 
     it("serves the Rekor public key that the trusted root carries", async function () {
         const res = await fetch(`${stack.rekorUrl}/api/v1/log/publicKey`);
-        const served = crypto.createPublicKey(await res.text()).export({ type: "spki", format: "der" }).toString("base64");
+        const served = crypto
+            .createPublicKey(await res.text())
+            .export({ type: "spki", format: "der" })
+            .toString("base64");
         const root = JSON.parse(stack.outputs.trustedRoot);
         assert.equal(served, root.tlogs[0].publicKey.rawBytes);
         assert.equal(served, crypto.createPublicKey(stack.outputs.rekorPublicKeyPem).export({ type: "spki", format: "der" }).toString("base64"));
@@ -91,7 +94,10 @@ describe("end-to-end: sign and verify with cosign against the program's configur
             const cert = new x509.X509Certificate(Buffer.from(raw, "base64"));
             assert.ok(cert.getExtension(sctOid), "certificate has no embedded SCT extension");
             const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-            assert.ok(san?.names.items.some((n) => n.value === user), "certificate is not for the signing user");
+            assert.ok(
+                san?.names.items.some((n) => n.value === user),
+                "certificate is not for the signing user",
+            );
         });
 
         it("rejects a signer outside the organisation's domain", async function () {
@@ -107,12 +113,12 @@ describe("end-to-end: sign and verify with cosign against the program's configur
     });
 
     describe("internal TLS: every hop that carries credentials or log data refuses plain text", function () {
-
         it("MySQL: Trillian's connections are TLS, and a plain-text login is refused", async function () {
             assert.equal(stack.sql("SELECT @@require_secure_transport"), "1");
             const tlsSessions = Number(stack.sql("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'").split("\t")[1]);
             assert.ok(tlsSessions > 0, "no TLS handshakes on the database");
-            const login = (tls: string) => shellResult(stack.sh(`mysql --host=127.0.0.1 --port=${local("trillian-db", 3306)} --user=root ${tls} -e 'SELECT 1'`));
+            const login = (tls: string) =>
+                shellResult(stack.sh(`mysql --host=127.0.0.1 --port=${local("trillian-db", 3306)} --user=root ${tls} -e 'SELECT 1'`));
             const plain = await login("--skip-ssl");
             assert.notEqual(plain.status, 0);
             // MariaDB answers an insecure login under require_secure_transport with "Access denied";
@@ -126,10 +132,13 @@ describe("end-to-end: sign and verify with cosign against the program's configur
             const reply = await new Promise<string>((resolve) => {
                 const s = net.connect(local("rekor-redis", 6379), "127.0.0.1", () => s.write("PING\r\n"));
                 let got = "";
-                s.on("data", (d) => (got += d));
+                s.on("data", (d: Buffer) => (got += d.toString()));
                 s.on("close", () => resolve(got));
                 s.on("error", () => resolve(got));
-                setTimeout(() => { s.destroy(); resolve(got); }, 2000);
+                setTimeout(() => {
+                    s.destroy();
+                    resolve(got);
+                }, 2000);
             });
             assert.doesNotMatch(reply, /PONG/);
         });
@@ -143,12 +152,19 @@ describe("end-to-end: sign and verify with cosign against the program's configur
 
         it("Trillian's HTTP endpoint and the CT log serve HTTPS with the internal CA's certificate for their Service name, not HTTP", async function () {
             const ca = internalCa();
-            for (const [service, port, path] of [["trillian-log-server", 8091, "/healthz"], ["ctlog", 6962, "/healthz"]] as const) {
+            for (const [service, port, path] of [
+                ["trillian-log-server", 8091, "/healthz"],
+                ["ctlog", 6962, "/healthz"],
+            ] as const) {
                 const plain = await fetch(`http://127.0.0.1:${local(service, port)}${path}`);
                 assert.equal(plain.status, 400, `${service} answered plain HTTP`);
                 assert.match(await plain.text(), /HTTP request to an HTTPS server/);
                 const status = await new Promise<number>((resolve, reject) => {
-                    https.get({ host: `${service}.sigstore.svc`, port: local(service, port), path, ca }, (res) => { res.resume(); resolve(res.statusCode ?? 0); })
+                    https
+                        .get({ host: `${service}.sigstore.svc`, port: local(service, port), path, ca }, (res) => {
+                            res.resume();
+                            resolve(res.statusCode ?? 0);
+                        })
                         .on("error", reject);
                 });
                 assert.equal(status, 200, `${service} over TLS, verified as ${service}.sigstore.svc`);
@@ -160,23 +176,31 @@ describe("end-to-end: sign and verify with cosign against the program's configur
     describe("monitoring", function () {
         it("every metric the alert rules name is exported by the running servers (Prometheus' own, the kubelet's and kube-state-metrics' aside)", async function () {
             const ca = internalCa();
-            const get = (url: string, tlsName?: string) => new Promise<string>((resolve, reject) => {
-                const u = new URL(url);
-                const mod = u.protocol === "https:" ? https : http;
-                mod.get({ host: tlsName ?? u.hostname, port: u.port, path: u.pathname, ca }, (res) => {
-                    let body = "";
-                    res.on("data", (c) => (body += c));
-                    res.on("end", () => resolve(body));
-                }).on("error", reject);
-            });
-            const scraped = (await Promise.all([
-                get(`http://127.0.0.1:${local("fulcio-server", 2112)}/metrics`),
-                get("http://127.0.0.1:2112/metrics"), // rekor-server has no flag for its metrics port: it is always 2112
-                get(`http://127.0.0.1:${local("ctlog", 6963)}/metrics`),
-                get(`https://x:${local("trillian-log-server", 8091)}/metrics`, "trillian-log-server.sigstore.svc"),
-                get(`http://127.0.0.1:${local("trillian-log-signer", 8091)}/metrics`),
-            ])).join("\n");
-            const exported = new Set(scraped.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/[{ ]/)[0]));
+            const get = (url: string, tlsName?: string) =>
+                new Promise<string>((resolve, reject) => {
+                    const u = new URL(url);
+                    const mod = u.protocol === "https:" ? https : http;
+                    mod.get({ host: tlsName ?? u.hostname, port: u.port, path: u.pathname, ca }, (res) => {
+                        let body = "";
+                        res.on("data", (c) => (body += c));
+                        res.on("end", () => resolve(body));
+                    }).on("error", reject);
+                });
+            const scraped = (
+                await Promise.all([
+                    get(`http://127.0.0.1:${local("fulcio-server", 2112)}/metrics`),
+                    get("http://127.0.0.1:2112/metrics"), // rekor-server has no flag for its metrics port: it is always 2112
+                    get(`http://127.0.0.1:${local("ctlog", 6963)}/metrics`),
+                    get(`https://x:${local("trillian-log-server", 8091)}/metrics`, "trillian-log-server.sigstore.svc"),
+                    get(`http://127.0.0.1:${local("trillian-log-signer", 8091)}/metrics`),
+                ])
+            ).join("\n");
+            const exported = new Set(
+                scraped
+                    .split("\n")
+                    .filter((l) => l && !l.startsWith("#"))
+                    .map((l) => l.split(/[{ ]/)[0]),
+            );
             const rules = alertRules("sigstore", ["fulcio-server"], "pvc", 0, 90, { cronJob: "trillian-db-backup", maxAgeHours: 36 });
             const named = new Set(rules.flatMap((r) => [...String(r.expr).matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m) => m[1])));
             const external = (name: string) => name === "up" || name.startsWith("kubelet_volume_stats_") || name.startsWith("kube_cronjob_");

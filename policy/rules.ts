@@ -98,8 +98,7 @@ const readOnlyRoot: ResourceValidationPolicy = {
     name: "read-only-root-filesystem",
     description: "Every container's root filesystem is read-only (writable paths are volumes).",
     enforcementLevel: "mandatory",
-    validateResource: eachContainer((_pod, c) =>
-        c.securityContext?.readOnlyRootFilesystem === true ? undefined : "readOnlyRootFilesystem must be true"),
+    validateResource: eachContainer((_pod, c) => (c.securityContext?.readOnlyRootFilesystem === true ? undefined : "readOnlyRootFilesystem must be true")),
 };
 
 const limits: ResourceValidationPolicy = {
@@ -107,8 +106,10 @@ const limits: ResourceValidationPolicy = {
     description: "Every container requests and limits CPU and memory.",
     enforcementLevel: "mandatory",
     validateResource: eachContainer((_pod, c) => {
-        const missing = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"]
-            .filter((path) => { const [a, b] = path.split("."); return c.resources?.[a]?.[b] === undefined; });
+        const missing = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"].filter((path) => {
+            const [a, b] = path.split(".");
+            return c.resources?.[a]?.[b] === undefined;
+        });
         return missing.length ? `resources must set ${missing.join(", ")}` : undefined;
     }),
 };
@@ -164,7 +165,8 @@ const noSecretsInPlainText: ResourceValidationPolicy = {
         for (const c of containersOf(pod)) {
             for (const e of c.env ?? []) {
                 if (e.value === undefined) continue;
-                if (secretNamedEnv.test(e.name) && e.value !== "") report(`container "${c.name}": env ${e.name} has a literal value; read it from a Secret (valueFrom.secretKeyRef)`);
+                if (secretNamedEnv.test(e.name) && e.value !== "")
+                    report(`container "${c.name}": env ${e.name} has a literal value; read it from a Secret (valueFrom.secretKeyRef)`);
                 const found = secretMaterial(`${e.name}=${e.value}`);
                 if (found && !secretNamedEnv.test(e.name)) report(`container "${c.name}": env ${e.name} holds ${found}`);
             }
@@ -204,9 +206,12 @@ const disruptionBudgets: StackValidationPolicy = {
 /** A NetworkPolicy that selects every pod and allows nothing, both ways. */
 export function isDefaultDeny(props: Obj): boolean {
     const spec = props.spec ?? {};
-    return Object.keys(spec.podSelector ?? { x: 1 }).length === 0
-        && ["Ingress", "Egress"].every((t) => (spec.policyTypes ?? []).includes(t))
-        && (spec.ingress ?? []).length === 0 && (spec.egress ?? []).length === 0;
+    return (
+        Object.keys(spec.podSelector ?? { x: 1 }).length === 0 &&
+        ["Ingress", "Egress"].every((t) => (spec.policyTypes ?? []).includes(t)) &&
+        (spec.ingress ?? []).length === 0 &&
+        (spec.egress ?? []).length === 0
+    );
 }
 
 const networkIsolation: StackValidationPolicy = {
@@ -224,7 +229,7 @@ const networkIsolation: StackValidationPolicy = {
 
 const namespacePodSecurity: ResourceValidationPolicy = {
     name: "namespace-pod-security-restricted",
-    description: "Namespaces enforce Pod Security \"restricted\".",
+    description: 'Namespaces enforce Pod Security "restricted".',
     enforcementLevel: "mandatory",
     validateResource: (args, report) => {
         if (kindOf(args.type) !== "Namespace") return;
@@ -234,7 +239,15 @@ const namespacePodSecurity: ResourceValidationPolicy = {
 };
 
 export const resourcePolicies: ResourceValidationPolicy[] = [
-    nonRoot, noEscalation, dropCapabilities, seccomp, readOnlyRoot, limits, pinnedImages, noSecretsInPlainText, namespacePodSecurity,
+    nonRoot,
+    noEscalation,
+    dropCapabilities,
+    seccomp,
+    readOnlyRoot,
+    limits,
+    pinnedImages,
+    noSecretsInPlainText,
+    namespacePodSecurity,
 ];
 export const stackPolicies: StackValidationPolicy[] = [disruptionBudgets, networkIsolation];
 export const sigstoreBaseline = [...resourcePolicies, ...stackPolicies];

@@ -25,36 +25,47 @@ export = async () => {
     // The contract version first: requireOutputValue is requireOutput, awaited.
     checkOutputsVersion(await sigstore.requireOutputValue("outputsVersion"), sigstoreStack);
 
-    const data = pulumi.all([
-        sigstore.requireOutput("trustedRoot"),
-        sigstore.requireOutput("signingConfig"),
-        sigstore.requireOutput("urls"),
-        sigstore.requireOutput("fulcioCertChainPem"),
-        sigstore.requireOutput("rekorPublicKeyPem"),
-        sigstore.requireOutput("ctlogPublicKeyPem"),
-    ]).apply(([trustedRoot, signingConfig, urls, fulcioCertChainPem, rekorPublicKeyPem, ctlogPublicKeyPem]) => buildTrustBundle({
-        trustedRoot: trustedRoot as string,
-        signingConfig: signingConfig as string,
-        urls: urls as SigstoreUrls,
-        fulcioCertChainPem: fulcioCertChainPem as string,
-        rekorPublicKeyPem: rekorPublicKeyPem as string,
-        ctlogPublicKeyPem: ctlogPublicKeyPem as string,
-    }, mountPath));
+    const data = pulumi
+        .all([
+            sigstore.requireOutput("trustedRoot"),
+            sigstore.requireOutput("signingConfig"),
+            sigstore.requireOutput("urls"),
+            sigstore.requireOutput("fulcioCertChainPem"),
+            sigstore.requireOutput("rekorPublicKeyPem"),
+            sigstore.requireOutput("ctlogPublicKeyPem"),
+        ])
+        .apply(([trustedRoot, signingConfig, urls, fulcioCertChainPem, rekorPublicKeyPem, ctlogPublicKeyPem]) =>
+            buildTrustBundle(
+                {
+                    trustedRoot: trustedRoot as string,
+                    signingConfig: signingConfig as string,
+                    urls: urls as SigstoreUrls,
+                    fulcioCertChainPem: fulcioCertChainPem as string,
+                    rekorPublicKeyPem: rekorPublicKeyPem as string,
+                    ctlogPublicKeyPem: ctlogPublicKeyPem as string,
+                },
+                mountPath,
+            ),
+        );
 
     const provider = new k8s.Provider("cluster", {
         kubeconfig: config.get("kubeconfig"),
         context: config.get("kubeContext"),
     });
 
-    const trust = new k8s.core.v1.ConfigMap("sigstore-trust", {
-        metadata: {
-            name: configMapName,
-            namespace,
-            labels: { "app.kubernetes.io/name": configMapName, "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" },
-            annotations: { "sigstore.dev/source-stack": sigstoreStack },
+    const trust = new k8s.core.v1.ConfigMap(
+        "sigstore-trust",
+        {
+            metadata: {
+                name: configMapName,
+                namespace,
+                labels: { "app.kubernetes.io/name": configMapName, "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" },
+                annotations: { "sigstore.dev/source-stack": sigstoreStack },
+            },
+            data,
         },
-        data,
-    }, { provider });
+        { provider },
+    );
 
     return {
         outputsVersion: 1,

@@ -48,8 +48,9 @@ export function checkOutputsVersion(version: unknown, stack: string): void {
     if (version !== SUPPORTED_OUTPUTS_VERSION) {
         throw new Error(
             `sigstore stack "${stack}" publishes outputsVersion ${JSON.stringify(version)}, but this program only understands ` +
-            `outputsVersion ${SUPPORTED_OUTPUTS_VERSION}. Read the sigstore repository's docs/outputs.md for what changed, ` +
-            `update examples/consumer/trust-bundle.ts, then set SUPPORTED_OUTPUTS_VERSION.`);
+                `outputsVersion ${SUPPORTED_OUTPUTS_VERSION}. Read the sigstore repository's docs/outputs.md for what changed, ` +
+                `update examples/consumer/trust-bundle.ts, then set SUPPORTED_OUTPUTS_VERSION.`,
+        );
     }
 }
 
@@ -85,7 +86,11 @@ export function buildTrustBundle(input: TrustBundleInput, mountPath: string = DE
         SIGSTORE_REKOR_PUBLIC_KEY: `${mountPath}/${files.rekorKey}`,
         SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: `${mountPath}/${files.ctlogKey}`,
     };
-    return Object.fromEntries(Object.keys(data).sort().map((k) => [k, data[k]]));
+    return Object.fromEntries(
+        Object.keys(data)
+            .sort()
+            .map((k) => [k, data[k]]),
+    );
 }
 
 function checkJsonDocument(text: string, field: string, mediaType: string, requiredArrays: string[]): void {
