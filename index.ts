@@ -35,116 +35,217 @@ const provider = new k8s.Provider("cluster", {
 });
 const opts = { providers: [provider] };
 
-const namespace = new k8s.core.v1.Namespace("namespace", {
-    metadata: { name: config.cluster.namespace, labels: { "app.kubernetes.io/part-of": "sigstore", ...podSecurityLabels } },
-}, { provider, ...protectedIf(protectData) });
+const namespace = new k8s.core.v1.Namespace(
+    "namespace",
+    {
+        metadata: { name: config.cluster.namespace, labels: { "app.kubernetes.io/part-of": "sigstore", ...podSecurityLabels } },
+    },
+    { provider, ...protectedIf(protectData) },
+);
 const ns = { namespace: namespace.metadata.name, namespaceName: config.cluster.namespace };
-const ingress = (service: string) => config.ingressClassName ? { className: config.ingressClassName, host: hosts.host(service), tls: config.ingressTls } : undefined;
+const ingress = (service: string) =>
+    config.ingressClassName ? { className: config.ingressClassName, host: hosts.host(service), tls: config.ingressTls } : undefined;
 
 // TLS inside the namespace: one certificate per Service that terminates it, one CA for the clients.
-const internalTls = config.internalTls ? new InternalTls("internal-tls", {
-    ...ns, protectData,
-    services: [logServerService, ctlogService, redisService, ...(inClusterDb ? [databaseService] : [])],
-}, opts) : undefined;
+const internalTls = config.internalTls
+    ? new InternalTls(
+          "internal-tls",
+          {
+              ...ns,
+              protectData,
+              services: [logServerService, ctlogService, redisService, ...(inClusterDb ? [databaseService] : [])],
+          },
+          opts,
+      )
+    : undefined;
 const serverTls = (service: string) => internalTls?.servers[service];
 const clientTls = internalTls ? { caConfigMapName: internalTls.caConfigMapName } : undefined;
 
-const database = new Database("database", {
-    ...ns, storage: { size: config.database.storageSize, storageClass: config.database.storageClass }, external: config.database.external,
-    image: images.trillianDatabase, resources: config.resources.database,
-    clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
-    tls: serverTls(databaseService), protectData,
-}, opts);
+const database = new Database(
+    "database",
+    {
+        ...ns,
+        storage: { size: config.database.storageSize, storageClass: config.database.storageClass },
+        external: config.database.external,
+        image: images.trillianDatabase,
+        resources: config.resources.database,
+        clients: { pods: config.trillian.serverReplicas + config.trillian.signerReplicas, maxConnsPerPod: config.trillian.tuning.mysqlMaxConns },
+        tls: serverTls(databaseService),
+        protectData,
+    },
+    opts,
+);
 
 // Scheduled, verified dumps of the Trillian database onto a volume of their own (backupSchedule).
-const backup = config.backup ? new DatabaseBackup("backup", {
-    namespace: namespace.metadata.name, image: images.trillianDatabase, connection: database.connection,
-    schedule: config.backup.schedule, retentionDays: config.backup.retentionDays, storageSize: config.backup.storageSize,
-    storageClass: config.backup.storageClass, resources: config.resources.backup,
-    tls: inClusterDb ? clientTls : undefined, protectData,
-}, opts) : undefined;
+const backup = config.backup
+    ? new DatabaseBackup(
+          "backup",
+          {
+              namespace: namespace.metadata.name,
+              image: images.trillianDatabase,
+              connection: database.connection,
+              schedule: config.backup.schedule,
+              retentionDays: config.backup.retentionDays,
+              storageSize: config.backup.storageSize,
+              storageClass: config.backup.storageClass,
+              resources: config.resources.backup,
+              tls: inClusterDb ? clientTls : undefined,
+              protectData,
+          },
+          opts,
+      )
+    : undefined;
 
-const trillian = new Trillian("trillian", {
-    ...ns,
-    replicas: { logServer: config.trillian.serverReplicas, logSigner: config.trillian.signerReplicas },
-    tuning: config.trillian.tuning,
-    pinnedTreeIds: { rekor: config.trillian.rekorTreeId, ctlog: config.trillian.ctlogTreeId },
-    admin: {
-        mode: config.trillian.createtree.mode, createtreeBinary: config.trillian.createtree.binary, updatetreeBinary: config.trillian.createtree.updatetreeBinary,
-        image: config.trillian.createtree.image, kubeconfig: config.cluster.kubeconfig, kubeContext: config.cluster.kubeContext,
+const trillian = new Trillian(
+    "trillian",
+    {
+        ...ns,
+        replicas: { logServer: config.trillian.serverReplicas, logSigner: config.trillian.signerReplicas },
+        tuning: config.trillian.tuning,
+        pinnedTreeIds: { rekor: config.trillian.rekorTreeId, ctlog: config.trillian.ctlogTreeId },
+        admin: {
+            mode: config.trillian.createtree.mode,
+            createtreeBinary: config.trillian.createtree.binary,
+            updatetreeBinary: config.trillian.createtree.updatetreeBinary,
+            image: config.trillian.createtree.image,
+            kubeconfig: config.cluster.kubeconfig,
+            kubeContext: config.cluster.kubeContext,
+        },
+        keyGenerations: { rekor: config.rekor.keyGeneration, ctlog: config.ctlog.keyGeneration },
+        database: database.connection,
+        databaseReady: database.ready,
+        images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
+        resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner },
+        tls: internalTls ? { logServer: serverTls(logServerService)!, client: clientTls! } : undefined,
+        protectData,
     },
-    keyGenerations: { rekor: config.rekor.keyGeneration, ctlog: config.ctlog.keyGeneration },
-    database: database.connection, databaseReady: database.ready,
-    images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
-    resources: { logServer: config.resources.trillianServer, logSigner: config.resources.trillianSigner },
-    tls: internalTls ? { logServer: serverTls(logServerService)!, client: clientTls! } : undefined, protectData,
-}, opts);
+    opts,
+);
 
-const rekor = new Rekor("rekor", {
-    ...ns, trees: trillian.generations.rekor, replicas: config.rekor.replicas, redisStorageSize: config.rekor.redisStorageSize,
-    resources: { rekor: config.resources.rekor, redis: config.resources.redis },
-    tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
-    images: { rekor: images.rekor, redis: images.redis }, publicHost: hosts.host("rekor"), ingress: ingress("rekor"), protectData,
-}, opts);
+const rekor = new Rekor(
+    "rekor",
+    {
+        ...ns,
+        trees: trillian.generations.rekor,
+        replicas: config.rekor.replicas,
+        redisStorageSize: config.rekor.redisStorageSize,
+        resources: { rekor: config.resources.rekor, redis: config.resources.redis },
+        tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
+        images: { rekor: images.rekor, redis: images.redis },
+        publicHost: hosts.host("rekor"),
+        ingress: ingress("rekor"),
+        protectData,
+    },
+    opts,
+);
 
 // The bundled OIDC issuer in front of the directory (identityProvider dex): Fulcio's issuer is its URL.
 if (identity.provider === "dex") {
-    new Dex("dex", {
-        namespace: namespace.metadata.name, image: images.dex, resources: config.resources.dex,
-        issuerUrl: config.oidc.issuerUrl, clientId: config.oidc.clientId, emailDomain: config.oidc.emailDomain,
-        ldap: identity.ldap, bindPassword: identity.ldap.bindPassword,
-        ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
-    }, opts);
+    new Dex(
+        "dex",
+        {
+            namespace: namespace.metadata.name,
+            image: images.dex,
+            resources: config.resources.dex,
+            issuerUrl: config.oidc.issuerUrl,
+            clientId: config.oidc.clientId,
+            emailDomain: config.oidc.emailDomain,
+            ldap: identity.ldap,
+            bindPassword: identity.ldap.bindPassword,
+            ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
+        },
+        opts,
+    );
 }
 
 // The CT log Fulcio submits to: the newest key generation's (ctlogKeyGeneration).
 const activeCtlogPrefix = ctlogGenerationPrefix(config.ctlog.prefix, config.ctlog.keyGeneration);
 
-const fulcio = new Fulcio("fulcio", {
-    ...ns, replicas: config.fulcio.replicas, resources: config.resources.fulcio, image: images.fulcio, ca: config.ca, oidc: config.oidc,
-    ctLogUrl: ctLogUrl(config.cluster.namespace, activeCtlogPrefix, config.internalTls),
-    ctLogReady: trillian.generations.ctlog.retired.map((tree) => tree.freezeRecord), tls: clientTls, ingress: ingress("fulcio"), protectData,
-}, opts);
+const fulcio = new Fulcio(
+    "fulcio",
+    {
+        ...ns,
+        replicas: config.fulcio.replicas,
+        resources: config.resources.fulcio,
+        image: images.fulcio,
+        ca: config.ca,
+        oidc: config.oidc,
+        ctLogUrl: ctLogUrl(config.cluster.namespace, activeCtlogPrefix, config.internalTls),
+        ctLogReady: trillian.generations.ctlog.retired.map((tree) => tree.freezeRecord),
+        tls: clientTls,
+        ingress: ingress("fulcio"),
+        protectData,
+    },
+    opts,
+);
 
-const ctlog = new CtLog("ctlog", {
-    ...ns, trees: trillian.generations.ctlog, trillianAddress: trillian.logServerAddress, replicas: config.ctlog.replicas, resources: config.resources.ctlog,
-    image: images.ctlog, prefix: config.ctlog.prefix, fulcioRootsPem: fulcio.acceptedRootsPem, ingress: ingress("ctlog"),
-    tls: internalTls ? { server: serverTls(ctlogService)!, client: clientTls! } : undefined, protectData,
-}, opts);
+const ctlog = new CtLog(
+    "ctlog",
+    {
+        ...ns,
+        trees: trillian.generations.ctlog,
+        trillianAddress: trillian.logServerAddress,
+        replicas: config.ctlog.replicas,
+        resources: config.resources.ctlog,
+        image: images.ctlog,
+        prefix: config.ctlog.prefix,
+        fulcioRootsPem: fulcio.acceptedRootsPem,
+        ingress: ingress("ctlog"),
+        tls: internalTls ? { server: serverTls(ctlogService)!, client: clientTls! } : undefined,
+        protectData,
+    },
+    opts,
+);
 
 if (config.network) {
     const external = config.database.external;
-    new NetworkIsolation("network", {
-        namespace: namespace.metadata.name,
-        edges: sigstoreEdges({
-            network: config.network,
-            oidcIssuerUrl: config.oidc.issuerUrl,
-            database: external ? { inCluster: false, port: external.port, engine: external.engine } : { inCluster: true, port: database.connection.port },
-            signerElection: config.trillian.signerReplicas > 1,
-            createtreeInPod: config.trillian.createtree.mode === "pod",
-            dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
-            backup: backup !== undefined,
-        }),
-    }, opts);
+    new NetworkIsolation(
+        "network",
+        {
+            namespace: namespace.metadata.name,
+            edges: sigstoreEdges({
+                network: config.network,
+                oidcIssuerUrl: config.oidc.issuerUrl,
+                database: external ? { inCluster: false, port: external.port, engine: external.engine } : { inCluster: true, port: database.connection.port },
+                signerElection: config.trillian.signerReplicas > 1,
+                createtreeInPod: config.trillian.createtree.mode === "pod",
+                dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
+                backup: backup !== undefined,
+            }),
+        },
+        opts,
+    );
 }
 
 // Capacity planning: the volume the expected signing rate needs, and a preview warning when it is smaller.
 const capacity = planDatabaseCapacity({
-    signingsPerDay: config.database.expectedSigningsPerDay, retentionYears: config.database.retentionYears,
-    redoLogBytes: database.redoLogBytes, configuredSize: config.database.storageSize, inCluster: inClusterDb,
+    signingsPerDay: config.database.expectedSigningsPerDay,
+    retentionYears: config.database.retentionYears,
+    redoLogBytes: database.redoLogBytes,
+    configuredSize: config.database.storageSize,
+    inCluster: inClusterDb,
 });
-if (capacity.warning) pulumi.log.warn(capacity.warning);
+// The engine prints it in preview and up; nothing waits on the logging call itself.
+if (capacity.warning) void pulumi.log.warn(capacity.warning);
 
 if (config.monitoring) {
-    new Monitoring("monitoring", {
-        ...ns,
-        targets: sigstoreScrapeTargets({ namespaceName: config.cluster.namespace, internalTlsCaConfigMapName: internalTls?.caConfigMapName, dex: identity.provider === "dex" }),
-        extraLabels: config.monitoring.labels,
-        databaseClaimName: database.dataClaimName,
-        fulcioChainPem: fulcio.chainPem,
-        caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
-        backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
-    }, opts);
+    new Monitoring(
+        "monitoring",
+        {
+            ...ns,
+            targets: sigstoreScrapeTargets({
+                namespaceName: config.cluster.namespace,
+                internalTlsCaConfigMapName: internalTls?.caConfigMapName,
+                dex: identity.provider === "dex",
+            }),
+            extraLabels: config.monitoring.labels,
+            databaseClaimName: database.dataClaimName,
+            fulcioChainPem: fulcio.chainPem,
+            caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
+            backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
+        },
+        opts,
+    );
 }
 
 const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
@@ -153,9 +254,15 @@ const client = clientMaterial(trust);
 const policy = verificationPolicyOutput({ ...trust, name: config.publicDomain });
 
 if (config.policyControllerResources) {
-    new AdmissionPolicy("admission-policy", {
-        name: config.publicDomain, trustRootSpec: policy.trustRoot.spec, clusterImagePolicySpec: policy.clusterImagePolicy.spec,
-    }, opts);
+    new AdmissionPolicy(
+        "admission-policy",
+        {
+            name: config.publicDomain,
+            trustRootSpec: policy.trustRoot.spec,
+            clusterImagePolicySpec: policy.clusterImagePolicy.spec,
+        },
+        opts,
+    );
 }
 
 // ---- Stack outputs: a versioned contract (docs/outputs.md). Public material only. ----
@@ -185,8 +292,16 @@ export const imageList = listImages(images, (image) => image !== "dex" || identi
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
 export const databaseCapacity = capacity.report;
 /** Backups (backupSchedule): the CronJob, the volume and the ConfigMap holding backup.sh (docs/runbooks/backup-restore.md). */
-export const databaseBackup = backup && config.backup
-    ? { enabled: true, cronJob: backupCronJobName, claimName: backupClaimName, scriptConfigMap: backup.scriptConfigMapName, schedule: config.backup.schedule, retentionDays: config.backup.retentionDays }
-    : { enabled: false };
+export const databaseBackup =
+    backup && config.backup
+        ? {
+              enabled: true,
+              cronJob: backupCronJobName,
+              claimName: backupClaimName,
+              scriptConfigMap: backup.scriptConfigMapName,
+              schedule: config.backup.schedule,
+              retentionDays: config.backup.retentionDays,
+          }
+        : { enabled: false };
 /** Name (not content) of the database credentials Secret, for automation such as backups. */
 export const databaseCredentialsSecretName = database.connection.secretName;

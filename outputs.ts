@@ -41,25 +41,40 @@ interface TrustInputs {
 
 /** The trusted root, signing config and ready-to-run cosign commands, from every CA and log key generation. */
 export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
-    return pulumi.all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom])
-        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) => buildClientMaterial({
-            urls: i.urls, fulcioCas, rekorKeys, validFrom,
-            ctlogKeys: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
-            oidcClientId: i.oidc.clientId, emailDomain: i.oidc.emailDomain,
-        }));
+    return pulumi
+        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom])
+        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) =>
+            buildClientMaterial({
+                urls: i.urls,
+                fulcioCas,
+                rekorKeys,
+                validFrom,
+                ctlogKeys: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
+                oidcClientId: i.oidc.clientId,
+                emailDomain: i.oidc.emailDomain,
+            }),
+        );
 }
 
 /** Who is trusted, as data for other stacks and admission controllers (policy-controller objects). */
 export function verificationPolicyOutput(i: TrustInputs & { name: string }) {
     return pulumi.all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations]).apply(([cas, rekorKeys, ctlogs]) =>
         verificationPolicy({
-            name: i.name, issuerUrl: i.oidc.issuerUrl, emailDomain: i.oidc.emailDomain,
-            urls: i.urls, fulcioChainPems: cas.map((ca) => ca.chainPem), rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
+            name: i.name,
+            issuerUrl: i.oidc.issuerUrl,
+            emailDomain: i.oidc.emailDomain,
+            urls: i.urls,
+            fulcioChainPems: cas.map((ca) => ca.chainPem),
+            rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
             ctlogs: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
-        }));
+        }),
+    );
 }
 
 /** Every image the stack runs, sorted: what an air-gapped cluster's registry must mirror. */
 export function imageList(images: Record<string, string>, running: (image: string) => boolean): string[] {
-    return Object.entries(images).filter(([image]) => running(image)).map(([, ref]) => ref).sort();
+    return Object.entries(images)
+        .filter(([image]) => running(image))
+        .map(([, ref]) => ref)
+        .sort();
 }

@@ -23,12 +23,16 @@ export class AdmissionPolicy extends pulumi.ComponentResource {
         super("sigstore:index:AdmissionPolicy", name, {}, opts);
         // apiVersion and kind are plain strings: they make the resource's type token.
         const apply = (role: string, kind: "TrustRoot" | "ClusterImagePolicy", spec: pulumi.Input<object>, dependsOn: pulumi.Resource[] = []) =>
-            new k8s.apiextensions.CustomResource(`${name}-${role}`, {
-                apiVersion: policyControllerApiVersion,
-                kind,
-                metadata: { name: args.name, labels: { "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" } },
-                spec,
-            }, { parent: this, dependsOn });
+            new k8s.apiextensions.CustomResource(
+                `${name}-${role}`,
+                {
+                    apiVersion: policyControllerApiVersion,
+                    kind,
+                    metadata: { name: args.name, labels: { "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" } },
+                    spec,
+                },
+                { parent: this, dependsOn },
+            );
         const trustRoot = apply("trust-root", "TrustRoot", args.trustRootSpec);
         // The policy names the TrustRoot: create it first, so the policy never refers to a missing root.
         apply("cluster-image-policy", "ClusterImagePolicy", args.clusterImagePolicySpec, [trustRoot]);

@@ -80,54 +80,69 @@ export class CtLog extends pulumi.ComponentResource {
         this.publicKeyPem = keys[keys.length - 1].publicKeyPem;
         this.generations = logKeyRecords(trees, keys, (generation) => ({ prefix: ctlogGenerationPrefix(args.prefix, generation) }));
 
-        const roots = new k8s.core.v1.ConfigMap(`${name}-roots`, {
-            metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
-            data: { "roots.pem": args.fulcioRootsPem },
-        }, { parent: this });
-
-        const logConfig = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.password.result]))).apply((list) => renderCtLogMultiConfig(
-            list.map(([treeId, pw], i) => ({
-                treeId,
-                prefix: logs[i].prefix,
-                trillianBackend: args.trillianAddress,
-                rootsPemFile: `${rootsMount}/roots.pem`,
-                privateKeyPath: `${configMount}/${logs[i].keyFile}`,
-                privateKeyPassword: pw,
-                extKeyUsages: ["CodeSigning"],
-            }))));
-        const secret = new k8s.core.v1.Secret(`${name}-config`, {
-            metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
-            stringData: {
-                "config.textproto": pulumi.secret(logConfig),
-                ...Object.fromEntries(logs.map((l) => [l.keyFile, encryptedKeyPem(l.key, l.password)])),
+        const roots = new k8s.core.v1.ConfigMap(
+            `${name}-roots`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
+                data: { "roots.pem": args.fulcioRootsPem },
             },
-        }, { parent: this, ...retainCopy(args.protectData) }); // a rotation replaces it: keys and passwords are protected in the state
+            { parent: this },
+        );
+
+        const logConfig = pulumi.all(logs.map((l) => pulumi.all([l.tree.treeId, l.password.result]))).apply((list) =>
+            renderCtLogMultiConfig(
+                list.map(([treeId, pw], i) => ({
+                    treeId,
+                    prefix: logs[i].prefix,
+                    trillianBackend: args.trillianAddress,
+                    rootsPemFile: `${rootsMount}/roots.pem`,
+                    privateKeyPath: `${configMount}/${logs[i].keyFile}`,
+                    privateKeyPassword: pw,
+                    extKeyUsages: ["CodeSigning"],
+                })),
+            ),
+        );
+        const secret = new k8s.core.v1.Secret(
+            `${name}-config`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(ctlogService, "ctlog") },
+                stringData: {
+                    "config.textproto": pulumi.secret(logConfig),
+                    ...Object.fromEntries(logs.map((l) => [l.keyFile, encryptedKeyPem(l.key, l.password)])),
+                },
+            },
+            { parent: this, ...retainCopy(args.protectData) },
+        ); // a rotation replaces it: keys and passwords are protected in the state
 
         const tls = tlsVolumes(args.tls?.server, args.tls?.client);
-        this.deployment = serverWorkload(`${name}-server`, {
-            service: ctlogService,
-            component: "ctlog",
-            namespace: args.namespace,
-            replicas: args.replicas,
-            podAnnotations: { "sigstore.dev/tree-id": active.treeId },
-            ports: { http: ctlogPorts.http, metrics: ctlogPorts.metrics },
-            container: {
-                name: "ct-server",
-                image: args.image,
-                args: ctServerArgs(args.tls !== undefined),
-                ...goServerContainer("/healthz", args.resources, args.tls !== undefined),
-                volumeMounts: [
-                    { name: "config", mountPath: configMount, readOnly: true },
-                    { name: "roots", mountPath: rootsMount, readOnly: true },
-                    ...tls.mounts,
+        this.deployment = serverWorkload(
+            `${name}-server`,
+            {
+                service: ctlogService,
+                component: "ctlog",
+                namespace: args.namespace,
+                replicas: args.replicas,
+                podAnnotations: { "sigstore.dev/tree-id": active.treeId },
+                ports: { http: ctlogPorts.http, metrics: ctlogPorts.metrics },
+                container: {
+                    name: "ct-server",
+                    image: args.image,
+                    args: ctServerArgs(args.tls !== undefined),
+                    ...goServerContainer("/healthz", args.resources, args.tls !== undefined),
+                    volumeMounts: [
+                        { name: "config", mountPath: configMount, readOnly: true },
+                        { name: "roots", mountPath: rootsMount, readOnly: true },
+                        ...tls.mounts,
+                    ],
+                },
+                volumes: [
+                    { name: "config", secret: { secretName: secret.metadata.name } },
+                    { name: "roots", configMap: { name: roots.metadata.name } },
+                    ...tls.volumes,
                 ],
             },
-            volumes: [
-                { name: "config", secret: { secretName: secret.metadata.name } },
-                { name: "roots", configMap: { name: roots.metadata.name } },
-                ...tls.volumes,
-            ],
-        }, { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) }).deployment;
+            { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) },
+        ).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, ctlogService, ctlogPorts.http, args.tls !== undefined);
 

@@ -89,14 +89,24 @@ export class Database extends pulumi.ComponentResource {
 
         if (external) {
             this.connection = {
-                engine: external.engine, host: external.host, port: external.port, name: external.name, user: external.user,
-                secretName: this.credentials.metadata.name, passwordKey: "password",
+                engine: external.engine,
+                host: external.host,
+                port: external.port,
+                name: external.name,
+                user: external.user,
+                secretName: this.credentials.metadata.name,
+                passwordKey: "password",
             };
             this.ready = external.engine === "mysql" ? [this.schemaJob(name, args, external)] : [this.credentials];
         } else {
             this.connection = {
-                engine: "mysql", host: serviceHost(databaseService, args.namespaceName), port, name: "trillian", user: "trillian",
-                secretName: this.credentials.metadata.name, passwordKey: "password",
+                engine: "mysql",
+                host: serviceHost(databaseService, args.namespaceName),
+                port,
+                name: "trillian",
+                user: "trillian",
+                secretName: this.credentials.metadata.name,
+                passwordKey: "password",
                 tlsServerName: args.tls ? serviceHost(databaseService, args.namespaceName) : undefined,
             };
             const mysql = this.inClusterMysql(name, args);
@@ -105,141 +115,189 @@ export class Database extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({
-            connection: this.connection, ready: this.ready, credentials: this.credentials, dataClaimName: this.dataClaimName, redoLogBytes: this.redoLogBytes,
+            connection: this.connection,
+            ready: this.ready,
+            credentials: this.credentials,
+            dataClaimName: this.dataClaimName,
+            redoLogBytes: this.redoLogBytes,
         });
     }
 
     /** Passwords are generated once and stored in Pulumi state as secrets and in one Kubernetes Secret. */
     private generatedCredentials(name: string, args: DatabaseArgs): k8s.core.v1.Secret {
         const password = (role: string) => generatedPassword(`${name}-${role}-password`, { parent: this, ...protectedIf(args.protectData) });
-        return new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
-            type: "Opaque",
-            stringData: {
-                "root-password": password("root").result,
-                password: password("trillian").result,
-                user: "trillian",
-                database: "trillian",
+        return new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
+                type: "Opaque",
+                stringData: {
+                    "root-password": password("root").result,
+                    password: password("trillian").result,
+                    user: "trillian",
+                    database: "trillian",
+                },
             },
-        }, { parent: this, ...protectedIf(args.protectData) });
+            { parent: this, ...protectedIf(args.protectData) },
+        );
     }
 
     private externalCredentials(name: string, args: DatabaseArgs, password: pulumi.Input<string>): k8s.core.v1.Secret {
-        return new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
-            type: "Opaque",
-            stringData: { password },
-        }, { parent: this });
+        return new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            {
+                metadata: { namespace: args.namespace, labels: labels("trillian-db", "database") },
+                type: "Opaque",
+                stringData: { password },
+            },
+            { parent: this },
+        );
     }
 
     /** The in-cluster MySQL and its protected data volume (for the disk alert). */
     private inClusterMysql(name: string, args: DatabaseArgs): { statefulSet: k8s.apps.v1.StatefulSet; claimName: pulumi.Output<string> } {
         const appLabels = labels(databaseService, "database");
         // An explicit claim (not a volumeClaimTemplate) so it can be protected and retained in prod.
-        const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-            metadata: { namespace: args.namespace, labels: appLabels },
-            spec: {
-                accessModes: ["ReadWriteOnce"],
-                storageClassName: args.storage.storageClass,
-                resources: { requests: { storage: args.storage.size } },
+        const volume = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-data`,
+            {
+                metadata: { namespace: args.namespace, labels: appLabels },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: args.storage.storageClass,
+                    resources: { requests: { storage: args.storage.size } },
+                },
             },
-        }, { parent: this, ...protectedIf(args.protectData), ignoreChanges: ["spec.storageClassName"] });
+            { parent: this, ...protectedIf(args.protectData), ignoreChanges: ["spec.storageClassName"] },
+        );
 
-        const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: databaseService, namespace: args.namespace, labels: appLabels },
-            spec: { clusterIP: "None", selector: selector(databaseService), ports: [{ name: "mysql", port, targetPort: "mysql" }] },
-        }, { parent: this });
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            {
+                metadata: { name: databaseService, namespace: args.namespace, labels: appLabels },
+                spec: { clusterIP: "None", selector: selector(databaseService), ports: [{ name: "mysql", port, targetPort: "mysql" }] },
+            },
+            { parent: this },
+        );
 
         const secret = this.credentials.metadata.name;
         // mysqld runs as mysqlUid: its key is readable through fsGroup (0440), and only TLS clients are admitted.
         const tls = tlsVolumes(args.tls, undefined, 0o440);
-        const tlsArgs = args.tls ? [
-            `--ssl-ca=${tlsMount}/ca.crt`, `--ssl-cert=${tlsMount}/tls.crt`, `--ssl-key=${tlsMount}/tls.key`, "--require-secure-transport=ON",
-        ] : [];
-        const statefulSet = new k8s.apps.v1.StatefulSet(`${name}-mysql`, {
-            metadata: { namespace: args.namespace, labels: appLabels },
-            spec: {
-                serviceName: service.metadata.name,
-                replicas: 1,
-                selector: { matchLabels: selector(databaseService) },
-                template: {
-                    metadata: { labels: appLabels },
-                    spec: {
-                        securityContext: { ...podSecurity, fsGroup: mysqlUid },
-                        automountServiceAccountToken: false,
-                        containers: [{
-                            name: "mysql",
-                            image: args.image,
-                            args: [...mysqldArgs(mysqlSizing(args)), ...tlsArgs],
-                            ports: [{ name: "mysql", containerPort: port }],
-                            env: [
-                                secretEnv("MYSQL_ROOT_PASSWORD", secret, "root-password"),
-                                { name: "MYSQL_DATABASE", value: "trillian" },
-                                { name: "MYSQL_USER", value: "trillian" },
-                                secretEnv("MYSQL_PASSWORD", secret, "password"),
+        const tlsArgs = args.tls
+            ? [`--ssl-ca=${tlsMount}/ca.crt`, `--ssl-cert=${tlsMount}/tls.crt`, `--ssl-key=${tlsMount}/tls.key`, "--require-secure-transport=ON"]
+            : [];
+        const statefulSet = new k8s.apps.v1.StatefulSet(
+            `${name}-mysql`,
+            {
+                metadata: { namespace: args.namespace, labels: appLabels },
+                spec: {
+                    serviceName: service.metadata.name,
+                    replicas: 1,
+                    selector: { matchLabels: selector(databaseService) },
+                    template: {
+                        metadata: { labels: appLabels },
+                        spec: {
+                            securityContext: { ...podSecurity, fsGroup: mysqlUid },
+                            automountServiceAccountToken: false,
+                            containers: [
+                                {
+                                    name: "mysql",
+                                    image: args.image,
+                                    args: [...mysqldArgs(mysqlSizing(args)), ...tlsArgs],
+                                    ports: [{ name: "mysql", containerPort: port }],
+                                    env: [
+                                        secretEnv("MYSQL_ROOT_PASSWORD", secret, "root-password"),
+                                        { name: "MYSQL_DATABASE", value: "trillian" },
+                                        { name: "MYSQL_USER", value: "trillian" },
+                                        secretEnv("MYSQL_PASSWORD", secret, "password"),
+                                    ],
+                                    // TCP on 127.0.0.1 opens only after the entrypoint has run the schema scripts.
+                                    readinessProbe: {
+                                        exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] },
+                                        initialDelaySeconds: 10,
+                                        periodSeconds: 5,
+                                        failureThreshold: 60,
+                                    },
+                                    livenessProbe: {
+                                        exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] },
+                                        initialDelaySeconds: 120,
+                                        periodSeconds: 20,
+                                        failureThreshold: 6,
+                                    },
+                                    resources: containerResources(args.resources),
+                                    securityContext: imageUserContainer(mysqlUid),
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/var/lib/mysql" },
+                                        { name: "run", mountPath: "/var/run/mysqld" },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                        ...tls.mounts,
+                                    ],
+                                },
                             ],
-                            // TCP on 127.0.0.1 opens only after the entrypoint has run the schema scripts.
-                            readinessProbe: { exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 60 },
-                            livenessProbe: { exec: { command: ["mysqladmin", "ping", "--host=127.0.0.1", "--silent"] }, initialDelaySeconds: 120, periodSeconds: 20, failureThreshold: 6 },
-                            resources: containerResources(args.resources),
-                            securityContext: imageUserContainer(mysqlUid),
-                            volumeMounts: [
-                                { name: "data", mountPath: "/var/lib/mysql" },
-                                { name: "run", mountPath: "/var/run/mysqld" },
-                                { name: "tmp", mountPath: "/tmp" },
-                                ...tls.mounts,
+                            volumes: [
+                                { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
+                                scratchVolume("run"),
+                                scratchVolume("tmp"),
+                                ...tls.volumes,
                             ],
-                        }],
-                        volumes: [
-                            { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
-                            scratchVolume("run"),
-                            scratchVolume("tmp"),
-                            ...tls.volumes,
-                        ],
+                        },
                     },
                 },
             },
-        }, { parent: this });
+            { parent: this },
+        );
         return { statefulSet, claimName: volume.metadata.name };
     }
 
     /** Loads Trillian's schema into an external MySQL. MYSQL_PWD keeps the password out of argv. */
     private schemaJob(name: string, args: DatabaseArgs, ext: ExternalDatabase): k8s.batch.v1.Job {
-        return new k8s.batch.v1.Job(`${name}-schema`, {
-            metadata: { namespace: args.namespace, labels: labels(schemaJobApp, "database") },
-            spec: {
-                backoffLimit: 6,
-                template: {
-                    metadata: { labels: labels(schemaJobApp, "database") },
-                    spec: {
-                        restartPolicy: "OnFailure",
-                        automountServiceAccountToken: false,
-                        securityContext: podSecurity,
-                        containers: [{
-                            name: "load-schema",
-                            image: args.image,
-                            securityContext: imageUserContainer(mysqlUid),
-                            resources: containerResources(schemaJobResources),
-                            command: ["sh", "-c", 'mysql --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" "$DB_NAME" < /docker-entrypoint-initdb.d/storage.sql'],
-                            env: [
-                                { name: "DB_HOST", value: ext.host },
-                                { name: "DB_PORT", value: String(ext.port) },
-                                { name: "DB_USER", value: ext.user },
-                                { name: "DB_NAME", value: ext.name },
-                                secretEnv("MYSQL_PWD", this.credentials.metadata.name, "password"),
+        return new k8s.batch.v1.Job(
+            `${name}-schema`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(schemaJobApp, "database") },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        metadata: { labels: labels(schemaJobApp, "database") },
+                        spec: {
+                            restartPolicy: "OnFailure",
+                            automountServiceAccountToken: false,
+                            securityContext: podSecurity,
+                            containers: [
+                                {
+                                    name: "load-schema",
+                                    image: args.image,
+                                    securityContext: imageUserContainer(mysqlUid),
+                                    resources: containerResources(schemaJobResources),
+                                    command: [
+                                        "sh",
+                                        "-c",
+                                        'mysql --host="$DB_HOST" --port="$DB_PORT" --user="$DB_USER" "$DB_NAME" < /docker-entrypoint-initdb.d/storage.sql',
+                                    ],
+                                    env: [
+                                        { name: "DB_HOST", value: ext.host },
+                                        { name: "DB_PORT", value: String(ext.port) },
+                                        { name: "DB_USER", value: ext.user },
+                                        { name: "DB_NAME", value: ext.name },
+                                        secretEnv("MYSQL_PWD", this.credentials.metadata.name, "password"),
+                                    ],
+                                },
                             ],
-                        }],
+                        },
                     },
                 },
             },
-        }, { parent: this });
+            { parent: this },
+        );
     }
 }
 
 /** What the in-cluster MySQL's options are derived from (lib/mysql-tuning.ts). */
 function mysqlSizing(args: DatabaseArgs): MysqlSizing {
     return {
-        memoryLimit: args.resources.memory.limit, storageSize: args.storage.size,
-        trillianPods: args.clients.pods, maxConnsPerPod: args.clients.maxConnsPerPod,
+        memoryLimit: args.resources.memory.limit,
+        storageSize: args.storage.size,
+        trillianPods: args.clients.pods,
+        maxConnsPerPod: args.clients.maxConnsPerPod,
     };
 }

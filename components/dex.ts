@@ -46,37 +46,54 @@ export class Dex extends pulumi.ComponentResource {
         super("sigstore:index:Dex", name, {}, opts);
 
         // Auto-named: a config change creates a new Secret and so rolls the pod.
-        const config = new k8s.core.v1.Secret(`${name}-config`, {
-            metadata: { namespace: args.namespace, labels: labels(dexService, "identity") },
-            stringData: {
-                "config.yaml": pulumi.secret(args.bindPassword).apply((password) => renderDexConfig({
-                    issuerUrl: args.issuerUrl, clientId: args.clientId, emailDomain: args.emailDomain, ldap: args.ldap, bindPassword: password,
-                })),
+        const config = new k8s.core.v1.Secret(
+            `${name}-config`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(dexService, "identity") },
+                stringData: {
+                    "config.yaml": pulumi.secret(args.bindPassword).apply((password) =>
+                        renderDexConfig({
+                            issuerUrl: args.issuerUrl,
+                            clientId: args.clientId,
+                            emailDomain: args.emailDomain,
+                            ldap: args.ldap,
+                            bindPassword: password,
+                        }),
+                    ),
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
         this.configSecretName = config.metadata.name;
 
-        this.deployment = serverWorkload(`${name}-server`, {
-            service: dexService,
-            component: "identity",
-            namespace: args.namespace,
-            replicas: 1,
-            ports: { http: dexPorts.http, metrics: dexPorts.metrics },
-            container: {
-                name: "dex",
-                image: args.image,
-                // The binary directly: the image's entrypoint would first run the file through gomplate.
-                command: ["/usr/local/bin/dex"],
-                args: ["serve", `${configMount}/config.yaml`],
-                env: Object.entries(dexEnvironment).map(([envName, value]) => ({ name: envName, value })),
-                readinessProbe: httpProbe("/healthz/ready", "metrics"),
-                livenessProbe: httpProbe("/healthz/live", "metrics", 30),
-                resources: containerResources(args.resources),
-                securityContext: imageUserContainer(dexUid),
-                volumeMounts: [{ name: "config", mountPath: configMount, readOnly: true }, { name: "tmp", mountPath: "/tmp" }],
+        this.deployment = serverWorkload(
+            `${name}-server`,
+            {
+                service: dexService,
+                component: "identity",
+                namespace: args.namespace,
+                replicas: 1,
+                ports: { http: dexPorts.http, metrics: dexPorts.metrics },
+                container: {
+                    name: "dex",
+                    image: args.image,
+                    // The binary directly: the image's entrypoint would first run the file through gomplate.
+                    command: ["/usr/local/bin/dex"],
+                    args: ["serve", `${configMount}/config.yaml`],
+                    env: Object.entries(dexEnvironment).map(([envName, value]) => ({ name: envName, value })),
+                    readinessProbe: httpProbe("/healthz/ready", "metrics"),
+                    livenessProbe: httpProbe("/healthz/live", "metrics", 30),
+                    resources: containerResources(args.resources),
+                    securityContext: imageUserContainer(dexUid),
+                    volumeMounts: [
+                        { name: "config", mountPath: configMount, readOnly: true },
+                        { name: "tmp", mountPath: "/tmp" },
+                    ],
+                },
+                volumes: [{ name: "config", secret: { secretName: config.metadata.name } }, scratchVolume("tmp")],
             },
-            volumes: [{ name: "config", secret: { secretName: config.metadata.name } }, scratchVolume("tmp")],
-        }, { parent: this }).deployment;
+            { parent: this },
+        ).deployment;
 
         if (args.ingress) {
             exposeService(`${name}-ingress`, this, args.namespace, { ...args.ingress, host: new URL(args.issuerUrl).hostname }, dexService, dexPorts.http);

@@ -35,13 +35,12 @@ interface CaSubject {
 }
 
 /** A CA generated here: self-signed, or an intermediate under the enterprise root. */
-export type GeneratedCa = CaSubject & (
-    | { readonly mode: "self-signed" }
-    | { readonly mode: "chained"; readonly rootCertPem: string; readonly rootKeyPem: pulumi.Input<string> }
-);
+export type GeneratedCa = CaSubject &
+    ({ readonly mode: "self-signed" } | { readonly mode: "chained"; readonly rootCertPem: string; readonly rootKeyPem: pulumi.Input<string> });
 
 /** Fulcio's CA: generated, or held in an HSM or a KMS with its public chain given (issuing cert first, root last). */
-export type FulcioCa = GeneratedCa
+export type FulcioCa =
+    | GeneratedCa
     | (CaSubject & { readonly mode: "pkcs11"; readonly hsmRootId: string; readonly pkcs11Config: pulumi.Input<string>; readonly certChainPem: string })
     | (CaSubject & { readonly mode: "kms"; readonly kmsResource: string; readonly certChainPem: string });
 
@@ -79,7 +78,11 @@ const configMount = "/etc/fulcio/config";
 const caMount = "/etc/fulcio/ca";
 
 /** One CA as the trusted root lists it: validTo is the next generation's start (absent: the active one). */
-export interface CaGeneration { chainPem: string; validFrom: string; validTo?: string }
+export interface CaGeneration {
+    chainPem: string;
+    validFrom: string;
+    validTo?: string;
+}
 
 /** What the CA mode yields: the public chain and, for generated keys, the Secret-bound key material. */
 interface CaMaterial {
@@ -122,52 +125,73 @@ export class Fulcio extends pulumi.ComponentResource {
             return [...new Map(certs.map((c) => [c.fingerprint256, c.toString()])).values()].join("");
         });
 
-        const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
-            metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
-            data: {
-                "config.json": renderFulcioConfig([{
-                    issuerUrl: args.oidc.issuerUrl, clientId: args.oidc.clientId, type: args.oidc.issuerType, caCert: args.oidc.issuerCaCert,
-                }]),
-                "chain.pem": ca.chainPem,
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
+                data: {
+                    "config.json": renderFulcioConfig([
+                        {
+                            issuerUrl: args.oidc.issuerUrl,
+                            clientId: args.oidc.clientId,
+                            type: args.oidc.issuerType,
+                            caCert: args.oidc.issuerCaCert,
+                        },
+                    ]),
+                    "chain.pem": ca.chainPem,
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
 
-        const secret = new k8s.core.v1.Secret(`${name}-ca`, {
-            metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
-            stringData: ca.secretData,
-        }, { parent: this, ...retainCopy(args.protectData) }); // a CA rotation replaces it: the key is protected in the state
+        const secret = new k8s.core.v1.Secret(
+            `${name}-ca`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(fulcioService, "fulcio") },
+                stringData: ca.secretData,
+            },
+            { parent: this, ...retainCopy(args.protectData) },
+        ); // a CA rotation replaces it: the key is protected in the state
 
         const tls = tlsVolumes(undefined, args.tls);
-        this.deployment = serverWorkload(`${name}-server`, {
-            service: fulcioService,
-            component: "fulcio",
-            namespace: args.namespace,
-            replicas: args.replicas,
-            ports: { http: fulcioPorts.http, grpc: fulcioPorts.grpc, metrics: fulcioPorts.metrics },
-            container: {
-                name: "fulcio",
-                image: args.image,
-                args: [...fulcioArgs(args.ctLogUrl, ca.args), ...(args.tls ? [`--ct-log.tls-ca-cert=${caFile}`] : [])],
-                env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
-                ...goServerContainer("/healthz", args.resources),
-                volumeMounts: [
-                    { name: "config", mountPath: configMount, readOnly: true },
-                    { name: "ca", mountPath: caMount, readOnly: true },
-                    ...tls.mounts,
+        this.deployment = serverWorkload(
+            `${name}-server`,
+            {
+                service: fulcioService,
+                component: "fulcio",
+                namespace: args.namespace,
+                replicas: args.replicas,
+                ports: { http: fulcioPorts.http, grpc: fulcioPorts.grpc, metrics: fulcioPorts.metrics },
+                container: {
+                    name: "fulcio",
+                    image: args.image,
+                    args: [...fulcioArgs(args.ctLogUrl, ca.args), ...(args.tls ? [`--ct-log.tls-ca-cert=${caFile}`] : [])],
+                    env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
+                    ...goServerContainer("/healthz", args.resources),
+                    volumeMounts: [
+                        { name: "config", mountPath: configMount, readOnly: true },
+                        { name: "ca", mountPath: caMount, readOnly: true },
+                        ...tls.mounts,
+                    ],
+                },
+                volumes: [
+                    { name: "config", configMap: { name: configMap.metadata.name } },
+                    { name: "ca", secret: { secretName: secret.metadata.name } },
+                    ...tls.volumes,
                 ],
             },
-            volumes: [
-                { name: "config", configMap: { name: configMap.metadata.name } },
-                { name: "ca", secret: { secretName: secret.metadata.name } },
-                ...tls.volumes,
-            ],
-        }, { parent: this, dependsOn: args.ctLogReady }).deployment;
+            { parent: this, dependsOn: args.ctLogReady },
+        ).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, fulcioService, fulcioPorts.http);
 
         this.registerOutputs({
-            chainPem: this.chainPem, validFrom: this.validFrom, caGenerations: this.caGenerations, acceptedRootsPem: this.acceptedRootsPem,
-            internalUrl: this.internalUrl, deployment: this.deployment,
+            chainPem: this.chainPem,
+            validFrom: this.validFrom,
+            caGenerations: this.caGenerations,
+            acceptedRootsPem: this.acceptedRootsPem,
+            internalUrl: this.internalUrl,
+            deployment: this.deployment,
         });
     }
 
@@ -202,8 +226,11 @@ export class Fulcio extends pulumi.ComponentResource {
     private generatedCa(name: string, ca: GeneratedCa, protectData: boolean): CaMaterial {
         const all = Array.from({ length: ca.generation }, (_, i) => this.generatedCaGeneration(name, ca, protectData, i + 1));
         const active = all[all.length - 1];
-        const generations = pulumi.all(all.map((g) => pulumi.all([g.chainPem, g.validFrom]))).apply((list) =>
-            list.map(([chainPem, validFrom], i): CaGeneration => ({ chainPem, validFrom, ...(i + 1 < list.length ? { validTo: list[i + 1][1] } : {}) })));
+        const generations = pulumi
+            .all(all.map((g) => pulumi.all([g.chainPem, g.validFrom])))
+            .apply((list) =>
+                list.map(([chainPem, validFrom], i): CaGeneration => ({ chainPem, validFrom, ...(i + 1 < list.length ? { validTo: list[i + 1][1] } : {}) })),
+            );
         return { ...active, validFrom: all[0].validFrom, generations };
     }
 
@@ -216,30 +243,37 @@ export class Fulcio extends pulumi.ComponentResource {
         let cert: tls.SelfSignedCert | tls.LocallySignedCert;
         let chainPem: pulumi.Output<string>;
         if (ca.mode === "self-signed") {
-            cert = new tls.SelfSignedCert(name("ca-cert"), {
-                privateKeyPem: key.privateKeyPem,
-                subject,
-                isCaCertificate: true,
-                allowedUses: ["cert_signing", "crl_signing"],
-                validityPeriodHours: ca.validityHours,
-                earlyRenewalHours: 0,
-                setSubjectKeyId: true,
-            }, { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges });
+            cert = new tls.SelfSignedCert(
+                name("ca-cert"),
+                {
+                    privateKeyPem: key.privateKeyPem,
+                    subject,
+                    isCaCertificate: true,
+                    allowedUses: ["cert_signing", "crl_signing"],
+                    validityPeriodHours: ca.validityHours,
+                    earlyRenewalHours: 0,
+                    setSubjectKeyId: true,
+                },
+                { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges },
+            );
             chainPem = cert.certPem;
         } else {
-            const request = new tls.CertRequest(name("ca-csr"), { privateKeyPem: key.privateKeyPem, subject },
-                { parent: this, ignoreChanges: ["subject"] });
-            cert = new tls.LocallySignedCert(name("ca-cert"), {
-                certRequestPem: request.certRequestPem,
-                caCertPem: ca.rootCertPem,
-                caPrivateKeyPem: ca.rootKeyPem,
-                isCaCertificate: true,
-                // Fulcio requires codeSigning on the issuing cert when the chain has more than one cert.
-                allowedUses: ["cert_signing", "crl_signing", "code_signing"],
-                validityPeriodHours: ca.validityHours,
-                earlyRenewalHours: 0,
-                setSubjectKeyId: true,
-            }, { parent: this, ...protect, ignoreChanges: [...caCertIgnoreChanges, "certRequestPem", "caCertPem", "caPrivateKeyPem"] });
+            const request = new tls.CertRequest(name("ca-csr"), { privateKeyPem: key.privateKeyPem, subject }, { parent: this, ignoreChanges: ["subject"] });
+            cert = new tls.LocallySignedCert(
+                name("ca-cert"),
+                {
+                    certRequestPem: request.certRequestPem,
+                    caCertPem: ca.rootCertPem,
+                    caPrivateKeyPem: ca.rootKeyPem,
+                    isCaCertificate: true,
+                    // Fulcio requires codeSigning on the issuing cert when the chain has more than one cert.
+                    allowedUses: ["cert_signing", "crl_signing", "code_signing"],
+                    validityPeriodHours: ca.validityHours,
+                    earlyRenewalHours: 0,
+                    setSubjectKeyId: true,
+                },
+                { parent: this, ...protect, ignoreChanges: [...caCertIgnoreChanges, "certRequestPem", "caCertPem", "caPrivateKeyPem"] },
+            );
             // Issuing certificate first, root last.
             chainPem = pulumi.interpolate`${cert.certPem.apply(ensureNewline)}${ensureNewline(ca.rootCertPem)}`;
         }
@@ -263,7 +297,11 @@ function ensureNewline(pem: string): string {
 function externalChain(chainPem: string): Pick<CaMaterial, "chainPem" | "validFrom" | "generations"> {
     const first = new X509Certificate(chainPem);
     const validFrom = new Date(first.validFrom).toISOString().replace(/\.\d{3}Z$/, "Z");
-    return { chainPem: pulumi.output(ensureNewline(chainPem)), validFrom: pulumi.output(validFrom), generations: pulumi.output([{ chainPem: ensureNewline(chainPem), validFrom }]) };
+    return {
+        chainPem: pulumi.output(ensureNewline(chainPem)),
+        validFrom: pulumi.output(validFrom),
+        generations: pulumi.output([{ chainPem: ensureNewline(chainPem), validFrom }]),
+    };
 }
 
 /** fulcio serve flags (cobra: `--name=value`). Issuers are only in the --config-path file. */

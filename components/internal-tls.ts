@@ -60,44 +60,64 @@ export class InternalTls extends pulumi.ComponentResource {
         super("sigstore:index:InternalTls", name, {}, opts);
         const protect = protectedIf(args.protectData);
         const caKey = generatedKey(`${name}-ca-key`, "P256", { parent: this, ...protect });
-        const ca = new tls.SelfSignedCert(`${name}-ca-cert`, {
-            privateKeyPem: caKey.privateKeyPem,
-            subject: { organization: "Sigstore on-prem", commonName: `sigstore-internal-ca.${args.namespaceName}` },
-            isCaCertificate: true,
-            allowedUses: ["cert_signing", "crl_signing"],
-            validityPeriodHours: 87600,
-            earlyRenewalHours: 0,
-            setSubjectKeyId: true,
-        }, { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges });
+        const ca = new tls.SelfSignedCert(
+            `${name}-ca-cert`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                subject: { organization: "Sigstore on-prem", commonName: `sigstore-internal-ca.${args.namespaceName}` },
+                isCaCertificate: true,
+                allowedUses: ["cert_signing", "crl_signing"],
+                validityPeriodHours: 87600,
+                earlyRenewalHours: 0,
+                setSubjectKeyId: true,
+            },
+            { parent: this, ...protect, ignoreChanges: caCertIgnoreChanges },
+        );
         this.caCertPem = ca.certPem;
 
-        const caConfigMap = new k8s.core.v1.ConfigMap(`${name}-ca`, {
-            metadata: { namespace: args.namespace, labels: labels("sigstore-internal-ca", "tls") },
-            data: { "ca.crt": ca.certPem },
-        }, { parent: this });
+        const caConfigMap = new k8s.core.v1.ConfigMap(
+            `${name}-ca`,
+            {
+                metadata: { namespace: args.namespace, labels: labels("sigstore-internal-ca", "tls") },
+                data: { "ca.crt": ca.certPem },
+            },
+            { parent: this },
+        );
         this.caConfigMapName = caConfigMap.metadata.name;
 
         for (const service of args.services) {
             const key = generatedKey(`${name}-${service}-key`, "P256", { parent: this });
-            const request = new tls.CertRequest(`${name}-${service}-csr`, {
-                privateKeyPem: key.privateKeyPem,
-                subject: { organization: "Sigstore on-prem", commonName: `${service}.${args.namespaceName}.svc` },
-                dnsNames: [...serviceDnsNames(service, args.namespaceName), "localhost"],
-                ipAddresses: ["127.0.0.1"],
-            }, { parent: this });
-            const cert = new tls.LocallySignedCert(`${name}-${service}-cert`, {
-                certRequestPem: request.certRequestPem,
-                caCertPem: ca.certPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-                validityPeriodHours: 8760,
-                earlyRenewalHours: 720,
-            }, { parent: this });
-            const secret = new k8s.core.v1.Secret(`${name}-${service}`, {
-                metadata: { namespace: args.namespace, labels: labels(service, "tls") },
-                type: "kubernetes.io/tls",
-                stringData: { "tls.crt": cert.certPem, "tls.key": key.privateKeyPem, "ca.crt": ca.certPem },
-            }, { parent: this });
+            const request = new tls.CertRequest(
+                `${name}-${service}-csr`,
+                {
+                    privateKeyPem: key.privateKeyPem,
+                    subject: { organization: "Sigstore on-prem", commonName: `${service}.${args.namespaceName}.svc` },
+                    dnsNames: [...serviceDnsNames(service, args.namespaceName), "localhost"],
+                    ipAddresses: ["127.0.0.1"],
+                },
+                { parent: this },
+            );
+            const cert = new tls.LocallySignedCert(
+                `${name}-${service}-cert`,
+                {
+                    certRequestPem: request.certRequestPem,
+                    caCertPem: ca.certPem,
+                    caPrivateKeyPem: caKey.privateKeyPem,
+                    allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                    validityPeriodHours: 8760,
+                    earlyRenewalHours: 720,
+                },
+                { parent: this },
+            );
+            const secret = new k8s.core.v1.Secret(
+                `${name}-${service}`,
+                {
+                    metadata: { namespace: args.namespace, labels: labels(service, "tls") },
+                    type: "kubernetes.io/tls",
+                    stringData: { "tls.crt": cert.certPem, "tls.key": key.privateKeyPem, "ca.crt": ca.certPem },
+                },
+                { parent: this },
+            );
             this.servers[service] = { secretName: secret.metadata.name };
         }
 
@@ -106,8 +126,13 @@ export class InternalTls extends pulumi.ComponentResource {
 }
 
 /** The pod volumes and mounts of a TLS server (its certificate) and/or client (the CA). */
-export function tlsVolumes(server?: ServerTls, client?: ClientTls, serverFileMode?: number): {
-    volumes: k8s.types.input.core.v1.Volume[]; mounts: k8s.types.input.core.v1.VolumeMount[];
+export function tlsVolumes(
+    server?: ServerTls,
+    client?: ClientTls,
+    serverFileMode?: number,
+): {
+    volumes: k8s.types.input.core.v1.Volume[];
+    mounts: k8s.types.input.core.v1.VolumeMount[];
 } {
     const volumes: k8s.types.input.core.v1.Volume[] = [];
     const mounts: k8s.types.input.core.v1.VolumeMount[] = [];

@@ -23,7 +23,16 @@ const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
  * Inputs of a generated CA certificate that must never trigger a silent regeneration: a new CA has to
  * reach every client first, so it is rotated on purpose (`pulumi up --replace <urn>`), never by an edit.
  */
-export const caCertIgnoreChanges = ["subject", "validityPeriodHours", "allowedUses", "isCaCertificate", "earlyRenewalHours", "setSubjectKeyId", "setAuthorityKeyId", "maxPathLength"];
+export const caCertIgnoreChanges = [
+    "subject",
+    "validityPeriodHours",
+    "allowedUses",
+    "isCaCertificate",
+    "earlyRenewalHours",
+    "setSubjectKeyId",
+    "setAuthorityKeyId",
+    "maxPathLength",
+];
 
 /** An ECDSA key generated once. */
 export function generatedKey(name: string, curve: "P256" | "P384", opts: pulumi.CustomResourceOptions): tls.PrivateKey {
@@ -53,15 +62,22 @@ export function generationKeys(name: string, generations: number, opts: pulumi.C
 }
 
 /** A log generation as the trust material lists it: its tree, public key and, once retired, when its tree was frozen. */
-export interface LogKeyRecord { treeId: string; publicKeyPem: string; frozenAt?: string }
+export interface LogKeyRecord {
+    treeId: string;
+    publicKeyPem: string;
+    frozenAt?: string;
+}
 
 /**
  * The records of a log's generations, oldest first, with `extra` fields of each (a CT log's prefix)
  * placed after the tree ID.
  */
 export function logKeyRecords<E extends object>(
-    trees: Array<{ treeId: pulumi.Output<string>; frozenAt?: pulumi.Output<string> }>, keys: tls.PrivateKey[], extra: (generation: number) => E = () => ({} as E),
+    trees: Array<{ treeId: pulumi.Output<string>; frozenAt?: pulumi.Output<string> }>,
+    keys: tls.PrivateKey[],
+    extra: (generation: number) => E = () => ({}) as E,
 ): pulumi.Output<Array<LogKeyRecord & E>> {
-    return pulumi.all(trees.map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, tree.frozenAt])))
+    return pulumi
+        .all(trees.map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, tree.frozenAt])))
         .apply((list) => list.map(([treeId, publicKeyPem, frozenAt], i) => ({ treeId, ...extra(i + 1), publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 }

@@ -57,7 +57,7 @@ export const restrictedContainer: k8s.types.input.core.v1.SecurityContext = {
  * health checked over HTTP on its port named "http".
  */
 export function goServerContainer(healthPath: string, resources: ResourceBounds, https = false): Partial<k8s.types.input.core.v1.Container> {
-    const scheme = https ? "HTTPS" as const : undefined;
+    const scheme = https ? ("HTTPS" as const) : undefined;
     return {
         readinessProbe: httpProbe(healthPath, "http", 5, scheme),
         livenessProbe: httpProbe(healthPath, "http", 30, scheme),
@@ -135,26 +135,39 @@ export interface IngressSpec {
  * Exposes a Service under a public host. Optional (config ingressClassName): bare-metal clusters
  * often expose services their own way, and `up` must not wait on a load balancer that never comes.
  */
-export function exposeService(name: string, parent: pulumi.Resource, namespace: pulumi.Input<string>, spec: IngressSpec,
-    service: string, port: number, httpsBackend = false): k8s.networking.v1.Ingress {
-    return new k8s.networking.v1.Ingress(name, {
-        metadata: {
-            namespace,
-            labels: labels(service, "ingress"),
-            // Do not block `up` until an address is assigned: not every controller reports one.
-            annotations: {
-                "pulumi.com/skipAwait": "true",
-                ...(spec.tls && "clusterIssuer" in spec.tls ? { "cert-manager.io/cluster-issuer": spec.tls.clusterIssuer } : {}),
-                // The backend itself serves HTTPS (internal TLS): ingress-nginx's annotation; other controllers have their own.
-                ...(httpsBackend ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {}),
+export function exposeService(
+    name: string,
+    parent: pulumi.Resource,
+    namespace: pulumi.Input<string>,
+    spec: IngressSpec,
+    service: string,
+    port: number,
+    httpsBackend = false,
+): k8s.networking.v1.Ingress {
+    return new k8s.networking.v1.Ingress(
+        name,
+        {
+            metadata: {
+                namespace,
+                labels: labels(service, "ingress"),
+                // Do not block `up` until an address is assigned: not every controller reports one.
+                annotations: {
+                    "pulumi.com/skipAwait": "true",
+                    ...(spec.tls && "clusterIssuer" in spec.tls ? { "cert-manager.io/cluster-issuer": spec.tls.clusterIssuer } : {}),
+                    // The backend itself serves HTTPS (internal TLS): ingress-nginx's annotation; other controllers have their own.
+                    ...(httpsBackend ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {}),
+                },
+            },
+            spec: {
+                ingressClassName: spec.className,
+                tls: spec.tls ? [{ hosts: [spec.host], secretName: "secretName" in spec.tls ? spec.tls.secretName : `${service}-tls` }] : undefined,
+                rules: [
+                    { host: spec.host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } },
+                ],
             },
         },
-        spec: {
-            ingressClassName: spec.className,
-            tls: spec.tls ? [{ hosts: [spec.host], secretName: "secretName" in spec.tls ? spec.tls.secretName : `${service}-tls` }] : undefined,
-            rules: [{ host: spec.host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
-        },
-    }, { parent });
+        { parent },
+    );
 }
 
 export interface ServerSpec {
@@ -178,7 +191,11 @@ export interface ServerSpec {
  * publishing its named ports, and when it runs several replicas, a PodDisruptionBudget and spread
  * across nodes and zones. Resources are named `<name>`, `<name>-service` and `<name>-pdb`.
  */
-export interface ServerWorkload { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service; disruptionBudget?: k8s.policy.v1.PodDisruptionBudget }
+export interface ServerWorkload {
+    deployment: k8s.apps.v1.Deployment;
+    service: k8s.core.v1.Service;
+    disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+}
 
 /**
  * Replicas of one workload spread over nodes (hard: never two on one node while another has none
@@ -193,43 +210,64 @@ export function topologySpread(service: string): k8s.types.input.core.v1.Topolog
 }
 
 /** A voluntary disruption (node drain, cluster upgrade) takes at most one replica at a time. */
-export function disruptionBudget(name: string, service: string, component: string, namespace: pulumi.Input<string>,
-    opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget {
-    return new k8s.policy.v1.PodDisruptionBudget(name, {
-        metadata: { namespace, labels: labels(service, component) },
-        spec: { maxUnavailable: 1, selector: { matchLabels: selector(service) } },
-    }, opts);
+export function disruptionBudget(
+    name: string,
+    service: string,
+    component: string,
+    namespace: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions,
+): k8s.policy.v1.PodDisruptionBudget {
+    return new k8s.policy.v1.PodDisruptionBudget(
+        name,
+        {
+            metadata: { namespace, labels: labels(service, component) },
+            spec: { maxUnavailable: 1, selector: { matchLabels: selector(service) } },
+        },
+        opts,
+    );
 }
 
 export function serverWorkload(name: string, spec: ServerSpec, opts: pulumi.CustomResourceOptions): ServerWorkload {
     const appLabels = labels(spec.service, spec.component);
     const ports = Object.entries(spec.ports);
-    const deployment = new k8s.apps.v1.Deployment(name, {
-        metadata: { namespace: spec.namespace, labels: appLabels },
-        spec: {
-            replicas: spec.replicas,
-            strategy: spec.strategy,
-            selector: { matchLabels: selector(spec.service) },
-            template: {
-                metadata: { labels: appLabels, annotations: spec.podAnnotations },
-                spec: {
-                    serviceAccountName: spec.serviceAccountName,
-                    automountServiceAccountToken: spec.serviceAccountName !== undefined,
-                    securityContext: spec.podSecurityContext ?? podSecurity,
-                    topologySpreadConstraints: spec.replicas > 1 ? topologySpread(spec.service) : undefined,
-                    containers: [{ ...spec.container, ports: ports.map(([portName, containerPort]) => ({ name: portName, containerPort })) }],
-                    volumes: spec.volumes,
+    const deployment = new k8s.apps.v1.Deployment(
+        name,
+        {
+            metadata: { namespace: spec.namespace, labels: appLabels },
+            spec: {
+                replicas: spec.replicas,
+                strategy: spec.strategy,
+                selector: { matchLabels: selector(spec.service) },
+                template: {
+                    metadata: { labels: appLabels, annotations: spec.podAnnotations },
+                    spec: {
+                        serviceAccountName: spec.serviceAccountName,
+                        automountServiceAccountToken: spec.serviceAccountName !== undefined,
+                        securityContext: spec.podSecurityContext ?? podSecurity,
+                        topologySpreadConstraints: spec.replicas > 1 ? topologySpread(spec.service) : undefined,
+                        containers: [{ ...spec.container, ports: ports.map(([portName, containerPort]) => ({ name: portName, containerPort })) }],
+                        volumes: spec.volumes,
+                    },
                 },
             },
         },
-    }, opts);
-    const service = new k8s.core.v1.Service(`${name}-service`, {
-        metadata: { name: spec.service, namespace: spec.namespace, labels: appLabels },
-        spec: {
-            selector: selector(spec.service),
-            ports: ports.map(([portName, port]) => ({ name: portName, port, targetPort: portName })),
+        opts,
+    );
+    const service = new k8s.core.v1.Service(
+        `${name}-service`,
+        {
+            metadata: { name: spec.service, namespace: spec.namespace, labels: appLabels },
+            spec: {
+                selector: selector(spec.service),
+                ports: ports.map(([portName, port]) => ({ name: portName, port, targetPort: portName })),
+            },
         },
-    }, { parent: opts.parent });
+        { parent: opts.parent },
+    );
     const multiple = spec.replicas > 1;
-    return { deployment, service, disruptionBudget: multiple ? disruptionBudget(`${name}-pdb`, spec.service, spec.component, spec.namespace, { parent: opts.parent }) : undefined };
+    return {
+        deployment,
+        service,
+        disruptionBudget: multiple ? disruptionBudget(`${name}-pdb`, spec.service, spec.component, spec.namespace, { parent: opts.parent }) : undefined,
+    };
 }

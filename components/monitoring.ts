@@ -35,11 +35,16 @@ export interface ScrapeTarget {
  * on their HTTP endpoint (HTTPS under internal TLS for the log server), and Dex when it is deployed.
  */
 export function sigstoreScrapeTargets(input: { namespaceName: string; internalTlsCaConfigMapName?: pulumi.Input<string>; dex: boolean }): ScrapeTarget[] {
-    const trillianTls = input.internalTlsCaConfigMapName === undefined ? undefined
-        : { caConfigMapName: input.internalTlsCaConfigMapName, serverName: serviceHost(logServerService, input.namespaceName) };
+    const trillianTls =
+        input.internalTlsCaConfigMapName === undefined
+            ? undefined
+            : { caConfigMapName: input.internalTlsCaConfigMapName, serverName: serviceHost(logServerService, input.namespaceName) };
     return [
-        { service: fulcioService, port: "metrics" }, { service: rekorService, port: "metrics" }, { service: ctlogService, port: "metrics" },
-        { service: logServerService, port: "http", tls: trillianTls }, { service: logSignerService, port: "http" },
+        { service: fulcioService, port: "metrics" },
+        { service: rekorService, port: "metrics" },
+        { service: ctlogService, port: "metrics" },
+        { service: logServerService, port: "http", tls: trillianTls },
+        { service: logSignerService, port: "http" },
         ...(input.dex ? [{ service: dexService, port: "metrics" }] : []),
     ];
 }
@@ -65,8 +70,14 @@ export function caExpiryAlertTime(chainPem: string, days: number): number {
 }
 
 /** The alert rules (PrometheusRule groups[0].rules), given the resolved names. */
-export function alertRules(ns: string, services: string[], databaseClaim: string | undefined, caAlertAt: number, days: number,
-    backup?: BackupWatch): Array<Record<string, unknown>> {
+export function alertRules(
+    ns: string,
+    services: string[],
+    databaseClaim: string | undefined,
+    caAlertAt: number,
+    days: number,
+    backup?: BackupWatch,
+): Array<Record<string, unknown>> {
     const inNs = `namespace="${ns}"`;
     const rules: Array<Record<string, unknown>> = [
         {
@@ -104,7 +115,7 @@ export function alertRules(ns: string, services: string[], databaseClaim: string
             expr: `kubelet_volume_stats_available_bytes{${claim}} / kubelet_volume_stats_capacity_bytes{${claim}} < 0.15`,
             for: "15m",
             labels: { severity: "warning" },
-            annotations: { summary: "The Trillian database volume is more than 85% full; the logs only grow (docs/operations.md, \"Capacity planning\")." },
+            annotations: { summary: 'The Trillian database volume is more than 85% full; the logs only grow (docs/operations.md, "Capacity planning").' },
         });
     }
     if (backup) rules.push(...backupRules(ns, backup));
@@ -112,7 +123,10 @@ export function alertRules(ns: string, services: string[], databaseClaim: string
 }
 
 /** The backup CronJob to watch, and how old the newest successful backup may get. */
-export interface BackupWatch { cronJob: string; maxAgeHours: number }
+export interface BackupWatch {
+    cronJob: string;
+    maxAgeHours: number;
+}
 
 /**
  * From kube-state-metrics' CronJob series: the newest successful backup is too old (or there has
@@ -124,7 +138,8 @@ function backupRules(ns: string, b: BackupWatch): Array<Record<string, unknown>>
     return [
         {
             alert: "SigstoreBackupTooOld",
-            expr: `(time() - kube_cronjob_status_last_successful_time{${sel}} > ${maxAge})` +
+            expr:
+                `(time() - kube_cronjob_status_last_successful_time{${sel}} > ${maxAge})` +
                 ` or (time() - kube_cronjob_created{${sel}} > ${maxAge} unless on(namespace, cronjob) kube_cronjob_status_last_successful_time{${sel}})`,
             for: "10m",
             labels: { severity: "critical" },
@@ -146,30 +161,53 @@ export class Monitoring extends pulumi.ComponentResource {
         const meta = (app: string) => ({ namespace: args.namespace, labels: { ...labels(app, "monitoring"), ...args.extraLabels } });
 
         for (const t of args.targets) {
-            new k8s.apiextensions.CustomResource(`${name}-${t.service}`, {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "ServiceMonitor",
-                metadata: meta(t.service),
-                spec: {
-                    selector: { matchLabels: { "app.kubernetes.io/name": t.service } },
-                    endpoints: [{
-                        port: t.port,
-                        path: "/metrics",
-                        interval: "30s",
-                        ...(t.tls ? { scheme: "https", tlsConfig: { ca: { configMap: { name: t.tls.caConfigMapName, key: "ca.crt" } }, serverName: t.tls.serverName } } : {}),
-                    }],
+            new k8s.apiextensions.CustomResource(
+                `${name}-${t.service}`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: meta(t.service),
+                    spec: {
+                        selector: { matchLabels: { "app.kubernetes.io/name": t.service } },
+                        endpoints: [
+                            {
+                                port: t.port,
+                                path: "/metrics",
+                                interval: "30s",
+                                ...(t.tls
+                                    ? {
+                                          scheme: "https",
+                                          tlsConfig: { ca: { configMap: { name: t.tls.caConfigMapName, key: "ca.crt" } }, serverName: t.tls.serverName },
+                                      }
+                                    : {}),
+                            },
+                        ],
+                    },
                 },
-            }, { parent: this });
+                { parent: this },
+            );
         }
 
         const rules = pulumi.all([args.databaseClaimName, args.fulcioChainPem]).apply(([claim, chain]) =>
-            alertRules(args.namespaceName, args.targets.map((t) => t.service), claim, caExpiryAlertTime(chain, args.caExpiryWarningDays), args.caExpiryWarningDays, args.backup));
-        new k8s.apiextensions.CustomResource(`${name}-alerts`, {
-            apiVersion: "monitoring.coreos.com/v1",
-            kind: "PrometheusRule",
-            metadata: meta("sigstore-alerts"),
-            spec: { groups: [{ name: "sigstore", rules }] },
-        }, { parent: this });
+            alertRules(
+                args.namespaceName,
+                args.targets.map((t) => t.service),
+                claim,
+                caExpiryAlertTime(chain, args.caExpiryWarningDays),
+                args.caExpiryWarningDays,
+                args.backup,
+            ),
+        );
+        new k8s.apiextensions.CustomResource(
+            `${name}-alerts`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: meta("sigstore-alerts"),
+                spec: { groups: [{ name: "sigstore", rules }] },
+            },
+            { parent: this },
+        );
 
         this.registerOutputs({});
     }

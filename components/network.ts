@@ -28,7 +28,10 @@ import { rekorPorts, rekorService, redisService } from "./rekor";
 import { logServerService, logSignerService, trillianPorts } from "./trillian";
 
 export type Protocol = "TCP" | "UDP";
-export interface PortSpec { port: number; protocol: Protocol }
+export interface PortSpec {
+    port: number;
+    protocol: Protocol;
+}
 
 /** One end of an edge. */
 export type Peer =
@@ -53,7 +56,10 @@ export const clusterDns: Peer = {
     namespaceSelector: { "kubernetes.io/metadata.name": "kube-system" },
     podSelector: { "k8s-app": "kube-dns" },
 };
-const dnsPorts: PortSpec[] = [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }];
+const dnsPorts: PortSpec[] = [
+    { port: 53, protocol: "UDP" },
+    { port: 53, protocol: "TCP" },
+];
 
 const tcp = (...ports: number[]): PortSpec[] => ports.map((port) => ({ port, protocol: "TCP" as const }));
 
@@ -107,7 +113,12 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
         { from: ingressController, to: app(rekorService), ports: tcp(rekorPorts.http), why: "clients upload and verify entries" },
         { from: ingressController, to: app(ctlogService), ports: tcp(ctlogPorts.http), why: "clients and monitors read the CT log" },
         { from: app(fulcioService), to: app(ctlogService), ports: tcp(ctlogPorts.http), why: "Fulcio submits pre-certificates (--ct-log-url)" },
-        { from: app(fulcioService), to: { name: "oidc-issuer", cidrs: n.oidcEgressCidrs }, ports: tcp(urlPort(input.oidcIssuerUrl)), why: "Fulcio verifies ID tokens against the issuer's keys" },
+        {
+            from: app(fulcioService),
+            to: { name: "oidc-issuer", cidrs: n.oidcEgressCidrs },
+            ports: tcp(urlPort(input.oidcIssuerUrl)),
+            why: "Fulcio verifies ID tokens against the issuer's keys",
+        },
         { from: app(rekorService), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "Rekor's log backend" },
         { from: app(rekorService), to: app(redisService), ports: tcp(rekorPorts.redis), why: "Rekor's index" },
         { from: app(ctlogService), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "the CT log's backend" },
@@ -124,19 +135,42 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
     if (input.backup) edges.push({ from: app(backupApp), to: databasePeer, ports: tcp(db.port), why: "dumps the database (backups)" });
     if (!db.inCluster && db.engine === "mysql") edges.push({ from: app(schemaJobApp), to: databasePeer, ports: tcp(db.port), why: "loads Trillian's schema" });
     if (input.signerElection) {
-        edges.push({ from: app(logSignerService), to: { name: "kubernetes-api", cidrs: n.apiServerEgressCidrs }, ports: tcp(...n.apiServerEgressPorts), why: "sequencer election (Leases)" });
+        edges.push({
+            from: app(logSignerService),
+            to: { name: "kubernetes-api", cidrs: n.apiServerEgressCidrs },
+            ports: tcp(...n.apiServerEgressPorts),
+            why: "sequencer election (Leases)",
+        });
     }
     if (input.dex) {
         edges.push(
-            { from: ingressController, to: app(dexService), ports: tcp(dexPorts.http), why: "users log in; Fulcio fetches the issuer's keys (through the Ingress)" },
-            { from: app(dexService), to: { name: "ldap-directory", cidrs: n.ldapEgressCidrs }, ports: tcp(input.dex.ldapPort), why: "Dex searches and binds users in the directory" },
+            {
+                from: ingressController,
+                to: app(dexService),
+                ports: tcp(dexPorts.http),
+                why: "users log in; Fulcio fetches the issuer's keys (through the Ingress)",
+            },
+            {
+                from: app(dexService),
+                to: { name: "ldap-directory", cidrs: n.ldapEgressCidrs },
+                ports: tcp(input.dex.ldapPort),
+                why: "Dex searches and binds users in the directory",
+            },
             { from: prometheus, to: app(dexService), ports: tcp(dexPorts.metrics), why: "metrics" },
         );
     }
-    if (input.createtreeInPod) edges.push({ from: app(createtreeApp), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "createtree creates the log trees" });
+    if (input.createtreeInPod)
+        edges.push({ from: app(createtreeApp), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "createtree creates the log trees" });
 
     // Every pod that dials a name resolves it first.
-    const dialers = [...new Set(edges.map((e) => e.from).filter(isApp).map((p) => p.app))];
+    const dialers = [
+        ...new Set(
+            edges
+                .map((e) => e.from)
+                .filter(isApp)
+                .map((p) => p.app),
+        ),
+    ];
     for (const dialer of dialers.sort()) edges.push({ from: app(dialer), to: clusterDns, ports: dnsPorts, why: "DNS" });
     return edges;
 }
@@ -165,21 +199,42 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         const meta = (app: string) => ({ namespace: args.namespace, labels: labels(app, "network-policy") });
 
         // Selects every pod: what no other policy allows is denied, both ways.
-        const denyAll = new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
-            metadata: meta("default-deny"),
-            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-        }, { parent: this });
-
-        const apps = [...new Set(args.edges.flatMap((e) => [e.from, e.to]).filter(isApp).map((p) => p.app))].sort();
-        this.policies = [denyAll, ...apps.map((app) => new k8s.networking.v1.NetworkPolicy(`${name}-${app}`, {
-            metadata: meta(app),
-            spec: {
-                podSelector: { matchLabels: selector(app) },
-                policyTypes: ["Ingress", "Egress"],
-                ingress: args.edges.filter((e) => isApp(e.to) && e.to.app === app).map((e) => ({ from: policyPeers(e.from), ports: e.ports })),
-                egress: args.edges.filter((e) => isApp(e.from) && e.from.app === app).map((e) => ({ to: policyPeers(e.to), ports: e.ports })),
+        const denyAll = new k8s.networking.v1.NetworkPolicy(
+            `${name}-default-deny`,
+            {
+                metadata: meta("default-deny"),
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
             },
-        }, { parent: this }))];
+            { parent: this },
+        );
+
+        const apps = [
+            ...new Set(
+                args.edges
+                    .flatMap((e) => [e.from, e.to])
+                    .filter(isApp)
+                    .map((p) => p.app),
+            ),
+        ].sort();
+        this.policies = [
+            denyAll,
+            ...apps.map(
+                (app) =>
+                    new k8s.networking.v1.NetworkPolicy(
+                        `${name}-${app}`,
+                        {
+                            metadata: meta(app),
+                            spec: {
+                                podSelector: { matchLabels: selector(app) },
+                                policyTypes: ["Ingress", "Egress"],
+                                ingress: args.edges.filter((e) => isApp(e.to) && e.to.app === app).map((e) => ({ from: policyPeers(e.from), ports: e.ports })),
+                                egress: args.edges.filter((e) => isApp(e.from) && e.from.app === app).map((e) => ({ to: policyPeers(e.to), ports: e.ports })),
+                            },
+                        },
+                        { parent: this },
+                    ),
+            ),
+        ];
 
         this.registerOutputs({ policies: this.policies });
     }

@@ -18,7 +18,22 @@ import { generatedPassword, generationKeys, LogKeyRecord, logKeyRecords } from "
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { renderShardingConfig } from "../lib/rekor-sharding";
 import { LogGenerations, logServerService, oldestFirst, trillianPorts } from "./trillian";
-import { exposeService, serverWorkload, configMapEnv, protectedIf, labels, retainCopy, podSecurity, secretEnv, serviceHost, internalUrl, tcpProbe, IngressSpec, goServerContainer, imageUserContainer } from "./kube";
+import {
+    exposeService,
+    serverWorkload,
+    configMapEnv,
+    protectedIf,
+    labels,
+    retainCopy,
+    podSecurity,
+    secretEnv,
+    serviceHost,
+    internalUrl,
+    tcpProbe,
+    IngressSpec,
+    goServerContainer,
+    imageUserContainer,
+} from "./kube";
 
 export interface RekorArgs {
     readonly namespace: pulumi.Input<string>;
@@ -69,34 +84,45 @@ export class Rekor extends pulumi.ComponentResource {
 
         const redisSecret = this.redis(name, args);
         const tls = tlsVolumes(undefined, args.tls?.client);
-        const signerSecret = new k8s.core.v1.Secret(`${name}-signer`, {
-            metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
-            stringData: signerFiles(activeKey.privateKeyPem, retired.map((tree, i) => ({ treeId: tree.treeId, privateKeyPem: keys[i].privateKeyPem }))),
-        }, { parent: this, ...retainCopy(args.protectData) }); // a rotation replaces it: the keys are protected in the state
-
-        this.deployment = serverWorkload(`${name}-server`, {
-            service: rekorService,
-            component: "rekor",
-            namespace: args.namespace,
-            replicas: args.replicas,
-            podAnnotations: { "sigstore.dev/tree-id": active.treeId },
-            ports: { http: rekorPorts.http, metrics: rekorPorts.metrics },
-            container: {
-                name: "rekor-server",
-                image: args.images.rekor,
-                args: rekorArgs({ ...args, inactiveShards: retired.length }),
-                env: [
-                    configMapEnv("TREE_ID", active.configMap.metadata.name, "treeID"),
-                    secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
-                    // Rekor's Redis client verifies against the system roots: make those our internal CA.
-                    ...(args.tls ? [{ name: "SSL_CERT_FILE", value: caFile }] : []),
-                ],
-                ...goServerContainer("/ping", args.resources.rekor),
-                volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }, ...tls.mounts],
+        const signerSecret = new k8s.core.v1.Secret(
+            `${name}-signer`,
+            {
+                metadata: { namespace: args.namespace, labels: labels(rekorService, "rekor") },
+                stringData: signerFiles(
+                    activeKey.privateKeyPem,
+                    retired.map((tree, i) => ({ treeId: tree.treeId, privateKeyPem: keys[i].privateKeyPem })),
+                ),
             },
-            volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }, ...tls.volumes],
-            // Rekor reads each inactive shard's length once, at startup: only after the tree is frozen.
-        }, { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) }).deployment;
+            { parent: this, ...retainCopy(args.protectData) },
+        ); // a rotation replaces it: the keys are protected in the state
+
+        this.deployment = serverWorkload(
+            `${name}-server`,
+            {
+                service: rekorService,
+                component: "rekor",
+                namespace: args.namespace,
+                replicas: args.replicas,
+                podAnnotations: { "sigstore.dev/tree-id": active.treeId },
+                ports: { http: rekorPorts.http, metrics: rekorPorts.metrics },
+                container: {
+                    name: "rekor-server",
+                    image: args.images.rekor,
+                    args: rekorArgs({ ...args, inactiveShards: retired.length }),
+                    env: [
+                        configMapEnv("TREE_ID", active.configMap.metadata.name, "treeID"),
+                        secretEnv("REDIS_PASSWORD", redisSecret.metadata.name, "password"),
+                        // Rekor's Redis client verifies against the system roots: make those our internal CA.
+                        ...(args.tls ? [{ name: "SSL_CERT_FILE", value: caFile }] : []),
+                    ],
+                    ...goServerContainer("/ping", args.resources.rekor),
+                    volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }, ...tls.mounts],
+                },
+                volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }, ...tls.volumes],
+                // Rekor reads each inactive shard's length once, at startup: only after the tree is frozen.
+            },
+            { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) },
+        ).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, rekorService, rekorPorts.http);
 
@@ -111,47 +137,55 @@ export class Rekor extends pulumi.ComponentResource {
         const listen = args.tls
             ? `port 0\ntls-port ${rekorPorts.redis}\ntls-cert-file ${tlsMount}/tls.crt\ntls-key-file ${tlsMount}/tls.key\ntls-ca-cert-file ${tlsMount}/ca.crt\ntls-auth-clients no\n`
             : "";
-        const secret = new k8s.core.v1.Secret(`${name}-redis`, {
-            metadata: { namespace: args.namespace, labels: appLabels },
-            stringData: {
-                password: password.result,
-                "redis.conf": pulumi.interpolate`requirepass ${password.result}\nappendonly yes\ndir /data\nprotected-mode no\n${listen}`,
+        const secret = new k8s.core.v1.Secret(
+            `${name}-redis`,
+            {
+                metadata: { namespace: args.namespace, labels: appLabels },
+                stringData: {
+                    password: password.result,
+                    "redis.conf": pulumi.interpolate`requirepass ${password.result}\nappendonly yes\ndir /data\nprotected-mode no\n${listen}`,
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
         const tls = tlsVolumes(args.tls?.redis, undefined, 0o440);
-        const volume = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis-data`, {
-            metadata: { namespace: args.namespace, labels: appLabels },
-            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.redisStorageSize } } },
-        }, { parent: this, ...protectedIf(args.protectData) });
-        serverWorkload(`${name}-redis`, {
-            service: redisService,
-            component: "rekor",
-            namespace: args.namespace,
-            replicas: 1,
-            strategy: { type: "Recreate" },
-            podSecurityContext: { ...podSecurity, fsGroup: redisUid },
-            ports: { redis: rekorPorts.redis },
-            container: {
-                name: "redis",
-                image: args.images.redis,
-                args: ["/etc/redis/redis.conf"],
-                readinessProbe: tcpProbe("redis"),
-                livenessProbe: tcpProbe("redis", 30),
-                resources: containerResources(args.resources.redis),
-                // Redis writes only to /data (its volume); the image's own user, never root.
-                securityContext: imageUserContainer(redisUid),
-                volumeMounts: [
-                    { name: "data", mountPath: "/data" },
-                    { name: "config", mountPath: "/etc/redis", readOnly: true },
-                    ...tls.mounts,
+        const volume = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-redis-data`,
+            {
+                metadata: { namespace: args.namespace, labels: appLabels },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: args.redisStorageSize } } },
+            },
+            { parent: this, ...protectedIf(args.protectData) },
+        );
+        serverWorkload(
+            `${name}-redis`,
+            {
+                service: redisService,
+                component: "rekor",
+                namespace: args.namespace,
+                replicas: 1,
+                strategy: { type: "Recreate" },
+                podSecurityContext: { ...podSecurity, fsGroup: redisUid },
+                ports: { redis: rekorPorts.redis },
+                container: {
+                    name: "redis",
+                    image: args.images.redis,
+                    args: ["/etc/redis/redis.conf"],
+                    readinessProbe: tcpProbe("redis"),
+                    livenessProbe: tcpProbe("redis", 30),
+                    resources: containerResources(args.resources.redis),
+                    // Redis writes only to /data (its volume); the image's own user, never root.
+                    securityContext: imageUserContainer(redisUid),
+                    volumeMounts: [{ name: "data", mountPath: "/data" }, { name: "config", mountPath: "/etc/redis", readOnly: true }, ...tls.mounts],
+                },
+                volumes: [
+                    { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
+                    { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
+                    ...tls.volumes,
                 ],
             },
-            volumes: [
-                { name: "data", persistentVolumeClaim: { claimName: volume.metadata.name } },
-                { name: "config", secret: { secretName: secret.metadata.name, items: [{ key: "redis.conf", path: "redis.conf" }] } },
-                ...tls.volumes,
-            ],
-        }, { parent: this });
+            { parent: this },
+        );
         return secret;
     }
 }
@@ -160,12 +194,18 @@ export class Rekor extends pulumi.ComponentResource {
  * The signer Secret's files: the active key as signer.pem; with retired generations also each one's
  * key (signer-g<n>.pem) and the sharding config naming them. A stack that never rotated has only signer.pem.
  */
-function signerFiles(activeKeyPem: pulumi.Output<string>, retired: Array<{ treeId: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> }>): Record<string, pulumi.Input<string>> {
+function signerFiles(
+    activeKeyPem: pulumi.Output<string>,
+    retired: Array<{ treeId: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> }>,
+): Record<string, pulumi.Input<string>> {
     const files: Record<string, pulumi.Input<string>> = { "signer.pem": activeKeyPem };
     if (retired.length === 0) return files;
-    retired.forEach((r, i) => { files[retiredKeyFile(i + 1)] = r.privateKeyPem; });
-    files[shardingConfigFile] = pulumi.all(retired.map((r) => r.treeId)).apply((treeIds) =>
-        renderShardingConfig(treeIds.map((treeId, i) => ({ treeId, signerKeyPath: `${signerMount}/${retiredKeyFile(i + 1)}` }))));
+    retired.forEach((r, i) => {
+        files[retiredKeyFile(i + 1)] = r.privateKeyPem;
+    });
+    files[shardingConfigFile] = pulumi
+        .all(retired.map((r) => r.treeId))
+        .apply((treeIds) => renderShardingConfig(treeIds.map((treeId, i) => ({ treeId, signerKeyPath: `${signerMount}/${retiredKeyFile(i + 1)}` }))));
     return files;
 }
 

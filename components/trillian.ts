@@ -173,7 +173,13 @@ export class Trillian extends pulumi.ComponentResource {
         }
         const uri = `${db.user}:$(DB_PASSWORD)@tcp(${address})/${db.name}`;
         if (db.tlsServerName) {
-            return ["--storage_system=mysql", "--quota_system=mysql", `--mysql_uri=${uri}`, `--mysql_tls_ca=${caFile}`, `--mysql_server_name=${db.tlsServerName}`];
+            return [
+                "--storage_system=mysql",
+                "--quota_system=mysql",
+                `--mysql_uri=${uri}`,
+                `--mysql_tls_ca=${caFile}`,
+                `--mysql_server_name=${db.tlsServerName}`,
+            ];
         }
         return ["--storage_system=mysql", "--quota_system=mysql", `--mysql_uri=${uri}?parseTime=true`];
     }
@@ -182,48 +188,70 @@ export class Trillian extends pulumi.ComponentResource {
     private electionAccount(name: string, args: TrillianArgs): pulumi.Output<string> {
         const meta = { namespace: args.namespace, labels: labels(logSignerService, "trillian") };
         const account = new k8s.core.v1.ServiceAccount(`${name}-signer`, { metadata: meta }, { parent: this });
-        const role = new k8s.rbac.v1.Role(`${name}-signer-election`, {
-            metadata: meta,
-            rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] }],
-        }, { parent: this });
-        new k8s.rbac.v1.RoleBinding(`${name}-signer-election`, {
-            metadata: meta,
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespaceName }],
-        }, { parent: this });
+        const role = new k8s.rbac.v1.Role(
+            `${name}-signer-election`,
+            {
+                metadata: meta,
+                rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] }],
+            },
+            { parent: this },
+        );
+        new k8s.rbac.v1.RoleBinding(
+            `${name}-signer-election`,
+            {
+                metadata: meta,
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespaceName }],
+            },
+            { parent: this },
+        );
         return account.metadata.name;
     }
 
-    private deployment(resourceName: string, service: string, args: TrillianArgs, spec: {
-        replicas: number; image: string; resources: ResourceBounds; extraArgs: string[]; serverTls?: ServerTls;
-        strategy?: k8s.types.input.apps.v1.DeploymentStrategy; serviceAccountName?: pulumi.Input<string>;
-    }): ServerWorkload {
+    private deployment(
+        resourceName: string,
+        service: string,
+        args: TrillianArgs,
+        spec: {
+            replicas: number;
+            image: string;
+            resources: ResourceBounds;
+            extraArgs: string[];
+            serverTls?: ServerTls;
+            strategy?: k8s.types.input.apps.v1.DeploymentStrategy;
+            serviceAccountName?: pulumi.Input<string>;
+        },
+    ): ServerWorkload {
         const tls = tlsVolumes(spec.serverTls, args.database.tlsServerName ? args.tls?.client : undefined);
-        return serverWorkload(resourceName, {
-            service,
-            component: "trillian",
-            namespace: args.namespace,
-            replicas: spec.replicas,
-            strategy: spec.strategy,
-            serviceAccountName: spec.serviceAccountName,
-            ports: { grpc: trillianPorts.grpc, http: trillianPorts.http },
-            container: {
-                name: service,
-                image: spec.image,
-                args: [
-                    ...Trillian.storageArgs(args.database),
-                    `--rpc_endpoint=0.0.0.0:${trillianPorts.grpc}`,
-                    `--http_endpoint=0.0.0.0:${trillianPorts.http}`,
-                    "--alsologtostderr",
-                    ...spec.extraArgs,
-                ],
-                env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
-                // With TLS, Trillian serves its HTTP endpoint (/healthz, /metrics) over TLS too.
-                ...goServerContainer("/healthz", spec.resources, spec.serverTls !== undefined),
-                volumeMounts: tls.mounts.length ? tls.mounts : undefined,
+        return serverWorkload(
+            resourceName,
+            {
+                service,
+                component: "trillian",
+                namespace: args.namespace,
+                replicas: spec.replicas,
+                strategy: spec.strategy,
+                serviceAccountName: spec.serviceAccountName,
+                ports: { grpc: trillianPorts.grpc, http: trillianPorts.http },
+                container: {
+                    name: service,
+                    image: spec.image,
+                    args: [
+                        ...Trillian.storageArgs(args.database),
+                        `--rpc_endpoint=0.0.0.0:${trillianPorts.grpc}`,
+                        `--http_endpoint=0.0.0.0:${trillianPorts.http}`,
+                        "--alsologtostderr",
+                        ...spec.extraArgs,
+                    ],
+                    env: [secretEnv("DB_PASSWORD", args.database.secretName, args.database.passwordKey), podNameEnv],
+                    // With TLS, Trillian serves its HTTP endpoint (/healthz, /metrics) over TLS too.
+                    ...goServerContainer("/healthz", spec.resources, spec.serverTls !== undefined),
+                    volumeMounts: tls.mounts.length ? tls.mounts : undefined,
+                },
+                volumes: tls.volumes.length ? tls.volumes : undefined,
             },
-            volumes: tls.volumes.length ? tls.volumes : undefined,
-        }, { parent: this, dependsOn: args.databaseReady });
+            { parent: this, dependsOn: args.databaseReady },
+        );
     }
 
     /**
@@ -243,44 +271,65 @@ export class Trillian extends pulumi.ComponentResource {
         const configMapName = `trillian-tree-${tree}${suffix}`;
         // A pinned tree ID adopts the first generation's tree; later generations are always new trees.
         const pinned = generation > 1 ? undefined : args.pinnedTreeIds[tree];
-        const createCommand = pinned === undefined ? this.createtreeCommand(`${name}-createtree-${tree}${suffix}`, `${tree}${suffix}`, configMapName, args) : undefined;
+        const createCommand =
+            pinned === undefined ? this.createtreeCommand(`${name}-createtree-${tree}${suffix}`, `${tree}${suffix}`, configMapName, args) : undefined;
         const treeId = createCommand ? createCommand.stdout.apply((out) => parseCreatetreeOutput(out, `${tree}${suffix}`)) : pulumi.output(pinned!);
 
         // Fixed name on purpose: it is the in-cluster record the createtree script checks before creating.
-        const configMap = new k8s.core.v1.ConfigMap(`${name}-tree-${tree}${suffix}`, {
-            metadata: { name: configMapName, namespace: args.namespace, labels: labels(`trillian-tree-${tree}`, "trillian") },
-            data: { treeID: treeId },
-        }, { parent: this, ...protectedIf(args.protectData) });
+        const configMap = new k8s.core.v1.ConfigMap(
+            `${name}-tree-${tree}${suffix}`,
+            {
+                metadata: { name: configMapName, namespace: args.namespace, labels: labels(`trillian-tree-${tree}`, "trillian") },
+                data: { treeID: treeId },
+            },
+            { parent: this, ...protectedIf(args.protectData) },
+        );
 
         return { treeId: configMap.data.apply((d) => d["treeID"]), configMap, createCommand };
     }
 
     private createtreeCommand(resourceName: string, tree: string, configMapName: string, args: TrillianArgs): command.local.Command {
-        return this.adminCommand(resourceName, "createtree.sh", {
-            TREE_CONFIGMAP: configMapName,
-            DISPLAY_NAME: `sigstore-${tree}`,
-            CREATETREE: args.admin.createtreeBinary,
-            POD_NAME: `createtree-${tree}`,
-        }, args, []);
+        return this.adminCommand(
+            resourceName,
+            "createtree.sh",
+            {
+                TREE_CONFIGMAP: configMapName,
+                DISPLAY_NAME: `sigstore-${tree}`,
+                CREATETREE: args.admin.createtreeBinary,
+                POD_NAME: `createtree-${tree}`,
+            },
+            args,
+            [],
+        );
     }
 
     /** Freezes a retired tree once the active one exists, and records when in a fixed-name ConfigMap. */
     private freeze(name: string, log: TreeName, tree: LogTree, generation: number, active: LogTree, args: TrillianArgs): FrozenTree {
         const suffix = generationSuffix(generation);
         const recordName = `trillian-tree-${log}${suffix}-frozen`;
-        const freezeCommand = this.adminCommand(`${name}-freeze-${log}${suffix}`, "freezetree.sh", {
-            TREE_ID: tree.treeId,
-            FREEZE_CONFIGMAP: recordName,
-            DRAIN_SECONDS: String(drainSeconds),
-            UPDATETREE: args.admin.updatetreeBinary,
-            POD_NAME: `freeze-${log}${suffix}`,
-        }, args, [active.configMap]);
+        const freezeCommand = this.adminCommand(
+            `${name}-freeze-${log}${suffix}`,
+            "freezetree.sh",
+            {
+                TREE_ID: tree.treeId,
+                FREEZE_CONFIGMAP: recordName,
+                DRAIN_SECONDS: String(drainSeconds),
+                UPDATETREE: args.admin.updatetreeBinary,
+                POD_NAME: `freeze-${log}${suffix}`,
+            },
+            args,
+            [active.configMap],
+        );
         const frozenAt = freezeCommand.stdout.apply((out) => parseFreezeOutput(out, `${log}${suffix}`));
         // Fixed name on purpose, like the tree's: the record freezetree.sh checks before freezing again.
-        const freezeRecord = new k8s.core.v1.ConfigMap(`${name}-tree-${log}${suffix}-frozen`, {
-            metadata: { name: recordName, namespace: args.namespace, labels: labels(`trillian-tree-${log}`, "trillian") },
-            data: { treeID: tree.treeId, frozenAt },
-        }, { parent: this, ...protectedIf(args.protectData) });
+        const freezeRecord = new k8s.core.v1.ConfigMap(
+            `${name}-tree-${log}${suffix}-frozen`,
+            {
+                metadata: { name: recordName, namespace: args.namespace, labels: labels(`trillian-tree-${log}`, "trillian") },
+                data: { treeID: tree.treeId, frozenAt },
+            },
+            { parent: this, ...protectedIf(args.protectData) },
+        );
         return { ...tree, frozenAt: freezeRecord.data.apply((d) => d["frozenAt"]), freezeRecord, freezeCommand };
     }
 
@@ -288,7 +337,13 @@ export class Trillian extends pulumi.ComponentResource {
      * A command.local.Command running one of Trillian's admin tools through trillian-admin.sh + `script`,
      * after the log server and signer are ready. Created once; nothing about it ever runs it again.
      */
-    private adminCommand(resourceName: string, script: string, specific: Record<string, pulumi.Input<string>>, args: TrillianArgs, after: pulumi.Resource[]): command.local.Command {
+    private adminCommand(
+        resourceName: string,
+        script: string,
+        specific: Record<string, pulumi.Input<string>>,
+        args: TrillianArgs,
+        after: pulumi.Resource[],
+    ): command.local.Command {
         const environment: Record<string, pulumi.Input<string>> = {
             NAMESPACE: args.namespaceName,
             TRILLIAN_SERVICE: logServerService,
@@ -303,18 +358,22 @@ export class Trillian extends pulumi.ComponentResource {
         if (args.admin.kubeconfig) environment.KUBECONFIG = args.admin.kubeconfig;
         if (args.admin.kubeContext) environment.KUBE_CONTEXT = args.admin.kubeContext;
 
-        return new command.local.Command(resourceName, {
-            create: adminScript(script),
-            interpreter: ["/bin/bash", "-c"],
-            environment,
-        }, {
-            parent: this,
-            // After the server and signer are ready (Pulumi awaits Deployment readiness).
-            dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment, ...after],
-            // Nothing about this command may ever run it again: see the header comment.
-            ignoreChanges: createtreeIgnoreChanges,
-            ...protectedIf(args.protectData),
-        });
+        return new command.local.Command(
+            resourceName,
+            {
+                create: adminScript(script),
+                interpreter: ["/bin/bash", "-c"],
+                environment,
+            },
+            {
+                parent: this,
+                // After the server and signer are ready (Pulumi awaits Deployment readiness).
+                dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment, ...after],
+                // Nothing about this command may ever run it again: see the header comment.
+                ignoreChanges: createtreeIgnoreChanges,
+                ...protectedIf(args.protectData),
+            },
+        );
     }
 }
 
@@ -327,8 +386,18 @@ export const drainSeconds = 10;
 
 /** Every input of command.local.Command: none of them may ever re-run createtree. */
 export const createtreeIgnoreChanges = [
-    "create", "update", "delete", "environment", "interpreter", "dir", "triggers", "stdin", "logging",
-    "addPreviousOutputInEnv", "archivePaths", "assetPaths",
+    "create",
+    "update",
+    "delete",
+    "environment",
+    "interpreter",
+    "dir",
+    "triggers",
+    "stdin",
+    "logging",
+    "addPreviousOutputInEnv",
+    "archivePaths",
+    "assetPaths",
 ];
 
 /** How the signer sequences (TrillianTuning). */

@@ -30,9 +30,24 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
     },
     {
         keys: [
-            "ldapHost", "ldapPort", "ldapTransport", "ldapCaCert", "ldapBindDn", "ldapUserBaseDn", "ldapUserFilter", "ldapUsernameAttribute",
-            "ldapIdAttribute", "ldapEmailAttribute", "ldapNameAttribute", "ldapSignerGroups", "ldapMemberOfAttribute", "ldapGroupBaseDn",
-            "ldapGroupFilter", "ldapGroupMemberAttribute", "ldapGroupNameAttribute", "ldapEgressCidrs",
+            "ldapHost",
+            "ldapPort",
+            "ldapTransport",
+            "ldapCaCert",
+            "ldapBindDn",
+            "ldapUserBaseDn",
+            "ldapUserFilter",
+            "ldapUsernameAttribute",
+            "ldapIdAttribute",
+            "ldapEmailAttribute",
+            "ldapNameAttribute",
+            "ldapSignerGroups",
+            "ldapMemberOfAttribute",
+            "ldapGroupBaseDn",
+            "ldapGroupFilter",
+            "ldapGroupMemberAttribute",
+            "ldapGroupNameAttribute",
+            "ldapEgressCidrs",
         ],
         secretKeys: ["ldapBindPassword"],
         applies: (s) => s("identityProvider") === "dex",
@@ -55,8 +70,15 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
     },
     {
         keys: [
-            "ingressNamespaceSelector", "ingressPodSelector", "metricsNamespaceSelector", "metricsPodSelector", "oidcEgressCidrs",
-            "apiServerEgressCidrs", "apiServerEgressPorts", "databaseEgressCidrs", "ldapEgressCidrs",
+            "ingressNamespaceSelector",
+            "ingressPodSelector",
+            "metricsNamespaceSelector",
+            "metricsPodSelector",
+            "oidcEgressCidrs",
+            "apiServerEgressCidrs",
+            "apiServerEgressPorts",
+            "databaseEgressCidrs",
+            "ldapEgressCidrs",
         ],
         applies: (s) => s("networkPolicies") === "true",
         why: fixed("only applies with networkPolicies true (no NetworkPolicies are created without it)"),
@@ -96,7 +118,8 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
     {
         keys: ["fulcioCaGeneration"],
         applies: (s) => s("caMode") === "self-signed" || s("caMode") === "chained",
-        why: (s) => `only applies to generated CAs (caMode "self-signed" or "chained"); with "${s("caMode")}" the chain is config: ` +
+        why: (s) =>
+            `only applies to generated CAs (caMode "self-signed" or "chained"); with "${s("caMode")}" the chain is config: ` +
             `rotate the key in the ${s("caMode") === "kms" ? "KMS" : "HSM"} and set caCertChain`,
     },
     {

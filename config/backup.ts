@@ -6,11 +6,16 @@ import { Reader } from "./reader";
 import { BackupConfig, DatabaseConfig } from "./types";
 
 export function readBackup(r: Reader, database: DatabaseConfig): BackupConfig | undefined {
-    const schedule = r.optional("backupSchedule", (v) => (isCronSchedule(v) ? undefined
-        : 'must be a CronJob schedule: five fields such as "17 2 * * *" (02:17 daily), or @daily / @hourly'));
+    const schedule = r.optional("backupSchedule", (v) =>
+        isCronSchedule(v) ? undefined : 'must be a CronJob schedule: five fields such as "17 2 * * *" (02:17 daily), or @daily / @hourly',
+    );
     if (schedule === undefined) return undefined;
     if (database.external?.engine === "postgresql") {
-        r.reject("backupSchedule", schedule, "backs up MySQL only (mysqldump); back an external PostgreSQL up with your database's own tooling (pg_dump, PITR)");
+        r.reject(
+            "backupSchedule",
+            schedule,
+            "backs up MySQL only (mysqldump); back an external PostgreSQL up with your database's own tooling (pg_dump, PITR)",
+        );
     }
     return {
         schedule,

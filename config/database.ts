@@ -4,8 +4,7 @@ import { dnsName, hostWithoutPort, quantity } from "./checks";
 import { Check, Reader } from "./reader";
 import { databaseEngines, databaseModes, databasePorts, DatabaseConfig } from "./types";
 
-const sqlIdentifier: Check = (v) =>
-    /^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v) ? undefined : "must be letters, digits and '_' (at most 32 characters)";
+const sqlIdentifier: Check = (v) => (/^[A-Za-z_][A-Za-z0-9_]{0,31}$/.test(v) ? undefined : "must be letters, digits and '_' (at most 32 characters)");
 
 export function readDatabase(r: Reader): DatabaseConfig {
     const mode = r.oneOf("databaseMode", databaseModes, defaults.databaseMode);

@@ -5,11 +5,13 @@ import { Check, Reader } from "./reader";
 import { ImagesConfig } from "./types";
 
 const imageTag: Check = (v) =>
-    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?$/.test(v) ? undefined
+    /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?$/.test(v)
+        ? undefined
         : "must be an image tag (e.g. v1.7.3), optionally pinned with @sha256:<64 hex digits>";
 
 const registry: Check = (v) =>
-    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/.test(v) ? undefined
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/.test(v)
+        ? undefined
         : "must be a registry host with an optional path, such as registry.corp.example:5000/sigstore (no scheme, no trailing slash)";
 
 export function readImages(r: Reader): ImagesConfig {

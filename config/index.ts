@@ -30,8 +30,7 @@ export { ConfigSource, pulumiConfigSource } from "./reader";
 export { isCronSchedule, parseCidrs, parseLabelSelector, parsePorts } from "../lib/parse";
 export { isLdapFilter, parseDnList } from "../lib/ldap-syntax";
 
-const ctPrefix = (v: string) =>
-    /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(v) ? undefined : "must be a URL path segment of letters, digits, '_' and '-'";
+const ctPrefix = (v: string) => (/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(v) ? undefined : "must be a URL path segment of letters, digits, '_' and '-'");
 
 export function loadConfig(source: ConfigSource = pulumiConfigSource(), project = "sigstore"): SigstoreConfig {
     const r = new Reader(source, project);

@@ -17,10 +17,20 @@ export function readNetwork(r: Reader, database: DatabaseConfig, identity: Ident
     const selector = (key: "ingressNamespaceSelector" | "ingressPodSelector" | "metricsNamespaceSelector" | "metricsPodSelector") =>
         r.parsed(key, defaults[key], parseLabelSelector, labelSelectorFormat);
     const cidrs = (key: "oidcEgressCidrs" | "apiServerEgressCidrs") => r.parsed(key, defaults[key], parseCidrs, cidrListFormat);
-    const ldapEgressCidrs = requiredCidrs(r, "ldapEgressCidrs", identity.provider === "dex", 'is required when identityProvider is "dex" and networkPolicies is true: ' +
-        "the CIDRs of the directory server(s), e.g. 10.20.30.41/32, which Dex may reach on ldapPort");
-    const databaseEgressCidrs = requiredCidrs(r, "databaseEgressCidrs", database.mode === "external", 'is required when databaseMode is "external" and networkPolicies is true: ' +
-        "the CIDRs of the database host(s), e.g. 10.20.30.40/32, which Trillian may reach on databasePort");
+    const ldapEgressCidrs = requiredCidrs(
+        r,
+        "ldapEgressCidrs",
+        identity.provider === "dex",
+        'is required when identityProvider is "dex" and networkPolicies is true: ' +
+            "the CIDRs of the directory server(s), e.g. 10.20.30.41/32, which Dex may reach on ldapPort",
+    );
+    const databaseEgressCidrs = requiredCidrs(
+        r,
+        "databaseEgressCidrs",
+        database.mode === "external",
+        'is required when databaseMode is "external" and networkPolicies is true: ' +
+            "the CIDRs of the database host(s), e.g. 10.20.30.40/32, which Trillian may reach on databasePort",
+    );
     return {
         ingressNamespaceSelector: selector("ingressNamespaceSelector"),
         ingressPodSelector: selector("ingressPodSelector"),

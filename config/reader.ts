@@ -27,7 +27,8 @@ export function pulumiConfigSource(config = new pulumi.Config()): ConfigSource {
  */
 function storedSecretCheck(): (fullKey: string) => boolean {
     const check = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-    if (typeof check !== "function") throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret: the config cannot tell encrypted values from plain text");
+    if (typeof check !== "function")
+        throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret: the config cannot tell encrypted values from plain text");
     return check;
 }
 
@@ -37,7 +38,10 @@ export type Check = (v: string) => string | undefined;
 /** Collects every problem so the user sees all of them at once. */
 export class Reader {
     readonly problems: string[] = [];
-    constructor(private readonly source: ConfigSource, private readonly project: string) {}
+    constructor(
+        private readonly source: ConfigSource,
+        private readonly project: string,
+    ) {}
 
     /** Records a problem with a key: its value (never a secret's) and what is allowed. */
     reject(key: string, value: unknown, allowed: string): void {

@@ -11,8 +11,7 @@ const sequencerInterval: Check = (v) => {
     return ms >= 10 && ms <= 60_000 ? undefined : 'must be a duration from 10ms to 60s written as <n>ms or <n>s, e.g. "100ms"';
 };
 
-const imageReference: Check = (v) =>
-    /^[a-z0-9][a-z0-9./:_-]*(@sha256:[a-f0-9]{64})?$/.test(v) ? undefined : "must be an image reference";
+const imageReference: Check = (v) => (/^[a-z0-9][a-z0-9./:_-]*(@sha256:[a-f0-9]{64})?$/.test(v) ? undefined : "must be an image reference");
 
 function readCreatetree(r: Reader): CreatetreeConfig {
     const mode = r.oneOf("createtreeMode", createtreeModes, defaults.createtreeMode);
@@ -21,8 +20,7 @@ function readCreatetree(r: Reader): CreatetreeConfig {
         updatetreeBinary: r.string("updatetreeBinary", defaults.updatetreeBinary, pathLike),
     };
     if (mode === "port-forward") return { mode, ...binaries };
-    const image = r.required("createtreeImage", imageReference,
-        'when createtreeMode is "pod": an image with Trillian\'s createtree at /createtree');
+    const image = r.required("createtreeImage", imageReference, 'when createtreeMode is "pod": an image with Trillian\'s createtree at /createtree');
     return { mode, ...binaries, image };
 }
 

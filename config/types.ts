@@ -24,7 +24,13 @@ export const ldapPorts = { ldaps: 636, starttls: 389 } as const;
  * client ID and type (uri, username, spiffe and ci-provider need extra fields we do not expose yet).
  */
 export const oidcIssuerTypes = [
-    "email", "kubernetes", "github-workflow", "gitlab-pipeline", "buildkite-job", "codefresh-workflow", "chainguard-identity",
+    "email",
+    "kubernetes",
+    "github-workflow",
+    "gitlab-pipeline",
+    "buildkite-job",
+    "codefresh-workflow",
+    "chainguard-identity",
 ] as const;
 
 export type DatabaseEngine = (typeof databaseEngines)[number];
@@ -63,8 +69,7 @@ interface DatabaseCommon {
 }
 
 export type DatabaseConfig =
-    | (DatabaseCommon & { mode: "in-cluster"; external?: undefined })
-    | (DatabaseCommon & { mode: "external"; external: ExternalDatabase });
+    (DatabaseCommon & { mode: "in-cluster"; external?: undefined }) | (DatabaseCommon & { mode: "external"; external: ExternalDatabase });
 
 /**
  * The signer's sequencing and both Trillian servers' MySQL connection pools. Defaults are Trillian
@@ -126,13 +131,14 @@ interface CaCommon {
 }
 
 /** Fulcio's CA: generated (self-signed, or chained to the enterprise root), or held in an HSM or KMS. */
-export type CaConfig = CaCommon & (
-    | { mode: "self-signed" }
-    | { mode: "chained"; rootCertPem: string; rootKeyPem: pulumi.Output<string> }
-    /** certChainPem: the CA's public chain (issuing cert first, root last), for the trusted root. */
-    | { mode: "pkcs11"; hsmRootId: string; pkcs11Config: pulumi.Output<string>; certChainPem: string }
-    | { mode: "kms"; kmsResource: string; certChainPem: string }
-);
+export type CaConfig = CaCommon &
+    (
+        | { mode: "self-signed" }
+        | { mode: "chained"; rootCertPem: string; rootKeyPem: pulumi.Output<string> }
+        /** certChainPem: the CA's public chain (issuing cert first, root last), for the trusted root. */
+        | { mode: "pkcs11"; hsmRootId: string; pkcs11Config: pulumi.Output<string>; certChainPem: string }
+        | { mode: "kms"; kmsResource: string; certChainPem: string }
+    );
 
 export type IngressTls = { clusterIssuer: string } | { secretName: string };
 

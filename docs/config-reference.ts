@@ -81,8 +81,13 @@ export function parseConfigSchema(projectYaml: string): ConfigSchemaDoc {
         if (!spec.type) throw new Error(`Pulumi.yaml: ${key} has no type`);
         if (!spec.description) throw new Error(`Pulumi.yaml: ${key} has no description`);
         sections[sections.length - 1].keys.push({
-            key, type: spec.type, default: spec.default, description: spec.description,
-            required: spec.default === undefined || requiredWhy !== undefined, requiredWhy, secret: false,
+            key,
+            type: spec.type,
+            default: spec.default,
+            description: spec.description,
+            required: spec.default === undefined || requiredWhy !== undefined,
+            requiredWhy,
+            secret: false,
         });
     });
 
@@ -108,15 +113,23 @@ export function githubSlug(heading: string): string {
     const text = heading
         .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1") // a link's text
         .replace(/[`*]/g, ""); // code and emphasis marks
-    return text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "").replace(/ /g, "-");
+    return text
+        .toLowerCase()
+        .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+        .replace(/ /g, "-");
 }
 
 /** A text of Pulumi.yaml as Markdown in a table cell of a page under docs/. */
 function markdown(text: string): string {
     const linked = text.replace(/docs\/([\w./-]+\.md)(?:, "([^"]+)")?/g, (_, page: string, heading?: string) =>
-        heading ? `[${heading}](${page}#${githubSlug(heading)})` : `[${page}](${page})`);
+        heading ? `[${heading}](${page}#${githubSlug(heading)})` : `[${page}](${page})`,
+    );
     // `<` outside code spans would start an HTML tag; `|` would end the cell.
-    return linked.split(/(`[^`]*`)/).map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, "&lt;"))).join("").replace(/\|/g, "\\|");
+    return linked
+        .split(/(`[^`]*`)/)
+        .map((part, i) => (i % 2 === 1 ? part : part.replace(/</g, "&lt;")))
+        .join("")
+        .replace(/\|/g, "\\|");
 }
 
 function defaultCell(k: ConfigKeyDoc): string {
@@ -154,8 +167,8 @@ export function configReference(projectYaml: string): string {
         "is in [operations.md](operations.md#stack-setup).",
         "",
         "Defaults are Pulumi.yaml's, which equal `config/defaults.ts` (`tests/config/schema.test.ts` keeps them equal); image",
-        "tags default to the tested versions in `versions.ts`. Every optional key is declared with a default, and `\"\"`",
-        "(shown as \"–\") means unset. Only the keys marked **required** must be in a stack:",
+        'tags default to the tested versions in `versions.ts`. Every optional key is declared with a default, and `""`',
+        '(shown as "–") means unset. Only the keys marked **required** must be in a stack:',
         "",
         ...cliRequired.map((k) => `- \`${k.key}\`: declared without a default, so the Pulumi CLI requires it;`),
         ...programRequired.map((k) => `- \`${k.key}\`: ${markdown(k.requiredWhy ?? "")}.`),

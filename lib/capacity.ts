@@ -47,7 +47,8 @@ export function capacityPlan(i: CapacityInputs): CapacityPlan {
         bytesPerSigning,
         requiredBytes,
         requiredSize: `${Math.max(1, Math.ceil(requiredBytes / GiB))}Gi`,
-        formula: `signingsPerDay × 365 × retentionYears × ${bytesPerSigning} B per signing ` +
+        formula:
+            `signingsPerDay × 365 × retentionYears × ${bytesPerSigning} B per signing ` +
             `(Rekor ${measuredBytesPerEntry.rekor} + CT log ${measuredBytesPerEntry.ctlog}, measured) × ${1 + headroom} headroom ` +
             `+ ${binlogRetentionDays} days of binary logs + the redo log`,
     };
@@ -56,8 +57,10 @@ export function capacityPlan(i: CapacityInputs): CapacityPlan {
 /** A warning when the configured volume is smaller than the plan needs (undefined when it fits). */
 export function capacityWarning(plan: CapacityPlan, configuredSize: string): string | undefined {
     if (memoryBytes(configuredSize) >= plan.requiredBytes) return undefined;
-    return `databaseStorageSize ${configuredSize} is below the ${plan.requiredSize} that ${plan.signingsPerDay} signings a day ` +
-        `kept ${plan.retentionYears} years need (${plan.formula}); raise databaseStorageSize (a PVC can grow if its StorageClass allows expansion)`;
+    return (
+        `databaseStorageSize ${configuredSize} is below the ${plan.requiredSize} that ${plan.signingsPerDay} signings a day ` +
+        `kept ${plan.retentionYears} years need (${plan.formula}); raise databaseStorageSize (a PVC can grow if its StorageClass allows expansion)`
+    );
 }
 
 /** The database volume as the stack reports it (output databaseCapacity) and the warning a preview shows. */
@@ -73,7 +76,11 @@ export interface DatabaseCapacity {
  * Only the in-cluster volume is checked against the plan; an external database's size is not ours.
  */
 export function planDatabaseCapacity(input: {
-    signingsPerDay: number; retentionYears: number; redoLogBytes: number; configuredSize: string; inCluster: boolean;
+    signingsPerDay: number;
+    retentionYears: number;
+    redoLogBytes: number;
+    configuredSize: string;
+    inCluster: boolean;
 }): DatabaseCapacity {
     if (input.signingsPerDay <= 0) return { report: { planned: false, configuredSize: input.configuredSize } };
     const plan = capacityPlan(input);

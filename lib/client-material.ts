@@ -39,7 +39,12 @@ export interface ClientMaterial {
 
 export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial {
     const trustedRoot = buildTrustedRoot({
-        certificateAuthorities: input.fulcioCas.map((ca) => ({ url: input.urls.fulcio, certChainPem: ca.chainPem, validFrom: ca.validFrom, validTo: ca.validTo })),
+        certificateAuthorities: input.fulcioCas.map((ca) => ({
+            url: input.urls.fulcio,
+            certChainPem: ca.chainPem,
+            validFrom: ca.validFrom,
+            validTo: ca.validTo,
+        })),
         tlogs: keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
         ctlogs: keyWindows(input.ctlogKeys, input.validFrom).map((key, i) => ({ baseUrl: input.ctlogKeys[i].baseUrl, ...key })),
     });
@@ -80,7 +85,10 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
  * newest may be unretired. `validFrom` (the first CA's start) can be later than a retirement when that
  * CA was replaced after a key rotation; the first key then starts at its own retirement at the latest.
  */
-export function keyWindows(keys: Array<{ publicKeyPem: string; frozenAt?: string }>, validFrom: string): Array<{ publicKeyPem: string; validFrom: string; validTo?: string }> {
+export function keyWindows(
+    keys: Array<{ publicKeyPem: string; frozenAt?: string }>,
+    validFrom: string,
+): Array<{ publicKeyPem: string; validFrom: string; validTo?: string }> {
     return keys.map((key, i) => {
         if (i < keys.length - 1 && key.frozenAt === undefined) throw new Error(`key ${i + 1} of ${keys.length} has no retirement time, but a later key exists`);
         const first = key.frozenAt !== undefined && Date.parse(key.frozenAt) < Date.parse(validFrom) ? key.frozenAt : validFrom;

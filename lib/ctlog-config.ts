@@ -38,8 +38,17 @@ export interface CtLogConfigInput {
  * "unknown extended key usage".
  */
 export const CTFE_EXT_KEY_USAGES: readonly string[] = [
-    "Any", "ServerAuth", "ClientAuth", "CodeSigning", "EmailProtection", "IPSECEndSystem",
-    "IPSECTunnel", "IPSECUser", "TimeStamping", "OCSPSigning", "MicrosoftServerGatedCrypto",
+    "Any",
+    "ServerAuth",
+    "ClientAuth",
+    "CodeSigning",
+    "EmailProtection",
+    "IPSECEndSystem",
+    "IPSECTunnel",
+    "IPSECUser",
+    "TimeStamping",
+    "OCSPSigning",
+    "MicrosoftServerGatedCrypto",
     "NetscapeServerGatedCrypto",
 ];
 
@@ -66,7 +75,8 @@ export function renderCtLogMultiConfig(inputs: CtLogConfigInput[]): string {
     const logs = inputs.map(validate);
     const [first] = logs;
     for (const [i, v] of logs.entries()) {
-        if (v.trillianBackend !== first.trillianBackend || v.backendName !== first.backendName) throw new Error(`log ${i + 1}: every log must use the same Trillian backend`);
+        if (v.trillianBackend !== first.trillianBackend || v.backendName !== first.backendName)
+            throw new Error(`log ${i + 1}: every log must use the same Trillian backend`);
         if (logs.findIndex((o) => o.prefix === v.prefix) !== i) throw new Error(`log ${i + 1}: prefix ${JSON.stringify(v.prefix)} is used twice`);
         if (logs.findIndex((o) => o.treeId === v.treeId) !== i) throw new Error(`log ${i + 1}: tree ${v.treeId} is used twice`);
     }
@@ -133,8 +143,7 @@ function validate(input: CtLogConfigInput): ValidInput {
         trillianBackend: validateBackend(input.trillianBackend),
         rootsPemFile: nonEmpty(input.rootsPemFile, "rootsPemFile"),
         privateKeyPath: nonEmpty(input.privateKeyPath, "privateKeyPath"),
-        privateKeyPassword: nonEmpty(input.privateKeyPassword, "privateKeyPassword",
-            " (trillian's PEM key loader rejects an empty password)"),
+        privateKeyPassword: nonEmpty(input.privateKeyPassword, "privateKeyPassword", " (trillian's PEM key loader rejects an empty password)"),
         extKeyUsages: validateEkus(input.extKeyUsages),
         notAfterStart,
         notAfterLimit,
@@ -165,7 +174,9 @@ function validatePrefix(prefix: string): string {
 function validateBackend(spec: string): string {
     const m = typeof spec === "string" ? HOST_PORT_RE.exec(spec) : null;
     if (!m || +m[1] < 1 || +m[1] > 65535) {
-        throw new Error(`trillianBackend must be "host:port" of the Trillian log server gRPC endpoint (e.g. "trillian-log-server:8090"), got ${JSON.stringify(spec)}`);
+        throw new Error(
+            `trillianBackend must be "host:port" of the Trillian log server gRPC endpoint (e.g. "trillian-log-server:8090"), got ${JSON.stringify(spec)}`,
+        );
     }
     return spec;
 }

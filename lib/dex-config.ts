@@ -105,14 +105,16 @@ function ldapConnector(input: DexConfigInput): Record<string, unknown> {
                 emailAttr: ldap.emailAttribute,
                 nameAttr: ldap.nameAttribute,
             },
-            ...(ldap.groupSearch ? {
-                groupSearch: {
-                    baseDN: ldap.groupSearch.baseDn,
-                    filter: ldap.groupSearch.filter,
-                    userMatchers: [{ userAttr: "DN", groupAttr: ldap.groupSearch.memberAttribute }],
-                    nameAttr: ldap.groupSearch.nameAttribute,
-                },
-            } : {}),
+            ...(ldap.groupSearch
+                ? {
+                      groupSearch: {
+                          baseDN: ldap.groupSearch.baseDn,
+                          filter: ldap.groupSearch.filter,
+                          userMatchers: [{ userAttr: "DN", groupAttr: ldap.groupSearch.memberAttribute }],
+                          nameAttr: ldap.groupSearch.nameAttribute,
+                      },
+                  }
+                : {}),
         },
     };
 }

@@ -43,8 +43,17 @@ export interface OidcIssuerInput {
  * "" and validateConfig() fail with "issuer missing challenge claim".
  */
 export const FULCIO_ISSUER_TYPES: readonly string[] = [
-    "email", "github-workflow", "gitlab-pipeline", "buildkite-job", "codefresh-workflow",
-    "chainguard-identity", "kubernetes", "spiffe", "uri", "username", "ci-provider",
+    "email",
+    "github-workflow",
+    "gitlab-pipeline",
+    "buildkite-job",
+    "codefresh-workflow",
+    "chainguard-identity",
+    "kubernetes",
+    "spiffe",
+    "uri",
+    "username",
+    "ci-provider",
 ];
 
 /**
@@ -161,7 +170,9 @@ function checkSubjectDomainMatchesIssuer(domain: string, issuerUrl: string, type
 function validateIssuerUrl(value: string, field: string, allowTrailingSlash: boolean): string {
     const url = requireHttpUrl(value, field);
     if (url.endsWith("/") && !allowTrailingSlash) {
-        throw new Error(`${field} ends with "/": it must equal the token's "iss" exactly (Keycloak: "https://host/realms/<realm>"); set allowTrailingSlash if your IdP really issues it with "/"`);
+        throw new Error(
+            `${field} ends with "/": it must equal the token's "iss" exactly (Keycloak: "https://host/realms/<realm>"); set allowTrailingSlash if your IdP really issues it with "/"`,
+        );
     }
     return url;
 }
@@ -171,4 +182,3 @@ function validateCaCert(pem: string, field: string): string {
     parseCertificateBundle(pem, field);
     return pem;
 }
-

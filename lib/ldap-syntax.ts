@@ -12,7 +12,10 @@ export function isLdapFilter(v: string): boolean {
     if (!v.startsWith("(") || !v.endsWith(")") || /[\n\r\0]/.test(v)) return false;
     let depth = 0;
     for (let i = 0; i < v.length; i++) {
-        if (v[i] === "\\") { i += 2; continue; } // \XX hex escape
+        if (v[i] === "\\") {
+            i += 2;
+            continue;
+        } // \XX hex escape
         if (v[i] === "(") depth++;
         if (v[i] === ")" && --depth === 0 && i !== v.length - 1) return false;
         if (depth < 0) return false;
@@ -22,6 +25,9 @@ export function isLdapFilter(v: string): boolean {
 
 /** DNs separated by ";" (DNs themselves contain commas). */
 export function parseDnList(v: string): string[] | undefined {
-    const dns = v.split(";").map((d) => d.trim()).filter((d) => d !== "");
+    const dns = v
+        .split(";")
+        .map((d) => d.trim())
+        .filter((d) => d !== "");
     return dns.every(isDistinguishedName) ? dns : undefined;
 }

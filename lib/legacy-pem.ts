@@ -74,7 +74,7 @@ function evpBytesToKeyMd5(password: Buffer, salt: Buffer, keyLen: number): Buffe
 /** Loads an unencrypted EC key (SEC1 or PKCS#8 PEM) and re-exports it as SEC1 DER. */
 function ecPrivateKeyToSec1Der(privateKeyPem: string): Buffer {
     if (typeof privateKeyPem !== "string" || !privateKeyPem.includes("-----BEGIN ")) {
-        throw new Error("encryptLegacyPem: privateKeyPem must be a PEM string (\"EC PRIVATE KEY\" or \"PRIVATE KEY\")");
+        throw new Error('encryptLegacyPem: privateKeyPem must be a PEM string ("EC PRIVATE KEY" or "PRIVATE KEY")');
     }
     if (/Proc-Type:\s*4,ENCRYPTED|BEGIN ENCRYPTED PRIVATE KEY/.test(privateKeyPem)) {
         throw new Error("encryptLegacyPem: privateKeyPem is already encrypted; pass the unencrypted key");
@@ -86,7 +86,9 @@ function ecPrivateKeyToSec1Der(privateKeyPem: string): Buffer {
         throw new Error(`encryptLegacyPem: privateKeyPem is not a readable unencrypted private key: ${(e as Error).message}`);
     }
     if (key.asymmetricKeyType !== "ec") {
-        throw new Error(`encryptLegacyPem: privateKeyPem must be an ECDSA key, got "${key.asymmetricKeyType}" (the block label "EC PRIVATE KEY" only fits SEC1 EC keys)`);
+        throw new Error(
+            `encryptLegacyPem: privateKeyPem must be an ECDSA key, got "${key.asymmetricKeyType}" (the block label "EC PRIVATE KEY" only fits SEC1 EC keys)`,
+        );
     }
     // Re-export rather than reuse the input bytes so SEC1 and PKCS#8 inputs of
     // the same key give the same output.

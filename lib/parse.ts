@@ -25,7 +25,10 @@ export function parseLabelSelector(v: string): LabelSelector | undefined {
 export const labelSelectorFormat = 'must be a label selector written as "key=value[,key=value…]" (Kubernetes label syntax)';
 
 export function parseCidrs(v: string): string[] | undefined {
-    const cidrs = v.split(",").map((c) => c.trim()).filter((c) => c !== "");
+    const cidrs = v
+        .split(",")
+        .map((c) => c.trim())
+        .filter((c) => c !== "");
     const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
     const ipv6 = /^[0-9a-fA-F:]+:[0-9a-fA-F:]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
     return cidrs.length > 0 && cidrs.every((c) => ipv4.test(c) || ipv6.test(c)) ? cidrs : undefined;

@@ -136,8 +136,7 @@ export function parseRfc3339(value: string, field: string): Rfc3339Time {
     check.setUTCHours(+h, +mi, +s, 0);
     const ms = check.getTime();
     // Date.UTC silently rolls "02-30" over to March; reject such dates instead.
-    if (check.getUTCFullYear() !== +y || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d ||
-        +h > 23 || +mi > 59 || +s > 59 || +y < 1) {
+    if (check.getUTCFullYear() !== +y || check.getUTCMonth() !== +mo - 1 || check.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59 || +y < 1) {
         throw new Error(`${field} is not a valid calendar date/time: ${JSON.stringify(value)}`);
     }
     let offsetSeconds = 0;

@@ -26,7 +26,8 @@ export function renderShardingConfig(shards: InactiveShard[]): string {
     const ranges = shards.map((shard, i) => {
         const treeID = parsePositiveInt64(shard.treeId);
         if (treeID === undefined) throw new Error(`inactive shard ${i + 1}: tree ID ${JSON.stringify(shard.treeId)} is not a positive 64-bit integer`);
-        if (!shard.signerKeyPath.startsWith("/")) throw new Error(`inactive shard ${i + 1}: signer key path ${JSON.stringify(shard.signerKeyPath)} must be absolute`);
+        if (!shard.signerKeyPath.startsWith("/"))
+            throw new Error(`inactive shard ${i + 1}: signer key path ${JSON.stringify(shard.signerKeyPath)} must be absolute`);
         return { treeID, signingConfig: { signingSchemeOrKeyPath: shard.signerKeyPath } };
     });
     return YAML.stringify(ranges);

@@ -17,7 +17,8 @@ const memoryQuantity = /^[1-9]\d*(Ki|Mi|Gi|Ti)$/;
 const memoryUnits: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
 /** What the config string must look like (config/ reports it with the key and value). */
-export const resourceBoundsFormat = 'must be "cpu=<request>/<limit>,memory=<request>/<limit>", e.g. "cpu=250m/2,memory=512Mi/2Gi" ' +
+export const resourceBoundsFormat =
+    'must be "cpu=<request>/<limit>,memory=<request>/<limit>", e.g. "cpu=250m/2,memory=512Mi/2Gi" ' +
     "(cpu in cores or millicores, memory in Ki/Mi/Gi/Ti; request at most the limit)";
 
 /** Parses the config string; undefined when it is not of resourceBoundsFormat. */

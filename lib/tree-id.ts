@@ -20,7 +20,8 @@ export function parseCreatetreeOutput(stdout: string, tree: string): string {
         const shown = stdout.length > 200 ? `${stdout.slice(0, 200)}…` : stdout;
         throw new Error(
             `createtree for the ${tree} tree printed ${JSON.stringify(shown)} on stdout; expected only a tree ID ` +
-            `(a positive 64-bit decimal integer and a newline). No tree ID was recorded; check the command's stderr above.`);
+                `(a positive 64-bit decimal integer and a newline). No tree ID was recorded; check the command's stderr above.`,
+        );
     }
     return trimmed;
 }
@@ -35,7 +36,8 @@ export function parseFreezeOutput(stdout: string, tree: string): string {
         const shown = stdout.length > 200 ? `${stdout.slice(0, 200)}…` : stdout;
         throw new Error(
             `freezetree for the ${tree} tree printed ${JSON.stringify(shown)} on stdout; expected only the time it was frozen ` +
-            `(RFC 3339 UTC, e.g. 2026-11-26T19:40:00Z, and a newline). No freeze was recorded; check the command's stderr above.`);
+                `(RFC 3339 UTC, e.g. 2026-11-26T19:40:00Z, and a newline). No freeze was recorded; check the command's stderr above.`,
+        );
     }
     return trimmed;
 }

@@ -51,7 +51,9 @@ export const DEFAULT_OPERATOR = "sigstore-onprem";
  * tlog entries to trusted-root logs by it.
  */
 export function keyIdOf(publicKeyPem: string): string {
-    return createHash("sha256").update(spkiDer(loadPublicKey(publicKeyPem, "publicKeyPem"))).digest("base64");
+    return createHash("sha256")
+        .update(spkiDer(loadPublicKey(publicKeyPem, "publicKeyPem")))
+        .digest("base64");
 }
 
 export function buildTrustedRoot(input: {
@@ -63,8 +65,9 @@ export function buildTrustedRoot(input: {
     if (input === null || typeof input !== "object") throw new Error("buildTrustedRoot: input must be an object");
     const root: Record<string, unknown> = { mediaType: TRUSTED_ROOT_MEDIA_TYPE };
     root.tlogs = logInstances(nonEmptyList(input.tlogs, "tlogs"), "tlogs");
-    root.certificateAuthorities = nonEmptyList(input.certificateAuthorities, "certificateAuthorities")
-        .map((ca, i) => certificateAuthority(ca, `certificateAuthorities[${i}]`, true));
+    root.certificateAuthorities = nonEmptyList(input.certificateAuthorities, "certificateAuthorities").map((ca, i) =>
+        certificateAuthority(ca, `certificateAuthorities[${i}]`, true),
+    );
     root.ctlogs = logInstances(nonEmptyList(input.ctlogs, "ctlogs"), "ctlogs");
     const tsas = input.timestampAuthorities ?? [];
     if (!Array.isArray(tsas)) throw new Error("timestampAuthorities must be an array when given");
@@ -170,10 +173,14 @@ function checkChain(certs: X509Certificate[], field: string, firstMustBeCa: bool
         if (!isLast) {
             const issuer = certs[i + 1];
             if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) {
-                throw new Error(`${field}: certificate #${i + 1} (${oneLine(cert.subject)}) is not issued by the next certificate (${oneLine(issuer.subject)}); order must be issuing cert first, root last`);
+                throw new Error(
+                    `${field}: certificate #${i + 1} (${oneLine(cert.subject)}) is not issued by the next certificate (${oneLine(issuer.subject)}); order must be issuing cert first, root last`,
+                );
             }
         } else if (!isSelfSigned(cert)) {
-            throw new Error(`${field}: the chain must end with a self-signed root, but the last certificate (${oneLine(cert.subject)}) is issued by ${oneLine(cert.issuer)}`);
+            throw new Error(
+                `${field}: the chain must end with a self-signed root, but the last certificate (${oneLine(cert.subject)}) is issued by ${oneLine(cert.issuer)}`,
+            );
         }
     });
 }
@@ -265,7 +272,6 @@ function nonEmptyList<T>(list: T[], field: string): T[] {
     if (!Array.isArray(list) || list.length === 0) throw new Error(`${field} must be a non-empty array`);
     return list;
 }
-
 
 function oneLine(dn: string): string {
     return dn.split("\n").join(", ");

@@ -66,11 +66,13 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
         metadata: { name: i.name },
         spec: {
             images: [{ glob: "**" }],
-            authorities: [{
-                name: "organisation-signers",
-                keyless: { url: i.urls.fulcio, trustRootRef: i.name, identities: [{ issuer: i.issuerUrl, subjectRegExp }] },
-                ctlog: { url: i.urls.rekor, trustRootRef: i.name },
-            }],
+            authorities: [
+                {
+                    name: "organisation-signers",
+                    keyless: { url: i.urls.fulcio, trustRootRef: i.name, identities: [{ issuer: i.issuerUrl, subjectRegExp }] },
+                    ctlog: { url: i.urls.rekor, trustRootRef: i.name },
+                },
+            ],
         },
     };
     return { issuer: i.issuerUrl, subjectRegExp, trustRoot, clusterImagePolicy };

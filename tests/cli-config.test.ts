@@ -11,7 +11,15 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigSource, loadConfig, secretKeys } from "../config";
 import {
-    applyProjectConfig, CliConfigError, plainStack, Project, readProject, readStackFile, StackConfig, textIsOfType, validateProject,
+    applyProjectConfig,
+    CliConfigError,
+    plainStack,
+    Project,
+    readProject,
+    readStackFile,
+    StackConfig,
+    textIsOfType,
+    validateProject,
 } from "./support/pulumi-cli-config";
 
 const root = path.resolve(__dirname, "..");
@@ -50,8 +58,10 @@ describe("Pulumi CLI config rules: the model matches the CLI", () => {
     const fresh = plainStack({ "sigstore:oidcIssuerUrl": "https://kc.corp.example/realms/s", "sigstore:emailDomain": "corp.example" });
 
     it("a key declared without default is required, reported in the CLI's words (the bug this suite exists for)", () => {
-        assert.throws(() => applyProjectConfig(withoutDefault("caRootCert"), "dev", fresh), (e: Error) =>
-            e instanceof CliConfigError && e.message === "Stack 'dev' is missing configuration value 'caRootCert'");
+        assert.throws(
+            () => applyProjectConfig(withoutDefault("caRootCert"), "dev", fresh),
+            (e: Error) => e instanceof CliConfigError && e.message === "Stack 'dev' is missing configuration value 'caRootCert'",
+        );
         const twoMissing = withoutDefault("kubeContext");
         twoMissing.config!.caRootCert = { ...twoMissing.config!.caRootCert, default: undefined };
         twoMissing.config!.ctlogTag = { ...twoMissing.config!.ctlogTag, default: undefined };
@@ -62,7 +72,9 @@ describe("Pulumi CLI config rules: the model matches the CLI", () => {
 
     it("a declared secret key needs a secure: value, and a default never is one", () => {
         const declaredSecret: Project = { ...project, config: { ...project.config, databasePassword: { type: "string", secret: true, default: "" } } };
-        assert.throws(() => applyProjectConfig(declaredSecret, "dev", fresh), { message: "Stack 'dev' with configuration key 'databasePassword' must be encrypted as it's secret" });
+        assert.throws(() => applyProjectConfig(declaredSecret, "dev", fresh), {
+            message: "Stack 'dev' with configuration key 'databasePassword' must be encrypted as it's secret",
+        });
         assert.doesNotThrow(() => applyProjectConfig(declaredSecret, "dev", { ...fresh, "sigstore:databasePassword": { text: "pw", secure: true } }));
     });
 
@@ -97,14 +109,25 @@ describe("Pulumi CLI config rules: our stacks pass them, then config/", () => {
     }
 
     it("the configuration reference's required keys are the keys the CLI requires, and oidcIssuerUrl (required by config/ with the default identityProvider)", () => {
-        const cliRequired = Object.entries(project.config ?? {}).filter(([, t]) => t.default === undefined && t.value === undefined).map(([k]) => k).sort();
+        const cliRequired = Object.entries(project.config ?? {})
+            .filter(([, t]) => t.default === undefined && t.value === undefined)
+            .map(([k]) => k)
+            .sort();
         assert.deepEqual(cliRequired, ["emailDomain"]);
         assert.deepEqual(referenceRequiredKeys(), ["emailDomain", "oidcIssuerUrl"]);
     });
 
     it("a fresh stack holding only the configuration reference's required keys gets every default", () => {
-        const values: Record<string, string> = { "sigstore:oidcIssuerUrl": "https://keycloak.corp.example/realms/sigstore", "sigstore:emailDomain": "corp.example" };
-        assert.deepEqual(Object.keys(values).map((k) => k.split(":")[1]).sort(), referenceRequiredKeys());
+        const values: Record<string, string> = {
+            "sigstore:oidcIssuerUrl": "https://keycloak.corp.example/realms/sigstore",
+            "sigstore:emailDomain": "corp.example",
+        };
+        assert.deepEqual(
+            Object.keys(values)
+                .map((k) => k.split(":")[1])
+                .sort(),
+            referenceRequiredKeys(),
+        );
         const { config } = up("fresh", plainStack(values));
         assert.equal(config.database.mode, "in-cluster");
         assert.equal(config.ca.mode, "self-signed");
@@ -115,17 +138,35 @@ describe("Pulumi CLI config rules: our stacks pass them, then config/", () => {
 
     it("a fresh stack without a required key fails in the CLI or in config/, naming it", () => {
         const issuer = "https://keycloak.corp.example/realms/sigstore";
-        assert.throws(() => up("fresh", plainStack({ "sigstore:oidcIssuerUrl": issuer })), { message: "Stack 'fresh' is missing configuration value 'emailDomain'" });
-        assert.throws(() => up("fresh", plainStack({ "sigstore:emailDomain": "corp.example" })), /sigstore:oidcIssuerUrl = undefined: is required when identityProvider is "external"/);
+        assert.throws(() => up("fresh", plainStack({ "sigstore:oidcIssuerUrl": issuer })), {
+            message: "Stack 'fresh' is missing configuration value 'emailDomain'",
+        });
+        assert.throws(
+            () => up("fresh", plainStack({ "sigstore:emailDomain": "corp.example" })),
+            /sigstore:oidcIssuerUrl = undefined: is required when identityProvider is "external"/,
+        );
     });
 
     const required = { "sigstore:oidcIssuerUrl": "https://keycloak.corp.example/realms/sigstore", "sigstore:emailDomain": "corp.example" };
     const certPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     const modes: Array<[string, Record<string, string>, Record<string, string>]> = [
-        ["caMode chained (docs/operations.md: Fulcio CA modes)", { "sigstore:caMode": "chained", "sigstore:caRootCert": certPem }, { "sigstore:caRootKey": "k" }],
+        [
+            "caMode chained (docs/operations.md: Fulcio CA modes)",
+            { "sigstore:caMode": "chained", "sigstore:caRootCert": certPem },
+            { "sigstore:caRootKey": "k" },
+        ],
         ["caMode pkcs11", { "sigstore:caMode": "pkcs11", "sigstore:caHsmRootId": "1", "sigstore:caCertChain": certPem }, { "sigstore:caPkcs11Config": "{}" }],
         ["caMode kms", { "sigstore:caMode": "kms", "sigstore:caKmsResource": "hashivault://ca", "sigstore:caCertChain": certPem }, {}],
-        ["external PostgreSQL (docs/operations.md: External database)", { "sigstore:databaseMode": "external", "sigstore:databaseHost": "pg.corp.example", "sigstore:databaseEngine": "postgresql", "sigstore:databaseEgressCidrs": "10.20.30.40/32" }, { "sigstore:databasePassword": "pw" }],
+        [
+            "external PostgreSQL (docs/operations.md: External database)",
+            {
+                "sigstore:databaseMode": "external",
+                "sigstore:databaseHost": "pg.corp.example",
+                "sigstore:databaseEngine": "postgresql",
+                "sigstore:databaseEgressCidrs": "10.20.30.40/32",
+            },
+            { "sigstore:databasePassword": "pw" },
+        ],
         ["createtreeMode pod", { "sigstore:createtreeMode": "pod", "sigstore:createtreeImage": "registry.corp.example/createtree:v1.7.3" }, {}],
     ];
     for (const [what, values, secrets] of modes) {
@@ -136,7 +177,10 @@ describe("Pulumi CLI config rules: our stacks pass them, then config/", () => {
 
     it("the secret keys set without --secret pass the CLI (undeclared) but config/ refuses them", () => {
         const [, values, secrets] = modes[0];
-        assert.throws(() => up("fresh", plainStack({ ...required, ...values, ...secrets })), /sigstore:caRootKey = "\[plain text\]": is a secret and must be stored encrypted/);
+        assert.throws(
+            () => up("fresh", plainStack({ ...required, ...values, ...secrets })),
+            /sigstore:caRootKey = "\[plain text\]": is a secret and must be stored encrypted/,
+        );
         assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword"]);
     });
 });

@@ -44,13 +44,13 @@ async function runConsumer(referenced: Record<string, any> | ConsumerCloud, conf
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(exampleDir + path.sep)) delete require.cache[id];
     }
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the example is loaded anew for every evaluation
     const program: () => Promise<Record<string, any>> = require(path.join(exampleDir, "index.ts"));
     assert.equal(typeof program, "function", "examples/consumer/index.ts must export its program function (export =)");
     const exported = await program();
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(exported)) outputs[k] = await resolve(v);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- waitForRPCs is not in @pulumi/pulumi's published types
     await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
     return { cloud, outputs };
 }
@@ -164,8 +164,12 @@ describe("examples/consumer/trust-bundle buildTrustBundle", function () {
     before(async function () {
         const o = (await evaluate({ stack: "dev" })).outputs;
         input = {
-            trustedRoot: o.trustedRoot, signingConfig: o.signingConfig, urls: o.urls,
-            fulcioCertChainPem: o.fulcioCertChainPem, rekorPublicKeyPem: o.rekorPublicKeyPem, ctlogPublicKeyPem: o.ctlogPublicKeyPem,
+            trustedRoot: o.trustedRoot,
+            signingConfig: o.signingConfig,
+            urls: o.urls,
+            fulcioCertChainPem: o.fulcioCertChainPem,
+            rekorPublicKeyPem: o.rekorPublicKeyPem,
+            ctlogPublicKeyPem: o.ctlogPublicKeyPem,
         };
     });
 

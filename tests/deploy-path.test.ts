@@ -24,12 +24,29 @@ describe("deploy path: the program loads transpile-only, type checks stay in npm
     });
 
     it("every program module compiles and loads in transpile-only mode, as under `pulumi up`", () => {
-        const modules = ["versions.ts", ...fs.readdirSync(path.join(root, "config")).filter((f) => f.endsWith(".ts")).map((f) => `config/${f}`), ...fs.readdirSync(path.join(root, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`),
-            ...fs.readdirSync(path.join(root, "lib")).filter((f) => f.endsWith(".ts")).map((f) => `lib/${f}`)];
+        const modules = [
+            "versions.ts",
+            ...fs
+                .readdirSync(path.join(root, "config"))
+                .filter((f) => f.endsWith(".ts"))
+                .map((f) => `config/${f}`),
+            ...fs
+                .readdirSync(path.join(root, "components"))
+                .filter((f) => f.endsWith(".ts"))
+                .map((f) => `components/${f}`),
+            ...fs
+                .readdirSync(path.join(root, "lib"))
+                .filter((f) => f.endsWith(".ts"))
+                .map((f) => `lib/${f}`),
+        ];
         const script = `require("ts-node").register({ transpileOnly: true, project: "tsconfig.json" });
             for (const m of ${JSON.stringify(modules)}) require("./" + m);
             process.stdout.write("loaded " + ${modules.length});`;
-        const out = execFileSync(process.execPath, ["-e", script], { cwd: root, env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, encoding: "utf8" });
+        const out = execFileSync(process.execPath, ["-e", script], {
+            cwd: root,
+            env: { ...process.env, PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+            encoding: "utf8",
+        });
         assert.equal(out, `loaded ${modules.length}`);
     });
 });
@@ -41,9 +58,14 @@ describe("deploy path: the versions the cluster suite deploys with are the progr
 
     it("the plugins installed are the versions the npm packages request", () => {
         assert.deepEqual(pluginVersions(), {
-            kubernetes: pkg.dependencies["@pulumi/kubernetes"], command: pkg.dependencies["@pulumi/command"],
-            tls: pkg.dependencies["@pulumi/tls"], random: pkg.dependencies["@pulumi/random"],
+            kubernetes: pkg.dependencies["@pulumi/kubernetes"],
+            command: pkg.dependencies["@pulumi/command"],
+            tls: pkg.dependencies["@pulumi/tls"],
+            random: pkg.dependencies["@pulumi/random"],
         });
-        assert.ok(Object.values(pluginVersions()).every((v) => /^\d+\.\d+\.\d+$/.test(v)), "exact versions, no ranges");
+        assert.ok(
+            Object.values(pluginVersions()).every((v) => /^\d+\.\d+\.\d+$/.test(v)),
+            "exact versions, no ranges",
+        );
     });
 });

@@ -72,28 +72,30 @@ describe("documentation", () => {
     });
 
     it("the generator: sections, required keys, defaults, escaping and links to docs/ pages", () => {
-        const md = configReference([
-            "name: p",
-            "# Secret keys, not declared:",
-            "#   token  A token; see docs/identity.md.",
-            "config:",
-            "  # --- First ---",
-            "  # The note, with `<code>` and <html>.",
-            "  a:",
-            "    type: string",
-            "    description: A, see docs/operations.md, \"Stack setup\"; a | b.",
-            "  # required: config/ needs it",
-            "  b:",
-            "    type: integer",
-            "    default: 0",
-            "    description: B.",
-            "  # --- Second ---",
-            "  c:",
-            "    type: boolean",
-            "    default: false",
-            "    description: C <x>.",
-            "",
-        ].join("\n"));
+        const md = configReference(
+            [
+                "name: p",
+                "# Secret keys, not declared:",
+                "#   token  A token; see docs/identity.md.",
+                "config:",
+                "  # --- First ---",
+                "  # The note, with `<code>` and <html>.",
+                "  a:",
+                "    type: string",
+                '    description: A, see docs/operations.md, "Stack setup"; a | b.',
+                "  # required: config/ needs it",
+                "  b:",
+                "    type: integer",
+                "    default: 0",
+                "    description: B.",
+                "  # --- Second ---",
+                "  c:",
+                "    type: boolean",
+                "    default: false",
+                "    description: C <x>.",
+                "",
+            ].join("\n"),
+        );
         assert.match(md, /^## First\n\nThe note, with `<code>` and &lt;html>\.\n/m);
         assert.match(md, /^\| `a` \| string \| – \(\*\*required\*\*\) \| A, see \[Stack setup\]\(operations\.md#stack-setup\); a \\\| b\. \|$/m);
         assert.match(md, /^\| `b` \| integer \| – \(\*\*required\*\*\) \| B\. \|$/m);
@@ -106,7 +108,7 @@ describe("documentation", () => {
     it("GitHub's heading anchors", () => {
         assert.equal(githubSlug("Fulcio CA modes (`caMode`)"), "fulcio-ca-modes-camode");
         assert.equal(githubSlug("Registry mirror / air-gapped clusters"), "registry-mirror--air-gapped-clusters");
-        assert.equal(githubSlug("\"Only @corp\" at each layer"), "only-corp-at-each-layer");
+        assert.equal(githubSlug('"Only @corp" at each layer'), "only-corp-at-each-layer");
         assert.equal(githubSlug("End-to-end: `npm run test:e2e`"), "end-to-end-npm-run-teste2e");
         assert.deepEqual([...anchors("# A\n## A\n```\n# not a heading\n```\n## B\n")], ["a", "a-1", "b"]);
     });

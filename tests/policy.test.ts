@@ -25,14 +25,24 @@ function goodDeployment(): Record<string, any> {
                 metadata: { labels: { "app.kubernetes.io/name": "app" } },
                 spec: {
                     securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                    containers: [{
-                        name: "app",
-                        image: "registry.corp.example/app:v1.2.3",
-                        args: ["--mysql_uri=trillian:$(DB_PASSWORD)@tcp(db:3306)/trillian", "--fileca-key-passwd=$(CA_KEY_PASSWORD)"],
-                        env: [{ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } }, { name: "LOG_LEVEL", value: "info" }],
-                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true, runAsUser: 65532 },
-                        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-                    }],
+                    containers: [
+                        {
+                            name: "app",
+                            image: "registry.corp.example/app:v1.2.3",
+                            args: ["--mysql_uri=trillian:$(DB_PASSWORD)@tcp(db:3306)/trillian", "--fileca-key-passwd=$(CA_KEY_PASSWORD)"],
+                            env: [
+                                { name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: "db", key: "password" } } },
+                                { name: "LOG_LEVEL", value: "info" },
+                            ],
+                            securityContext: {
+                                allowPrivilegeEscalation: false,
+                                capabilities: { drop: ["ALL"] },
+                                readOnlyRootFilesystem: true,
+                                runAsUser: 65532,
+                            },
+                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+                        },
+                    ],
                 },
             },
         },
@@ -44,7 +54,24 @@ function violations(policy: ResourceValidationPolicy, type: string, props: Recor
     const validate = policy.validateResource;
     assert.ok(validate, `${policy.name} has no validateResource`);
     const validators = Array.isArray(validate) ? validate : [validate];
-    for (const v of validators) v({ type, props, urn: `urn:pulumi:test::sigstore::${type}::x`, name: "x", opts: {} as any, getConfig: () => ({}) as any, isType: () => false, asType: () => undefined, notApplicable: () => {} } as any, (m) => found.push(m));
+    for (const v of validators) {
+        const result = v(
+            {
+                type,
+                props,
+                urn: `urn:pulumi:test::sigstore::${type}::x`,
+                name: "x",
+                opts: {} as any,
+                getConfig: () => ({}) as any,
+                isType: () => false,
+                asType: () => undefined,
+                notApplicable: () => {},
+            } as any,
+            (m) => found.push(m),
+        );
+        // An async validator's violations would arrive after this returns: every rule here is synchronous.
+        assert.ok(!(result instanceof Promise), `${policy.name} validates asynchronously`);
+    }
     return found;
 }
 
@@ -59,18 +86,28 @@ function resourceViolations(type: string, props: Record<string, any>): Record<st
 }
 
 function asPolicyResource(type: string, name: string, props: Record<string, any>): PolicyResource {
-    return { type, name, props, urn: `urn:pulumi:test::sigstore::${type}::${name}`, opts: {} as any, dependencies: [], propertyDependencies: {} } as unknown as PolicyResource;
+    return {
+        type,
+        name,
+        props,
+        urn: `urn:pulumi:test::sigstore::${type}::${name}`,
+        opts: {} as any,
+        dependencies: [],
+        propertyDependencies: {},
+    } as unknown as PolicyResource;
 }
 
 function stackViolations(policy: StackValidationPolicy, resources: PolicyResource[]): string[] {
     const found: string[] = [];
-    policy.validateStack({ resources, stackTags: new Map(), getConfig: () => ({}) as any } as any, (m) => found.push(m));
+    const result = policy.validateStack({ resources, stackTags: new Map(), getConfig: () => ({}) as any } as any, (m) => found.push(m));
+    assert.ok(!(result instanceof Promise), `${policy.name} validates asynchronously`);
     return found;
 }
 
 /** The Kubernetes objects of an evaluation as the engine shows them to policies (names resolved). */
 function stackResources(ev: Evaluation): PolicyResource[] {
-    return ev.cloud.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")
+    return ev.cloud.resources
+        .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes")
         .map((r) => asPolicyResource(r.type, r.name, { ...r.inputs, metadata: r.state.metadata ?? r.inputs.metadata }));
 }
 
@@ -80,23 +117,125 @@ describe("policy pack: resource rules on good and bad objects", () => {
     });
 
     const bad: Array<[string, string, (c: any, pod: any) => void]> = [
-        ["root user", "pods-run-as-non-root", (c, pod) => { delete pod.securityContext.runAsNonRoot; }],
-        ["UID 0", "pods-run-as-non-root", (c) => { c.securityContext.runAsUser = 0; }],
-        ["privilege escalation allowed", "no-privilege-escalation", (c) => { delete c.securityContext.allowPrivilegeEscalation; }],
-        ["privileged", "no-privilege-escalation", (c) => { c.securityContext.privileged = true; }],
-        ["capabilities kept", "capabilities-dropped", (c) => { c.securityContext.capabilities = { drop: ["NET_RAW"] }; }],
-        ["capability added", "capabilities-dropped", (c) => { c.securityContext.capabilities.add = ["NET_ADMIN"]; }],
-        ["no seccomp profile", "seccomp-runtime-default", (c, pod) => { delete pod.securityContext.seccompProfile; }],
-        ["Unconfined seccomp", "seccomp-runtime-default", (c) => { c.securityContext.seccompProfile = { type: "Unconfined" }; }],
-        ["writable root filesystem", "read-only-root-filesystem", (c) => { c.securityContext.readOnlyRootFilesystem = false; }],
-        ["no CPU limit", "resource-requests-and-limits", (c) => { delete c.resources.limits.cpu; }],
-        ["no resources", "resource-requests-and-limits", (c) => { delete c.resources; }],
-        [":latest", "pinned-images", (c) => { c.image = "redis:latest"; }],
-        ["untagged image", "pinned-images", (c) => { c.image = "registry.corp.example:5000/sigstore/redis"; }],
-        ["password in an env value", "no-secret-material-outside-secrets", (c) => { c.env.push({ name: "REDIS_PASSWORD", value: "hunter2" }); }],
-        ["password in an argument", "no-secret-material-outside-secrets", (c) => { c.args.push("--redis_server.password=hunter2"); }],
-        ["password in a connection URI", "no-secret-material-outside-secrets", (c) => { c.args[0] = "--mysql_uri=trillian:hunter2@tcp(db:3306)/trillian"; }],
-        ["private key in an env value", "no-secret-material-outside-secrets", (c) => { c.env.push({ name: "SIGNER", value: "-----BEGIN EC PRIVATE KEY-----\nMHc…" }); }],
+        [
+            "root user",
+            "pods-run-as-non-root",
+            (c, pod) => {
+                delete pod.securityContext.runAsNonRoot;
+            },
+        ],
+        [
+            "UID 0",
+            "pods-run-as-non-root",
+            (c) => {
+                c.securityContext.runAsUser = 0;
+            },
+        ],
+        [
+            "privilege escalation allowed",
+            "no-privilege-escalation",
+            (c) => {
+                delete c.securityContext.allowPrivilegeEscalation;
+            },
+        ],
+        [
+            "privileged",
+            "no-privilege-escalation",
+            (c) => {
+                c.securityContext.privileged = true;
+            },
+        ],
+        [
+            "capabilities kept",
+            "capabilities-dropped",
+            (c) => {
+                c.securityContext.capabilities = { drop: ["NET_RAW"] };
+            },
+        ],
+        [
+            "capability added",
+            "capabilities-dropped",
+            (c) => {
+                c.securityContext.capabilities.add = ["NET_ADMIN"];
+            },
+        ],
+        [
+            "no seccomp profile",
+            "seccomp-runtime-default",
+            (c, pod) => {
+                delete pod.securityContext.seccompProfile;
+            },
+        ],
+        [
+            "Unconfined seccomp",
+            "seccomp-runtime-default",
+            (c) => {
+                c.securityContext.seccompProfile = { type: "Unconfined" };
+            },
+        ],
+        [
+            "writable root filesystem",
+            "read-only-root-filesystem",
+            (c) => {
+                c.securityContext.readOnlyRootFilesystem = false;
+            },
+        ],
+        [
+            "no CPU limit",
+            "resource-requests-and-limits",
+            (c) => {
+                delete c.resources.limits.cpu;
+            },
+        ],
+        [
+            "no resources",
+            "resource-requests-and-limits",
+            (c) => {
+                delete c.resources;
+            },
+        ],
+        [
+            ":latest",
+            "pinned-images",
+            (c) => {
+                c.image = "redis:latest";
+            },
+        ],
+        [
+            "untagged image",
+            "pinned-images",
+            (c) => {
+                c.image = "registry.corp.example:5000/sigstore/redis";
+            },
+        ],
+        [
+            "password in an env value",
+            "no-secret-material-outside-secrets",
+            (c) => {
+                c.env.push({ name: "REDIS_PASSWORD", value: "hunter2" });
+            },
+        ],
+        [
+            "password in an argument",
+            "no-secret-material-outside-secrets",
+            (c) => {
+                c.args.push("--redis_server.password=hunter2");
+            },
+        ],
+        [
+            "password in a connection URI",
+            "no-secret-material-outside-secrets",
+            (c) => {
+                c.args[0] = "--mysql_uri=trillian:hunter2@tcp(db:3306)/trillian";
+            },
+        ],
+        [
+            "private key in an env value",
+            "no-secret-material-outside-secrets",
+            (c) => {
+                c.env.push({ name: "SIGNER", value: "-----BEGIN EC PRIVATE KEY-----\nMHc…" });
+            },
+        ],
     ];
     for (const [what, rule, mutate] of bad) {
         it(`${what}: fails ${rule} and nothing else`, () => {
@@ -137,7 +276,8 @@ describe("policy pack: resource rules on good and bad objects", () => {
     });
 
     it("namespaces must enforce Pod Security restricted", () => {
-        const ns = (level?: string) => resourceViolations("kubernetes:core/v1:Namespace", { metadata: { labels: level ? { "pod-security.kubernetes.io/enforce": level } : {} } });
+        const ns = (level?: string) =>
+            resourceViolations("kubernetes:core/v1:Namespace", { metadata: { labels: level ? { "pod-security.kubernetes.io/enforce": level } : {} } });
         assert.deepEqual(ns("restricted"), {});
         assert.ok(ns("baseline")["namespace-pod-security-restricted"]);
         assert.ok(ns()["namespace-pod-security-restricted"]);
@@ -146,11 +286,21 @@ describe("policy pack: resource rules on good and bad objects", () => {
 
 describe("policy pack: stack rules", () => {
     const [pdbRule, netRule] = stackPolicies;
-    const deployment = (replicas: number) => { const d = goodDeployment(); d.spec.replicas = replicas; return asPolicyResource(deploymentType, "app", d); };
+    const deployment = (replicas: number) => {
+        const d = goodDeployment();
+        d.spec.replicas = replicas;
+        return asPolicyResource(deploymentType, "app", d);
+    };
     const pdb = (labels: Record<string, string>, namespace = "ns") =>
-        asPolicyResource("kubernetes:policy/v1:PodDisruptionBudget", "pdb", { metadata: { namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } });
+        asPolicyResource("kubernetes:policy/v1:PodDisruptionBudget", "pdb", {
+            metadata: { namespace },
+            spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+        });
     const denyAll = (namespace = "ns", extra: Record<string, any> = {}) =>
-        asPolicyResource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", { metadata: { namespace }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ...extra } });
+        asPolicyResource("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", {
+            metadata: { namespace },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ...extra },
+        });
 
     it("a multi-replica workload needs a PDB in its namespace selecting its pods", () => {
         assert.deepEqual(stackViolations(pdbRule, [deployment(1)]), []);
@@ -174,7 +324,14 @@ describe("policy pack: the rendered stacks pass every rule", () => {
     const stacks: Array<[string, () => Promise<Evaluation>]> = [
         ["dev", () => evaluateStack("dev")],
         ["prod", () => evaluateStack("prod")],
-        ["external MySQL (schema Job)", () => evaluateRecorded({ stack: "dev", overrides: { databaseMode: "external", databaseHost: "mysql.corp.example", databasePassword: "pw", databaseEgressCidrs: "10.0.0.5/32" } })],
+        [
+            "external MySQL (schema Job)",
+            () =>
+                evaluateRecorded({
+                    stack: "dev",
+                    overrides: { databaseMode: "external", databaseHost: "mysql.corp.example", databasePassword: "pw", databaseEgressCidrs: "10.0.0.5/32" },
+                }),
+        ],
     ];
     for (const [what, evaluate] of stacks) {
         it(what, async () => {
@@ -182,7 +339,8 @@ describe("policy pack: the rendered stacks pass every rule", () => {
             assert.ok(resources.length > 30);
             const found: string[] = [];
             for (const r of resources) {
-                for (const [rule, messages] of Object.entries(resourceViolations(r.type, r.props))) found.push(...messages.map((m) => `${rule} ${r.name}: ${m}`));
+                for (const [rule, messages] of Object.entries(resourceViolations(r.type, r.props)))
+                    found.push(...messages.map((m) => `${rule} ${r.name}: ${m}`));
             }
             for (const p of stackPolicies) found.push(...stackViolations(p, resources).map((m) => `${p.name}: ${m}`));
             assert.deepEqual(found, []);
@@ -200,6 +358,9 @@ describe("policy pack: the rendered stacks pass every rule", () => {
         for (const p of sigstoreBaseline) assert.equal(p.enforcementLevel, "mandatory", p.name);
         const meta = YAML.parse(fs.readFileSync(path.join(repoRoot, "policy", "PulumiPolicy.yaml"), "utf8"));
         assert.deepEqual(meta.runtime, { name: "nodejs", options: { typescript: true } });
-        assert.match(fs.readFileSync(path.join(repoRoot, "policy", "index.ts"), "utf8"), /new PolicyPack\("sigstore-baseline", \{ policies: sigstoreBaseline \}\)/);
+        assert.match(
+            fs.readFileSync(path.join(repoRoot, "policy", "index.ts"), "utf8"),
+            /new PolicyPack\("sigstore-baseline", \{ policies: sigstoreBaseline \}\)/,
+        );
     });
 });

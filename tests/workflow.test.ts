@@ -19,7 +19,10 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 const steps = (job: string): Step[] => workflow.jobs[job].steps;
-const runs = (job: string) => steps(job).filter((s) => s.run).map((s) => s.run!.trim());
+const runs = (job: string) =>
+    steps(job)
+        .filter((s) => s.run)
+        .map((s) => s.run!.trim());
 const pulumiSteps = (job: string) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
 
 describe("GitHub Actions workflow (.github/workflows/sigstore.yml)", () => {
@@ -31,8 +34,12 @@ describe("GitHub Actions workflow (.github/workflows/sigstore.yml)", () => {
     });
 
     it("the test job runs the README's commands: npm ci, npm test, the end-to-end and cluster suites", () => {
-        for (const command of ["npm test", "npm run test:e2e", "npm run test:cluster"]) assert.ok(readme.includes(`\`${command}\``), `README documents ${command}`);
-        assert.deepEqual(runs("test").filter((r) => r.startsWith("npm ")), ["npm ci", "npm test", "npm run test:e2e", "npm run test:cluster"]);
+        for (const command of ["npm test", "npm run test:e2e", "npm run test:cluster"])
+            assert.ok(readme.includes(`\`${command}\``), `README documents ${command}`);
+        assert.deepEqual(
+            runs("test").filter((r) => r.startsWith("npm ")),
+            ["npm ci", "npm test", "npm run test:e2e", "npm run test:cluster"],
+        );
         for (const script of ["test", "test:e2e", "test:cluster"]) assert.ok(pkg.scripts[script], `package.json has no ${script} script`);
     });
 
@@ -43,7 +50,8 @@ describe("GitHub Actions workflow (.github/workflows/sigstore.yml)", () => {
             assert.ok(install.includes(`pulumi plugin install resource ${name} ${pkg.dependencies[`@pulumi/${name}`]}`), `${name} plugin version`);
         }
         for (const job of Object.keys(workflow.jobs)) {
-            for (const s of steps(job).filter((x) => x.uses?.startsWith("pulumi/actions@"))) assert.equal(s.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}", job);
+            for (const s of steps(job).filter((x) => x.uses?.startsWith("pulumi/actions@")))
+                assert.equal(s.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}", job);
         }
     });
 
@@ -68,11 +76,20 @@ describe("GitHub Actions workflow (.github/workflows/sigstore.yml)", () => {
         assert.equal(dev.needs, "test");
         assert.equal(prod.needs, "deploy-dev");
         assert.equal(prod.environment, "prod");
-        for (const [job, stack] of [["deploy-dev", "dev"], ["deploy-prod", "prod"]]) {
+        for (const [job, stack] of [
+            ["deploy-dev", "dev"],
+            ["deploy-prod", "prod"],
+        ]) {
             const [up] = pulumiSteps(job);
             assert.deepEqual([up.with!.command, up.with!["stack-name"], up.with!.policyPacks], ["up", stack, "policy"], job);
-            assert.ok(runs(job).some((r) => r.includes("go install github.com/google/trillian/cmd/createtree@v1.7.3")), `${job} installs createtree (README prerequisite)`);
-            assert.ok(runs(job).some((r) => r.includes("github.com/google/trillian/cmd/updatetree@v1.7.3")), `${job} installs updatetree (a key rotation freezes the old tree with it)`);
+            assert.ok(
+                runs(job).some((r) => r.includes("go install github.com/google/trillian/cmd/createtree@v1.7.3")),
+                `${job} installs createtree (README prerequisite)`,
+            );
+            assert.ok(
+                runs(job).some((r) => r.includes("github.com/google/trillian/cmd/updatetree@v1.7.3")),
+                `${job} installs updatetree (a key rotation freezes the old tree with it)`,
+            );
         }
     });
 
@@ -91,10 +108,10 @@ describe("GitHub Actions workflow (.github/workflows/sigstore.yml)", () => {
         const used = new Set([...workflowText.matchAll(/\b(secrets|vars)\.([A-Z_]+)/g)].map((m) => m[2]));
         assert.deepEqual([...used].sort(), ["KUBECONFIG", "KUBECONFIG_DEV", "KUBECONFIG_PROD", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"]);
         const start = operations.indexOf("## Pull requests, deploys and drift");
-        assert.ok(start >= 0, "docs/operations.md has a section \"Pull requests, deploys and drift\"");
+        assert.ok(start >= 0, 'docs/operations.md has a section "Pull requests, deploys and drift"');
         const rest = operations.slice(start + 3);
         const section = rest.slice(0, rest.search(/^## /m) >= 0 ? rest.search(/^## /m) : undefined);
-        assert.ok(section.length > 100, "the section \"Pull requests, deploys and drift\" has content");
+        assert.ok(section.length > 100, 'the section "Pull requests, deploys and drift" has content');
         for (const name of used) assert.ok(section.includes(`\`${name}\``), `docs/operations.md does not document ${name}`);
     });
 });

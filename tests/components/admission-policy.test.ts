@@ -14,9 +14,15 @@ describe("program: policyControllerResources (the verification policy applied as
 
     it("creates the output's TrustRoot, then the ClusterImagePolicy that names it, cluster-scoped and unchanged", () => {
         const objects = ev.cloud.resources.filter((r) => r.type.startsWith("kubernetes:policy.sigstore.dev/"));
-        assert.deepEqual(objects.map((r) => r.type).sort(), ["kubernetes:policy.sigstore.dev/v1alpha1:ClusterImagePolicy", "kubernetes:policy.sigstore.dev/v1alpha1:TrustRoot"]);
+        assert.deepEqual(objects.map((r) => r.type).sort(), [
+            "kubernetes:policy.sigstore.dev/v1alpha1:ClusterImagePolicy",
+            "kubernetes:policy.sigstore.dev/v1alpha1:TrustRoot",
+        ]);
         const policy = ev.outputs.verificationPolicy;
-        for (const [r, expected] of [[objects.find((o) => o.type.endsWith(":TrustRoot"))!, policy.trustRoot], [objects.find((o) => o.type.endsWith(":ClusterImagePolicy"))!, policy.clusterImagePolicy]]) {
+        for (const [r, expected] of [
+            [objects.find((o) => o.type.endsWith(":TrustRoot"))!, policy.trustRoot],
+            [objects.find((o) => o.type.endsWith(":ClusterImagePolicy"))!, policy.clusterImagePolicy],
+        ]) {
             assert.equal(r.inputs.metadata.name, expected.metadata.name);
             assert.equal(r.inputs.metadata.namespace, undefined, "cluster-scoped");
             assert.deepEqual(r.inputs.spec, expected.spec);

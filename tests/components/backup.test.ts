@@ -5,6 +5,7 @@
  * (backup, then the documented restore) against the real servers.
  */
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { backupScript } from "../../components/backup";
@@ -15,12 +16,17 @@ import { evaluateStack, registrations } from "../support/registrations";
 
 const base = { oidcIssuerUrl: "https://keycloak.corp.example/realms/sigstore", emailDomain: "corp.example" };
 const source = (values: Record<string, string>): ConfigSource => ({
-    get: (k) => ({ ...base, ...values } as Record<string, string>)[k],
-    getSecret: (k) => (k === "databasePassword" && values.databaseMode === "external" ? require("@pulumi/pulumi").secret("pw") : undefined),
+    get: (k) => (({ ...base, ...values }) as Record<string, string>)[k],
+    getSecret: (k) => (k === "databasePassword" && values.databaseMode === "external" ? pulumi.secret("pw") : undefined),
     isStoredSecret: () => true,
 });
 const problem = (values: Record<string, string>) => {
-    try { loadConfig(source(values)); return ""; } catch (e) { return (e as Error).message; }
+    try {
+        loadConfig(source(values));
+        return "";
+    } catch (e) {
+        return (e as Error).message;
+    }
 };
 
 describe("backups: config", () => {
@@ -33,11 +39,23 @@ describe("backups: config", () => {
     it("is off without a schedule, and its other keys are then refused rather than ignored", () => {
         assert.equal(loadConfig(source({})).backup, undefined);
         assert.match(problem({ backupRetentionDays: "30" }), /sigstore:backupRetentionDays = "30": only applies with backupSchedule set/);
-        assert.deepEqual(loadConfig(source({ backupSchedule: "@daily" })).backup, { schedule: "@daily", retentionDays: 14, storageSize: "20Gi", storageClass: undefined, maxAgeHours: 36 });
+        assert.deepEqual(loadConfig(source({ backupSchedule: "@daily" })).backup, {
+            schedule: "@daily",
+            retentionDays: 14,
+            storageSize: "20Gi",
+            storageClass: undefined,
+            maxAgeHours: 36,
+        });
     });
 
     it("refuses an external PostgreSQL (mysqldump only), pointing at the database's own tooling", () => {
-        const pg = { databaseMode: "external", databaseEngine: "postgresql", databaseHost: "pg.corp.example", databaseEgressCidrs: "10.0.0.1/32", backupSchedule: "@daily" };
+        const pg = {
+            databaseMode: "external",
+            databaseEngine: "postgresql",
+            databaseHost: "pg.corp.example",
+            databaseEgressCidrs: "10.0.0.1/32",
+            backupSchedule: "@daily",
+        };
         assert.match(problem(pg), /sigstore:backupSchedule = "@daily": backs up MySQL only/);
     });
 });
@@ -88,9 +106,12 @@ describe("backups: the prod stack's CronJob (Pulumi.prod.yaml: 17 2 * * *)", () 
         assert.equal(pod.containers[0].securityContext.runAsUser, 999);
         assert.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
         assert.deepEqual(ev.outputs.databaseBackup, {
-            enabled: true, cronJob: "trillian-db-backup", claimName: "trillian-db-backups",
+            enabled: true,
+            cronJob: "trillian-db-backup",
+            claimName: "trillian-db-backups",
             scriptConfigMap: ev.cloud.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.name === "backup-script")!.state.metadata.name,
-            schedule: "17 2 * * *", retentionDays: 14,
+            schedule: "17 2 * * *",
+            retentionDays: 14,
         });
     });
 

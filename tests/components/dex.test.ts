@@ -33,7 +33,10 @@ describe("program: identityProvider dex (the bundled Dex in front of the directo
         const { resource, container } = workloadOf(ev, upstreamImages.dex);
         assert.equal(container.image, upstreamImages.dex);
         assert.deepEqual([...container.command, ...container.args], ["/usr/local/bin/dex", "serve", "/etc/dex/config.yaml"]);
-        assert.deepEqual(container.env, [{ name: "DEX_EXPAND_ENV", value: "false" }, { name: "DEX_CONTINUE_ON_CONNECTOR_FAILURE", value: "false" }]);
+        assert.deepEqual(container.env, [
+            { name: "DEX_EXPAND_ENV", value: "false" },
+            { name: "DEX_CONTINUE_ON_CONNECTOR_FAILURE", value: "false" },
+        ]);
         assert.equal(container.securityContext.runAsUser, 1001);
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
         assert.equal(container.readinessProbe.httpGet.port, "metrics");
@@ -73,9 +76,15 @@ describe("program: identityProvider dex (the bundled Dex in front of the directo
     it("the bind password is only in Dex's config Secret, as a secret, and never in an output", () => {
         assert.equal(dexConfig.connectors[0].config.bindPW, ldapBindPassword);
         const holders = ev.cloud.resources.filter((r) => JSON.stringify(r.inputs).includes(ldapBindPassword));
-        assert.deepEqual(holders.map((r) => `${r.type} ${r.name}`), ["kubernetes:core/v1:Secret dex-config"]);
+        assert.deepEqual(
+            holders.map((r) => `${r.type} ${r.name}`),
+            ["kubernetes:core/v1:Secret dex-config"],
+        );
         const reg = registrations(ev.cloud).find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "dex-config")!;
-        assert.ok(reg.secretInputPaths.some((p) => p.startsWith(".stringData")), "the config is a secret input");
+        assert.ok(
+            reg.secretInputPaths.some((p) => p.startsWith(".stringData")),
+            "the config is a secret input",
+        );
         assert.ok(!JSON.stringify(ev.outputs).includes(ldapBindPassword));
     });
 

@@ -27,7 +27,10 @@ describe("rotation: fulcioCaGeneration", () => {
             assert.ok(registrations(rotated.cloud).find((r) => r.name === name)!.protect, `${name} is not protected`);
         }
         assert.deepEqual(pemOf(cas(rotated)[0]), pemOf(cas(first)[0]));
-        assert.ok(rotated.cloud.created.some((k) => k.endsWith("::fulcio-ca-key-g2")), "no generation 2 key");
+        assert.ok(
+            rotated.cloud.created.some((k) => k.endsWith("::fulcio-ca-key-g2")),
+            "no generation 2 key",
+        );
     });
 
     it("what the provider replaces (the CA Secret, Fulcio's chain and the CT log's roots: their data changed) is not protected; the CA Secret is retained", () => {
@@ -56,8 +59,14 @@ describe("rotation: fulcioCaGeneration", () => {
         const caSecret = rotated.cloud.ofType("kubernetes:core/v1:Secret").find((r) => r.name === "fulcio-ca")!;
         const beforeSecret = first.cloud.ofType("kubernetes:core/v1:Secret").find((r) => r.name === "fulcio-ca")!;
         assert.notEqual(caSecret.inputs.stringData["key.pem"], beforeSecret.inputs.stringData["key.pem"], "Fulcio still has the old key");
-        const roots = rotated.cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "ctlog-roots" || r.inputs.data?.["roots.pem"])!.inputs.data["roots.pem"];
-        for (const ca of cas(rotated)) assert.ok(roots.includes(new X509Certificate(Buffer.from(pemOf(ca)[0], "base64")).toString().split("\n")[1]), "a CA is missing from the CT log's roots");
+        const roots = rotated.cloud.ofType("kubernetes:core/v1:ConfigMap").find((r) => r.name === "ctlog-roots" || r.inputs.data?.["roots.pem"])!.inputs.data[
+            "roots.pem"
+        ];
+        for (const ca of cas(rotated))
+            assert.ok(
+                roots.includes(new X509Certificate(Buffer.from(pemOf(ca)[0], "base64")).toString().split("\n")[1]),
+                "a CA is missing from the CT log's roots",
+            );
         assert.equal(rotated.outputs.verificationPolicy.trustRoot.spec.sigstoreKeys.certificateAuthorities.length, 2);
     });
 

@@ -56,16 +56,25 @@ describe("internal TLS", () => {
 
     it("Trillian serves gRPC and HTTP over TLS, and reaches MySQL over TLS verified as trillian-db.sigstore.svc", () => {
         const server = container(prod, "trillian-log-server");
-        for (const flag of ["--tls_cert_file=/etc/sigstore/tls/tls.crt", "--tls_key_file=/etc/sigstore/tls/tls.key"]) assert.ok(server.args.includes(flag), flag);
+        for (const flag of ["--tls_cert_file=/etc/sigstore/tls/tls.crt", "--tls_key_file=/etc/sigstore/tls/tls.key"])
+            assert.ok(server.args.includes(flag), flag);
         assert.equal(server.readinessProbe.httpGet.scheme, "HTTPS");
         for (const app of ["trillian-log-server", "trillian-log-signer"]) {
             const args: string[] = container(prod, app).args;
             assert.ok(args.includes("--mysql_tls_ca=/etc/sigstore/ca/ca.crt") && args.includes("--mysql_server_name=trillian-db.sigstore.svc"), app);
             // Trillian appends "?tls=custom" itself: a query of ours would break the DSN.
-            assert.match(args.find((a) => a.startsWith("--mysql_uri="))!, /^--mysql_uri=[^?]+$/);
+            assert.match(
+                args.find((a) => a.startsWith("--mysql_uri="))!,
+                /^--mysql_uri=[^?]+$/,
+            );
         }
         const mysql = container(prod, "trillian-db");
-        for (const flag of ["--ssl-ca=/etc/sigstore/tls/ca.crt", "--ssl-cert=/etc/sigstore/tls/tls.crt", "--ssl-key=/etc/sigstore/tls/tls.key", "--require-secure-transport=ON"]) {
+        for (const flag of [
+            "--ssl-ca=/etc/sigstore/tls/ca.crt",
+            "--ssl-cert=/etc/sigstore/tls/tls.crt",
+            "--ssl-key=/etc/sigstore/tls/tls.key",
+            "--require-secure-transport=ON",
+        ]) {
             assert.ok(mysql.args.includes(flag), flag);
         }
     });
@@ -75,7 +84,10 @@ describe("internal TLS", () => {
         assert.ok(rekor.args.includes("--trillian_log_server.tls_ca_cert=/etc/sigstore/ca/ca.crt"));
         assert.ok(rekor.args.includes("--redis_server.enable-tls=true"));
         assert.ok(!rekor.args.some((a: string) => a.startsWith("--redis_server.insecure-skip-verify")), "never skips verification");
-        assert.deepEqual(rekor.env.find((e: any) => e.name === "SSL_CERT_FILE"), { name: "SSL_CERT_FILE", value: "/etc/sigstore/ca/ca.crt" });
+        assert.deepEqual(
+            rekor.env.find((e: any) => e.name === "SSL_CERT_FILE"),
+            { name: "SSL_CERT_FILE", value: "/etc/sigstore/ca/ca.crt" },
+        );
         const conf = mountedSecret(prod, "rekor-redis", "/etc/redis")["redis.conf"];
         assert.match(conf, /^port 0$/m);
         assert.match(conf, /^tls-port 6379$/m);
@@ -87,7 +99,12 @@ describe("internal TLS", () => {
         assert.ok(fulcio.args.includes("--ct-log-url=https://ctlog.sigstore.svc:6962/sigstore"));
         assert.ok(fulcio.args.includes("--ct-log.tls-ca-cert=/etc/sigstore/ca/ca.crt"));
         const ct = container(prod, "ctlog");
-        for (const flag of ["--tls_certificate=/etc/sigstore/tls/tls.crt", "--tls_key=/etc/sigstore/tls/tls.key", "--trillian_tls_ca_cert_file=/etc/sigstore/ca/ca.crt"]) assert.ok(ct.args.includes(flag), flag);
+        for (const flag of [
+            "--tls_certificate=/etc/sigstore/tls/tls.crt",
+            "--tls_key=/etc/sigstore/tls/tls.key",
+            "--trillian_tls_ca_cert_file=/etc/sigstore/ca/ca.crt",
+        ])
+            assert.ok(ct.args.includes(flag), flag);
         assert.equal(ct.livenessProbe.httpGet.scheme, "HTTPS");
         const ingress = prod.cloud.one("kubernetes:networking.k8s.io/v1:Ingress", "ctlog-ingress");
         assert.equal(ingress.inputs.metadata.annotations["nginx.ingress.kubernetes.io/backend-protocol"], "HTTPS");

@@ -32,15 +32,25 @@ describe("monitoring", () => {
         // Every port a ServiceMonitor names exists on the Service it selects.
         for (const [service, m] of Object.entries<any>(byService)) {
             const svc = prod.cloud.ofType("kubernetes:core/v1:Service").find((s) => s.inputs.metadata.name === service)!;
-            assert.ok(svc.inputs.spec.ports.some((p: any) => p.name === m.spec.endpoints[0].port), `${service} has no port ${m.spec.endpoints[0].port}`);
+            assert.ok(
+                svc.inputs.spec.ports.some((p: any) => p.name === m.spec.endpoints[0].port),
+                `${service} has no port ${m.spec.endpoints[0].port}`,
+            );
         }
     });
 
     it("the alert rules watch the servers, the sequencer, the database volume, the CA's expiry and the backups", () => {
         const rule = prod.cloud.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-alerts").inputs;
         const rules = rule.spec.groups[0].rules;
-        assert.deepEqual(rules.map((r: any) => r.alert).sort(),
-            ["FulcioCaCertificateExpiring", "SigstoreBackupFailing", "SigstoreBackupTooOld", "SigstoreServerDown", "TrillianDatabaseDiskFilling", "TrillianNoSequencerElected", "TrillianSignerNotSequencing"]);
+        assert.deepEqual(rules.map((r: any) => r.alert).sort(), [
+            "FulcioCaCertificateExpiring",
+            "SigstoreBackupFailing",
+            "SigstoreBackupTooOld",
+            "SigstoreServerDown",
+            "TrillianDatabaseDiskFilling",
+            "TrillianNoSequencerElected",
+            "TrillianSignerNotSequencing",
+        ]);
         // The backup alerts watch the CronJob the program creates, with backupMaxAgeHours (36 h by default).
         const cronJob = prod.cloud.ofType("kubernetes:batch/v1:CronJob")[0].inputs.metadata.name;
         const tooOld = rules.find((r: any) => r.alert === "SigstoreBackupTooOld").expr;

@@ -31,7 +31,10 @@ function sorted(o: Record<string, string> = {}): Record<string, string> {
     return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-interface Workload { app: string; pod: any }
+interface Workload {
+    app: string;
+    pod: any;
+}
 
 /** Every workload's pods (CronJobs included), read as the policy pack reads them. */
 function workloads(ev: Evaluation): Workload[] {
@@ -50,11 +53,22 @@ function volumeSource(ev: Evaluation, volume: any): Record<string, string> {
 
 /** The text of every file a container mounts from a ConfigMap or Secret. */
 function mountedFiles(ev: Evaluation, w: Workload, c: any): string[] {
-    return (c.volumeMounts ?? []).flatMap((mount: any) => Object.values(volumeSource(ev, w.pod.volumes.find((v: any) => v.name === mount.name))))
+    return (c.volumeMounts ?? [])
+        .flatMap((mount: any) =>
+            Object.values(
+                volumeSource(
+                    ev,
+                    w.pod.volumes.find((v: any) => v.name === mount.name),
+                ),
+            ),
+        )
         .filter((content: unknown): content is string => typeof content === "string");
 }
 
-interface Dial { host: string; port: number }
+interface Dial {
+    host: string;
+    port: number;
+}
 
 function flag(args: string[], name: string): string | undefined {
     const a = args.find((x) => x.startsWith(`--${name}=`));
@@ -107,8 +121,14 @@ function dexConfig(content: string): any {
 
 /** The container port a Dex serves its issuer on (web.http): what the ingress controller reaches. */
 function dexIssuerPorts(ev: Evaluation): Array<{ app: string; port: number }> {
-    return workloads(ev).flatMap((w) => w.pod.containers.flatMap((c: any) => mountedFiles(ev, w, c).map(dexConfig).filter((d) => d)
-        .map((d) => ({ app: w.app, port: Number(String(d.web.http).split(":").pop()) }))));
+    return workloads(ev).flatMap((w) =>
+        w.pod.containers.flatMap((c: any) =>
+            mountedFiles(ev, w, c)
+                .map(dexConfig)
+                .filter((d) => d)
+                .map((d) => ({ app: w.app, port: Number(String(d.web.http).split(":").pop()) })),
+        ),
+    );
 }
 
 interface Context {
@@ -129,7 +149,8 @@ function resolveService(ctx: Context, dial: Dial): { app: string; port: number }
     assert.ok(servicePort, `Service ${name} has no port ${dial.port}`);
     const pod = workloads(ctx.ev).find((w) => w.app === app);
     assert.ok(pod, `no workload for Service ${name}`);
-    const containerPort = pod.pod.containers.flatMap((c: any) => c.ports ?? [])
+    const containerPort = pod.pod.containers
+        .flatMap((c: any) => c.ports ?? [])
         .find((p: any) => p.name === servicePort.targetPort || p.containerPort === servicePort.targetPort);
     assert.ok(containerPort, `Service ${name} port ${dial.port} targets no container port`);
     return { app, port: containerPort.containerPort };
@@ -150,10 +171,7 @@ function derivedTuples(ctx: Context, extraDialers: Array<{ app: string; dial: Di
     const tuples = new Set<Tuple>();
     const tcp = (port: number) => `TCP/${port}`;
     const dialing = new Set<string>();
-    const all = [
-        ...workloads(ctx.ev).flatMap((w) => dials(ctx.ev, w).map((dial) => ({ app: w.app, dial }))),
-        ...extraDialers,
-    ];
+    const all = [...workloads(ctx.ev).flatMap((w) => dials(ctx.ev, w).map((dial) => ({ app: w.app, dial }))), ...extraDialers];
     for (const { app, dial } of all) {
         if (dial === "kubernetes-api") {
             for (const cidr of parseCidrs(key("apiServerEgressCidrs", ctx))!) {
@@ -237,7 +255,8 @@ function policies(ev: Evaluation): any[] {
 
 /** The createtree pod (createtreeMode "pod") is not a resource: it dials what the Command's environment says. */
 function createtreeDialers(ev: Evaluation): Array<{ app: string; dial: Dial }> {
-    return ev.cloud.ofType("command:local:Command")
+    return ev.cloud
+        .ofType("command:local:Command")
         .filter((c) => c.inputs.environment.CREATETREE_MODE === "pod")
         .map((c) => ({ app: "createtree", dial: { host: c.inputs.environment.TRILLIAN_SERVICE, port: Number(c.inputs.environment.TRILLIAN_GRPC_PORT) } }));
 }
@@ -245,12 +264,41 @@ function createtreeDialers(ev: Evaluation): Array<{ app: string; dial: Dial }> {
 const variants: Array<[string, string, Record<string, string>]> = [
     ["dev", "dev", {}],
     ["prod (ingress, signer election, HA)", "prod", {}],
-    ["external MySQL (schema Job)", "dev", { databaseMode: "external", databaseHost: "mysql.corp.example", databasePort: "3307", databasePassword: "pw", databaseEgressCidrs: "10.20.30.40/32,10.20.30.41/32" }],
-    ["external PostgreSQL", "dev", { databaseMode: "external", databaseEngine: "postgresql", databaseHost: "pg.corp.example", databasePassword: "pw", databaseEgressCidrs: "10.20.30.50/32" }],
-    ["createtree in a pod, custom selectors, issuer on port 8443", "dev", {
-        createtreeMode: "pod", createtreeImage: "registry.corp.example/createtree:v1.7.3", ingressNamespaceSelector: "team=edge",
-        ingressPodSelector: "app=gateway", metricsNamespaceSelector: "team=observability", oidcIssuerUrl: "https://idp.corp.example:8443/realms/x", oidcEgressCidrs: "192.0.2.0/24",
-    }],
+    [
+        "external MySQL (schema Job)",
+        "dev",
+        {
+            databaseMode: "external",
+            databaseHost: "mysql.corp.example",
+            databasePort: "3307",
+            databasePassword: "pw",
+            databaseEgressCidrs: "10.20.30.40/32,10.20.30.41/32",
+        },
+    ],
+    [
+        "external PostgreSQL",
+        "dev",
+        {
+            databaseMode: "external",
+            databaseEngine: "postgresql",
+            databaseHost: "pg.corp.example",
+            databasePassword: "pw",
+            databaseEgressCidrs: "10.20.30.50/32",
+        },
+    ],
+    [
+        "createtree in a pod, custom selectors, issuer on port 8443",
+        "dev",
+        {
+            createtreeMode: "pod",
+            createtreeImage: "registry.corp.example/createtree:v1.7.3",
+            ingressNamespaceSelector: "team=edge",
+            ingressPodSelector: "app=gateway",
+            metricsNamespaceSelector: "team=observability",
+            oidcIssuerUrl: "https://idp.corp.example:8443/realms/x",
+            oidcEgressCidrs: "192.0.2.0/24",
+        },
+    ],
     ["identityProvider dex (LDAPS directory)", "prod", dexOverrides],
     ["identityProvider dex (StartTLS on 3389)", "dev", { ...dexOverrides, ldapTransport: "starttls", ldapPort: "3389" }],
 ];
@@ -300,7 +348,9 @@ describe("network isolation: NetworkPolicies allow exactly the edges the contain
         const forApp = (specs: any[], app: string) => specs.find((s) => s.podSelector.matchLabels?.[appLabel] === app);
 
         it("a dropped egress rule (Rekor → Redis) is reported missing", () => {
-            const r = mutate((specs) => { forApp(specs, "rekor-server").egress = forApp(specs, "rekor-server").egress.filter((e: any) => e.ports[0].port !== 6379); });
+            const r = mutate((specs) => {
+                forApp(specs, "rekor-server").egress = forApp(specs, "rekor-server").egress.filter((e: any) => e.ports[0].port !== 6379);
+            });
             assert.deepEqual(r.missing, ["egress rekor-server -> app:rekor-redis TCP/6379"]);
         });
 
@@ -311,7 +361,10 @@ describe("network isolation: NetworkPolicies allow exactly the edges the contain
                 forApp(specs, "ctlog").ingress.push({ ports: [{ port: 6962, protocol: "TCP" }] });
             });
             assert.deepEqual(r.missing, []);
-            assert.ok(r.extra.some((t) => t.startsWith("ingress trillian-db <- app:") && t.endsWith("TCP/33060")), r.extra.join("\n"));
+            assert.ok(
+                r.extra.some((t) => t.startsWith("ingress trillian-db <- app:") && t.endsWith("TCP/33060")),
+                r.extra.join("\n"),
+            );
             assert.ok(r.extra.includes("egress fulcio-server -> cidr:0.0.0.0/0 *"), r.extra.join("\n"));
             assert.ok(r.extra.includes("ingress ctlog <- * TCP/6962"), r.extra.join("\n"));
         });
@@ -320,7 +373,11 @@ describe("network isolation: NetworkPolicies allow exactly the edges the contain
             const rekor = workloads(ctx.ev).find((w) => w.app === "rekor-server")!;
             const args: string[] = rekor.pod.containers[0].args;
             const original = [...args];
-            args.splice(args.findIndex((a) => a.startsWith("--trillian_log_server.port=")), 1, "--trillian_log_server.port=8091");
+            args.splice(
+                args.findIndex((a) => a.startsWith("--trillian_log_server.port=")),
+                1,
+                "--trillian_log_server.port=8091",
+            );
             try {
                 const r = compare(derivedTuples(ctx, []), allowedTuples(policies(ctx.ev)));
                 assert.ok(r.missing.includes("egress rekor-server -> app:trillian-log-server TCP/8091"), r.missing.join("\n"));

@@ -14,24 +14,63 @@ const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 /** A valid value other than the default, for every key a rule governs. */
 const sample: Record<string, string> = {
-    databaseHost: "db.corp.example", databaseEngine: "postgresql", databasePort: "3307", databaseName: "logs", databaseUser: "logs",
-    databaseEgressCidrs: "10.20.30.40/32", ldapHost: "ldap.corp.example", ldapPort: "1636", ldapTransport: "starttls", ldapCaCert: pem,
-    ldapBindDn: "cn=dex,dc=corp,dc=example", ldapUserBaseDn: "ou=people,dc=corp,dc=example", ldapUserFilter: "(objectClass=user)",
-    ldapUsernameAttribute: "sAMAccountName", ldapIdAttribute: "objectGUID", ldapEmailAttribute: "userPrincipalName", ldapNameAttribute: "displayName",
-    ldapSignerGroups: "cn=signers,dc=corp,dc=example", ldapMemberOfAttribute: "isMemberOf", ldapGroupBaseDn: "ou=groups,dc=corp,dc=example",
-    ldapGroupFilter: "(objectClass=group)", ldapGroupMemberAttribute: "uniqueMember", ldapGroupNameAttribute: "name", ldapEgressCidrs: "10.20.30.41/32",
-    backupRetentionDays: "30", backupStorageSize: "50Gi", backupStorageClass: "fast", backupMaxAgeHours: "48",
-    monitoringLabels: "release=prometheus", caExpiryWarningDays: "30",
-    ingressNamespaceSelector: "team=edge", ingressPodSelector: "app=nginx", metricsNamespaceSelector: "team=obs", metricsPodSelector: "app=prom",
-    oidcEgressCidrs: "10.0.0.0/8", apiServerEgressCidrs: "10.0.0.1/32", apiServerEgressPorts: "6443",
-    createtreeImage: "registry.corp.example/createtree:v1.7.3", createtreeBinary: "/opt/createtree", updatetreeBinary: "/opt/updatetree",
-    caRootCert: pem, caHsmRootId: "1", caKmsResource: "hashivault://fulcio", caCertChain: pem, fulcioCaGeneration: "2",
-    ingressClusterIssuer: "corp-ca", ingressTlsSecret: "sigstore-tls",
+    databaseHost: "db.corp.example",
+    databaseEngine: "postgresql",
+    databasePort: "3307",
+    databaseName: "logs",
+    databaseUser: "logs",
+    databaseEgressCidrs: "10.20.30.40/32",
+    ldapHost: "ldap.corp.example",
+    ldapPort: "1636",
+    ldapTransport: "starttls",
+    ldapCaCert: pem,
+    ldapBindDn: "cn=dex,dc=corp,dc=example",
+    ldapUserBaseDn: "ou=people,dc=corp,dc=example",
+    ldapUserFilter: "(objectClass=user)",
+    ldapUsernameAttribute: "sAMAccountName",
+    ldapIdAttribute: "objectGUID",
+    ldapEmailAttribute: "userPrincipalName",
+    ldapNameAttribute: "displayName",
+    ldapSignerGroups: "cn=signers,dc=corp,dc=example",
+    ldapMemberOfAttribute: "isMemberOf",
+    ldapGroupBaseDn: "ou=groups,dc=corp,dc=example",
+    ldapGroupFilter: "(objectClass=group)",
+    ldapGroupMemberAttribute: "uniqueMember",
+    ldapGroupNameAttribute: "name",
+    ldapEgressCidrs: "10.20.30.41/32",
+    backupRetentionDays: "30",
+    backupStorageSize: "50Gi",
+    backupStorageClass: "fast",
+    backupMaxAgeHours: "48",
+    monitoringLabels: "release=prometheus",
+    caExpiryWarningDays: "30",
+    ingressNamespaceSelector: "team=edge",
+    ingressPodSelector: "app=nginx",
+    metricsNamespaceSelector: "team=obs",
+    metricsPodSelector: "app=prom",
+    oidcEgressCidrs: "10.0.0.0/8",
+    apiServerEgressCidrs: "10.0.0.1/32",
+    apiServerEgressPorts: "6443",
+    createtreeImage: "registry.corp.example/createtree:v1.7.3",
+    createtreeBinary: "/opt/createtree",
+    updatetreeBinary: "/opt/updatetree",
+    caRootCert: pem,
+    caHsmRootId: "1",
+    caKmsResource: "hashivault://fulcio",
+    caCertChain: pem,
+    fulcioCaGeneration: "2",
+    ingressClusterIssuer: "corp-ca",
+    ingressTlsSecret: "sigstore-tls",
 };
 
 const dex = {
-    identityProvider: "dex", oidcIssuerUrl: undefined, ldapHost: "ldap.corp.example", ldapCaCert: pem, ldapBindDn: "cn=dex,dc=corp,dc=example",
-    ldapUserBaseDn: "ou=people,dc=corp,dc=example", ldapEgressCidrs: "10.20.30.41/32",
+    identityProvider: "dex",
+    oidcIssuerUrl: undefined,
+    ldapHost: "ldap.corp.example",
+    ldapCaCert: pem,
+    ldapBindDn: "cn=dex,dc=corp,dc=example",
+    ldapUserBaseDn: "ou=people,dc=corp,dc=example",
+    ldapEgressCidrs: "10.20.30.41/32",
 };
 
 /** A stack in which the rule does not hold (the defaults, unless the rule holds by default). */
@@ -62,8 +101,11 @@ describe("config: keys that do not apply are refused (config/applicability.ts)",
             const secrets = { ldapBindPassword: "pw" };
             for (const key of rule.keys) {
                 const { message } = problems({ ...base, [key]: sample[key] }, base === dex ? secrets : {});
-                assert.match(message, new RegExp(`sigstore:${key} = ${JSON.stringify(sample[key]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: only applies`),
-                    `${key} set where it does not apply is not refused:\n${message || "(loaded)"}`);
+                assert.match(
+                    message,
+                    new RegExp(`sigstore:${key} = ${JSON.stringify(sample[key]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: only applies`),
+                    `${key} set where it does not apply is not refused:\n${message || "(loaded)"}`,
+                );
             }
             for (const key of rule.secretKeys ?? []) {
                 const message = expectProblem(base, key, "[secret]", /only applies/, { [key]: "s3cret-value" });

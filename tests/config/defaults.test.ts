@@ -13,8 +13,11 @@ describe("config: defaults", () => {
         assert.deepEqual(c.cluster, { kubeconfig: undefined, kubeContext: undefined, namespace: defaults.namespace });
         assert.deepEqual(c.images.refs, { ...upstreamImages });
         assert.deepEqual(c.database, {
-            mode: "in-cluster", storageSize: defaults.databaseStorageSize, storageClass: undefined,
-            expectedSigningsPerDay: defaults.expectedSigningsPerDay, retentionYears: defaults.retentionYears,
+            mode: "in-cluster",
+            storageSize: defaults.databaseStorageSize,
+            storageClass: undefined,
+            expectedSigningsPerDay: defaults.expectedSigningsPerDay,
+            retentionYears: defaults.retentionYears,
         });
         assert.equal(c.trillian.serverReplicas, defaults.trillianServerReplicas);
         assert.equal(c.trillian.signerReplicas, defaults.trillianSignerReplicas);
@@ -25,10 +28,18 @@ describe("config: defaults", () => {
         assert.deepEqual(c.fulcio, { replicas: 1 });
         assert.deepEqual(c.ctlog, { replicas: 1, prefix: defaults.ctlogPrefix, keyGeneration: 1 });
         assert.deepEqual(c.oidc, {
-            issuerUrl: required.oidcIssuerUrl, clientId: "sigstore", issuerType: "email", issuerCaCert: undefined, emailDomain: "corp.example",
+            issuerUrl: required.oidcIssuerUrl,
+            clientId: "sigstore",
+            issuerType: "email",
+            issuerCaCert: undefined,
+            emailDomain: "corp.example",
         });
         assert.deepEqual(c.ca, {
-            mode: "self-signed", organization: defaults.caOrganization, commonName: defaults.caCommonName, validityHours: defaults.caValidityHours, generation: defaults.fulcioCaGeneration,
+            mode: "self-signed",
+            organization: defaults.caOrganization,
+            commonName: defaults.caCommonName,
+            validityHours: defaults.caValidityHours,
+            generation: defaults.fulcioCaGeneration,
         });
         assert.equal(c.publicDomain, defaults.publicDomain);
         assert.equal(c.ingressClassName, undefined);
@@ -51,11 +62,21 @@ describe("config: defaults", () => {
     });
 
     it("reads valid non-default values", () => {
-        const c = load({
-            namespace: "sigstore-prod", rekorReplicas: "3", trillianSignerReplicas: "2", protectData: "true", databaseStorageSize: "50Gi",
-            ingressClassName: "nginx", kubeconfig: "/etc/kube/config", kubeContext: "prod-cluster", caMode: "chained",
-            caRootCert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-        }, { caRootKey: "-----BEGIN PRIVATE KEY-----\n..." });
+        const c = load(
+            {
+                namespace: "sigstore-prod",
+                rekorReplicas: "3",
+                trillianSignerReplicas: "2",
+                protectData: "true",
+                databaseStorageSize: "50Gi",
+                ingressClassName: "nginx",
+                kubeconfig: "/etc/kube/config",
+                kubeContext: "prod-cluster",
+                caMode: "chained",
+                caRootCert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            },
+            { caRootKey: "-----BEGIN PRIVATE KEY-----\n..." },
+        );
         assert.equal(c.cluster.namespace, "sigstore-prod");
         assert.equal(c.cluster.kubeconfig, "/etc/kube/config");
         assert.equal(c.cluster.kubeContext, "prod-cluster");
@@ -69,10 +90,21 @@ describe("config: defaults", () => {
     });
 
     it("the external database password stays a secret Output", async () => {
-        const c = load({ databaseMode: "external", databaseHost: "10.0.0.5", databaseEngine: "postgresql", databasePort: "5432", databaseEgressCidrs: "10.0.0.5/32" }, { databasePassword: "pw" });
-        assert.deepEqual({ ...c.database.external, password: undefined }, {
-            engine: "postgresql", host: "10.0.0.5", port: 5432, name: "trillian", user: "trillian", password: undefined,
-        });
+        const c = load(
+            { databaseMode: "external", databaseHost: "10.0.0.5", databaseEngine: "postgresql", databasePort: "5432", databaseEgressCidrs: "10.0.0.5/32" },
+            { databasePassword: "pw" },
+        );
+        assert.deepEqual(
+            { ...c.database.external, password: undefined },
+            {
+                engine: "postgresql",
+                host: "10.0.0.5",
+                port: 5432,
+                name: "trillian",
+                user: "trillian",
+                password: undefined,
+            },
+        );
         assert.ok(await pulumi.isSecret(c.database.external!.password));
     });
 });

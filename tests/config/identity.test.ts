@@ -10,16 +10,24 @@ describe("config: identityProvider dex (the bundled Dex in front of LDAP / Activ
     const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     /** A complete dex stack: the README's Identity example, without oidcIssuerUrl (Dex's is derived). */
     const dex: Record<string, string | undefined> = {
-        oidcIssuerUrl: undefined, identityProvider: "dex", publicDomain: "sigstore.corp.example",
-        ldapHost: "ldap.corp.example", ldapCaCert: ca, ldapBindDn: "cn=dex,ou=services,dc=corp,dc=example",
-        ldapUserBaseDn: "ou=people,dc=corp,dc=example", ldapEgressCidrs: "10.20.30.41/32",
+        oidcIssuerUrl: undefined,
+        identityProvider: "dex",
+        publicDomain: "sigstore.corp.example",
+        ldapHost: "ldap.corp.example",
+        ldapCaCert: ca,
+        ldapBindDn: "cn=dex,ou=services,dc=corp,dc=example",
+        ldapUserBaseDn: "ou=people,dc=corp,dc=example",
+        ldapEgressCidrs: "10.20.30.41/32",
     };
     const password = { ldapBindPassword: "bind-pw" };
     const loadDex = (values: Record<string, string | undefined> = {}) => {
         const merged = Object.fromEntries(Object.entries({ ...required, ...dex, ...values }).filter(([, v]) => v !== undefined)) as Record<string, string>;
         return loadConfig(fakeSource(merged, password).source, "sigstore");
     };
-    const ldapOf = (c: SigstoreConfig) => { assert.equal(c.identity.provider, "dex"); return (c.identity as Extract<SigstoreConfig["identity"], { provider: "dex" }>).ldap; };
+    const ldapOf = (c: SigstoreConfig) => {
+        assert.equal(c.identity.provider, "dex");
+        return c.identity.ldap;
+    };
 
     it("derives the issuer (https://oidc.<publicDomain>), LDAPS on 636, and no group claim without a group base DN", () => {
         const c = loadDex();
@@ -34,18 +42,35 @@ describe("config: identityProvider dex (the bundled Dex in front of LDAP / Activ
 
     it("StartTLS defaults to 389; an explicit port, issuer URL, signer groups and group search are taken as given", () => {
         const groups = "cn=signers,ou=groups,dc=corp,dc=example; cn=release\\, eng,ou=groups,dc=corp,dc=example";
-        const c = loadDex({ ldapTransport: "starttls", oidcIssuerUrl: "https://sso.corp.example/dex", ldapSignerGroups: groups, ldapGroupBaseDn: "ou=groups,dc=corp,dc=example" });
+        const c = loadDex({
+            ldapTransport: "starttls",
+            oidcIssuerUrl: "https://sso.corp.example/dex",
+            ldapSignerGroups: groups,
+            ldapGroupBaseDn: "ou=groups,dc=corp,dc=example",
+        });
         const ldap = ldapOf(c);
         assert.equal(ldap.port, 389);
         assert.equal(c.oidc.issuerUrl, "https://sso.corp.example/dex");
         assert.deepEqual(ldap.signerGroups, ["cn=signers,ou=groups,dc=corp,dc=example", "cn=release\\, eng,ou=groups,dc=corp,dc=example"]);
-        assert.deepEqual(ldap.groupSearch, { baseDn: "ou=groups,dc=corp,dc=example", filter: "(objectClass=groupOfNames)", memberAttribute: "member", nameAttribute: "cn" });
+        assert.deepEqual(ldap.groupSearch, {
+            baseDn: "ou=groups,dc=corp,dc=example",
+            filter: "(objectClass=groupOfNames)",
+            memberAttribute: "member",
+            nameAttribute: "cn",
+        });
         assert.equal(ldapOf(loadDex({ ldapPort: "3269" })).port, 3269);
         assert.equal(ldapOf(loadDex({ ldapMemberOfAttribute: "memberOf:1.2.840.113556.1.4.1941:" })).memberOfAttribute, "memberOf:1.2.840.113556.1.4.1941:");
     });
 
     it("requires the directory's host, CA, bind DN and password, user base DN and (with network policies) its CIDRs", () => {
-        const { lines } = problems({ ...dex, ldapHost: undefined, ldapCaCert: undefined, ldapBindDn: undefined, ldapUserBaseDn: undefined, ldapEgressCidrs: undefined });
+        const { lines } = problems({
+            ...dex,
+            ldapHost: undefined,
+            ldapCaCert: undefined,
+            ldapBindDn: undefined,
+            ldapUserBaseDn: undefined,
+            ldapEgressCidrs: undefined,
+        });
         const why = /is required when identityProvider is "dex"/;
         for (const key of ["ldapHost", "ldapCaCert", "ldapBindDn", "ldapUserBaseDn", "ldapBindPassword"]) {
             const line = lines.find((l) => l.startsWith(`sigstore:${key} = undefined: `));
@@ -90,7 +115,9 @@ describe("config: identityProvider dex (the bundled Dex in front of LDAP / Activ
 
     it("the bind password stored in plain text is refused without echoing it", () => {
         const merged = Object.fromEntries(Object.entries({ ...required, ...dex }).filter(([, v]) => v !== undefined)) as Record<string, string>;
-        assert.throws(() => loadConfig(fakeSource(merged, { ldapBindPassword: "hunter2-ldap" }, ["ldapBindPassword"]).source, "sigstore"),
-            (e: Error) => /sigstore:ldapBindPassword = "\[plain text\]": is a secret/.test(e.message) && !e.message.includes("hunter2-ldap"));
+        assert.throws(
+            () => loadConfig(fakeSource(merged, { ldapBindPassword: "hunter2-ldap" }, ["ldapBindPassword"]).source, "sigstore"),
+            (e: Error) => /sigstore:ldapBindPassword = "\[plain text\]": is a secret/.test(e.message) && !e.message.includes("hunter2-ldap"),
+        );
     });
 });

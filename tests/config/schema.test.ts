@@ -12,9 +12,12 @@ const root = path.resolve(__dirname, "..", "..");
 const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
 const schema: Record<string, { type?: string; default?: unknown; secret?: boolean }> = project.config;
 /** Every config reader, as one text for the static view below. */
-const configSource = fs.readdirSync(path.join(root, "config")).filter((f) => f.endsWith(".ts")).sort()
-    .map((f) => fs.readFileSync(path.join(root, "config", f), "utf8")).join("\n");
-
+const configSource = fs
+    .readdirSync(path.join(root, "config"))
+    .filter((f) => f.endsWith(".ts"))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(root, "config", f), "utf8"))
+    .join("\n");
 
 type ReaderMethod = "string" | "optional" | "required" | "oneOf" | "int" | "bool" | "secret" | "requiredSecret" | "raw" | "reject" | "parsed";
 
@@ -64,7 +67,11 @@ describe("config: Pulumi.yaml schema and config/ agree", () => {
         assert.ok(withDefault.length >= 10, "Pulumi.yaml declares defaults");
         for (const [key, v] of withDefault) {
             assert.ok(key in defaults, `Pulumi.yaml has a default for ${key} but config/ defaults has none`);
-            assert.strictEqual(v.default, (defaults as Record<string, unknown>)[key], `default of ${key}: Pulumi.yaml ${JSON.stringify(v.default)} vs config/ ${JSON.stringify((defaults as Record<string, unknown>)[key])}`);
+            assert.strictEqual(
+                v.default,
+                (defaults as Record<string, unknown>)[key],
+                `default of ${key}: Pulumi.yaml ${JSON.stringify(v.default)} vs config/ ${JSON.stringify((defaults as Record<string, unknown>)[key])}`,
+            );
         }
     });
 
@@ -83,7 +90,9 @@ describe("config: Pulumi.yaml schema and config/ agree", () => {
 
     it("every optional declared key has a default (the CLI makes a key without one required); only emailDomain is required", () => {
         // oidcIssuerUrl is required by config/, with identityProvider "external" only: the CLI cannot express a condition.
-        const requiredKeys = Object.entries(schema).filter(([, v]) => v.default === undefined).map(([k]) => k);
+        const requiredKeys = Object.entries(schema)
+            .filter(([, v]) => v.default === undefined)
+            .map(([k]) => k);
         assert.deepEqual(requiredKeys.sort(), ["emailDomain"]);
     });
 
@@ -93,7 +102,10 @@ describe("config: Pulumi.yaml schema and config/ agree", () => {
             assert.ok(!(key in schema), `${key} is declared: the CLI would require it in every stack`);
             assert.match(projectText, new RegExp(`^#\\s+${key}\\s+\\S`, "m"), `${key} is not documented in Pulumi.yaml's header comment`);
         }
-        assert.ok(Object.values(schema).every((v) => !v.secret), "a key is declared secret: true");
+        assert.ok(
+            Object.values(schema).every((v) => !v.secret),
+            "a key is declared secret: true",
+        );
     });
 
     it("every key Pulumi.yaml declares is read by config/", () => {
@@ -112,8 +124,10 @@ describe("config: Pulumi.yaml schema and config/ agree", () => {
             assert.ok(secret.has(key), `${key} is never read with getSecret`);
             assert.ok(!plain.has(key), `${key} is read with get(): its plaintext would be handled outside a secret Output`);
             const methods = [...(statically.get(key) ?? [])];
-            assert.ok(methods.length > 0 && methods.every((m) => m === "secret" || m === "requiredSecret" || m === "reject"),
-                `${key} is read with r.${methods.join("/r.")}; only r.secret/r.requiredSecret keep it secret`);
+            assert.ok(
+                methods.length > 0 && methods.every((m) => m === "secret" || m === "requiredSecret" || m === "reject"),
+                `${key} is read with r.${methods.join("/r.")}; only r.secret/r.requiredSecret keep it secret`,
+            );
         }
         for (const key of secret) assert.ok((secretKeys as readonly string[]).includes(key), `${key} is read as a secret but is not in config/ secretKeys`);
     });

@@ -47,6 +47,7 @@ describe("lib/capacity", () => {
 
 describe("capacity plan in the program (databaseCapacity output)", () => {
     // Loaded lazily: the support modules install Pulumi's mocks.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: the support modules install Pulumi's mocks
     const { evaluateRecorded, evaluateStack } = require("../support/registrations") as typeof import("../support/registrations");
 
     it("prod plans 2000 signings a day for 10 years, and its volume fits", async () => {

@@ -14,7 +14,10 @@ describe("rotation: the pieces", () => {
         ]);
         assert.throws(() => keyWindows([{ publicKeyPem: "a" }, { publicKeyPem: "b" }], "2026-01-01T00:00:00Z"), /key 1 of 2 has no retirement time/);
         // A first CA replaced after the rotation starts later than the freeze: the old key then starts at its freeze.
-        assert.deepEqual(keyWindows([{ publicKeyPem: "a", frozenAt: "2026-02-01T00:00:00Z" }, { publicKeyPem: "b" }], "2026-03-01T00:00:00Z")[0],
-            { publicKeyPem: "a", validFrom: "2026-02-01T00:00:00Z", validTo: "2026-02-01T00:00:00Z" });
+        assert.deepEqual(keyWindows([{ publicKeyPem: "a", frozenAt: "2026-02-01T00:00:00Z" }, { publicKeyPem: "b" }], "2026-03-01T00:00:00Z")[0], {
+            publicKeyPem: "a",
+            validFrom: "2026-02-01T00:00:00Z",
+            validTo: "2026-02-01T00:00:00Z",
+        });
     });
 });

@@ -8,7 +8,9 @@ import { CtLogConfigInput, quoteTextProtoString, renderCtLogConfig, renderCtLogM
 // Every field becomes an array of values so repeated fields are visible.
 // ---------------------------------------------------------------------------
 type TpValue = string | bigint | TpMessage;
-interface TpMessage { [field: string]: TpValue[] }
+interface TpMessage {
+    [field: string]: TpValue[];
+}
 
 class TextProtoReader {
     private pos = 0;
@@ -156,8 +158,7 @@ describe("lib/ctlog-config renderCtLogConfig", () => {
         assert.deepEqual(Object.keys(backend).sort(), ["backend_spec", "name"]);
         assert.equal(one(backend, "name"), "trillian");
         assert.equal(one(backend, "backend_spec"), base.trillianBackend);
-        assert.deepEqual(Object.keys(config).sort(),
-            ["ext_key_usages", "log_backend_name", "log_id", "prefix", "private_key", "roots_pem_file"]);
+        assert.deepEqual(Object.keys(config).sort(), ["ext_key_usages", "log_backend_name", "log_id", "prefix", "private_key", "roots_pem_file"]);
         assert.equal(one(config, "log_id"), 8734581276512344n);
         assert.equal(one(config, "prefix"), "sigstore");
         assert.deepEqual(config.roots_pem_file, [base.rootsPemFile]);
@@ -221,7 +222,11 @@ describe("lib/ctlog-config renderCtLogConfig", () => {
             ["empty EKU list", { extKeyUsages: [] }, /extKeyUsages must be a non-empty array/],
             ["bad timestamp", { notAfterStart: "2025-13-01T00:00:00Z" }, /notAfterStart/],
             ["non-RFC3339 timestamp", { notAfterLimit: "2025-01-01" }, /notAfterLimit must be an RFC 3339/],
-            ["limit before start", { notAfterStart: "2025-02-01T00:00:00Z", notAfterLimit: "2025-01-01T00:00:00Z" }, /notAfterLimit .* is before notAfterStart/],
+            [
+                "limit before start",
+                { notAfterStart: "2025-02-01T00:00:00Z", notAfterLimit: "2025-01-01T00:00:00Z" },
+                /notAfterLimit .* is before notAfterStart/,
+            ],
             ["lone surrogate", { privateKeyPassword: "a\uD800b" }, /privateKeyPassword contains an unpaired UTF-16 surrogate/],
         ];
         for (const [name, patch, re] of cases) {
@@ -242,8 +247,13 @@ describe("lib/ctlog-config renderCtLogMultiConfig (ctlogKeyGeneration)", () => {
         const root = TextProtoReader.parse(renderCtLogMultiConfig([base, second]));
         assert.equal(root.backends.length, 1);
         const configs = sub(root, "log_configs").config as TpMessage[];
-        assert.deepEqual(configs.map((c) => [one(c, "log_id"), one(c, "prefix"), one(sub(sub(c, "private_key"), "[type.googleapis.com/keyspb.PEMKeyFile]"), "path")]),
-            [[8734581276512344n, "sigstore", base.privateKeyPath], [99n, "sigstore-g2", second.privateKeyPath]]);
+        assert.deepEqual(
+            configs.map((c) => [one(c, "log_id"), one(c, "prefix"), one(sub(sub(c, "private_key"), "[type.googleapis.com/keyspb.PEMKeyFile]"), "path")]),
+            [
+                [8734581276512344n, "sigstore", base.privateKeyPath],
+                [99n, "sigstore-g2", second.privateKeyPath],
+            ],
+        );
     });
 
     it("one log renders exactly as renderCtLogConfig", () => {
@@ -254,6 +264,9 @@ describe("lib/ctlog-config renderCtLogMultiConfig (ctlogKeyGeneration)", () => {
         assert.throws(() => renderCtLogMultiConfig([]), /at least one log/);
         assert.throws(() => renderCtLogMultiConfig([base, { ...second, prefix: base.prefix }]), /log 2: prefix "sigstore" is used twice/);
         assert.throws(() => renderCtLogMultiConfig([base, { ...second, treeId: base.treeId }]), /log 2: tree 8734581276512344 is used twice/);
-        assert.throws(() => renderCtLogMultiConfig([base, { ...second, trillianBackend: "other:8090" }]), /log 2: every log must use the same Trillian backend/);
+        assert.throws(
+            () => renderCtLogMultiConfig([base, { ...second, trillianBackend: "other:8090" }]),
+            /log 2: every log must use the same Trillian backend/,
+        );
     });
 });

@@ -12,8 +12,18 @@ import { FULCIO_ISSUER_TYPES, OidcIssuerInput, renderFulcioConfig } from "../../
 // SkipEmailVerification}. encoding/json ignores unknown keys, so these tests
 // pin the exact spelling.
 const OIDC_ISSUER_JSON_KEYS = new Set([
-    "IssuerURL", "ClientID", "Type", "CIProvider", "IssuerClaim", "SubjectDomain", "SPIFFETrustDomain",
-    "ChallengeClaim", "Description", "Contact", "CACert", "SkipEmailVerification",
+    "IssuerURL",
+    "ClientID",
+    "Type",
+    "CIProvider",
+    "IssuerClaim",
+    "SubjectDomain",
+    "SPIFFETrustDomain",
+    "ChallengeClaim",
+    "Description",
+    "Contact",
+    "CACert",
+    "SkipEmailVerification",
 ]);
 
 const keycloak: OidcIssuerInput = {
@@ -26,8 +36,23 @@ function selfSignedCaPem(): string | undefined {
     if (spawnSync("openssl", ["version"]).status !== 0) return undefined;
     const dir = mkdtempSync(join(tmpdir(), "fulcio-ca-"));
     try {
-        const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-days", "2", "-subj", "/CN=idp-ca"]);
+        const r = spawnSync("openssl", [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            join(dir, "k.pem"),
+            "-out",
+            join(dir, "c.pem"),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=idp-ca",
+        ]);
         return r.status === 0 ? readFileSync(join(dir, "c.pem"), "utf8") : undefined;
     } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -68,12 +93,14 @@ describe("lib/fulcio-config renderFulcioConfig", () => {
     });
 
     it("maps every optional field to its Fulcio JSON key", () => {
-        const cfg = JSON.parse(renderFulcioConfig([
-            { ...keycloak, skipEmailVerification: true, description: "corp IdP", contact: "sec@corp.example" },
-            { issuerUrl: "https://accounts.corp.example", clientId: "sigstore", type: "uri", subjectDomain: "https://corp.example" },
-            { issuerUrl: "https://login.corp.example", clientId: "sigstore", type: "username", subjectDomain: "corp.example" },
-            { issuerUrl: "https://spire.corp.example", clientId: "sigstore", type: "spiffe", spiffeTrustDomain: "corp.example" },
-        ]));
+        const cfg = JSON.parse(
+            renderFulcioConfig([
+                { ...keycloak, skipEmailVerification: true, description: "corp IdP", contact: "sec@corp.example" },
+                { issuerUrl: "https://accounts.corp.example", clientId: "sigstore", type: "uri", subjectDomain: "https://corp.example" },
+                { issuerUrl: "https://login.corp.example", clientId: "sigstore", type: "username", subjectDomain: "corp.example" },
+                { issuerUrl: "https://spire.corp.example", clientId: "sigstore", type: "spiffe", spiffeTrustDomain: "corp.example" },
+            ]),
+        );
         const get = (u: string) => cfg.OIDCIssuers[u];
         assert.equal(get(keycloak.issuerUrl).SkipEmailVerification, true);
         assert.equal(get(keycloak.issuerUrl).Description, "corp IdP");
@@ -81,15 +108,24 @@ describe("lib/fulcio-config renderFulcioConfig", () => {
         assert.equal(get("https://accounts.corp.example").SubjectDomain, "https://corp.example");
         assert.equal(get("https://login.corp.example").SubjectDomain, "corp.example");
         assert.equal(get("https://spire.corp.example").SPIFFETrustDomain, "corp.example");
-        for (const issuer of Object.values(cfg.OIDCIssuers) as Array<Record<string, unknown>>) {
+        for (const issuer of Object.values<Record<string, unknown>>(cfg.OIDCIssuers)) {
             for (const k of Object.keys(issuer)) assert.ok(OIDC_ISSUER_JSON_KEYS.has(k), `unexpected key ${k}`);
         }
     });
 
     it("lists exactly the issuer types of Fulcio v1.8.8", () => {
         assert.deepEqual([...FULCIO_ISSUER_TYPES].sort(), [
-            "buildkite-job", "chainguard-identity", "ci-provider", "codefresh-workflow", "email", "github-workflow",
-            "gitlab-pipeline", "kubernetes", "spiffe", "uri", "username",
+            "buildkite-job",
+            "chainguard-identity",
+            "ci-provider",
+            "codefresh-workflow",
+            "email",
+            "github-workflow",
+            "gitlab-pipeline",
+            "kubernetes",
+            "spiffe",
+            "uri",
+            "username",
         ]);
     });
 
@@ -107,11 +143,19 @@ describe("lib/fulcio-config renderFulcioConfig", () => {
             ["uri subjectDomain without scheme", { type: "uri", subjectDomain: "corp.example" }, /must include a scheme/],
             ["username subjectDomain with scheme", { type: "username", subjectDomain: "https://corp.example" }, /must not include a scheme/],
             ["uri subjectDomain in another domain", { type: "uri", subjectDomain: "https://other.example.org" }, /must share the top- and second-level domain/],
-            ["uri subjectDomain with other scheme", { type: "uri", subjectDomain: "http://corp.example" , issuerUrl: "https://login.corp.example" }, /scheme "http:" must match/],
+            [
+                "uri subjectDomain with other scheme",
+                { type: "uri", subjectDomain: "http://corp.example", issuerUrl: "https://login.corp.example" },
+                /scheme "http:" must match/,
+            ],
             ["username subjectDomain in another domain", { type: "username", subjectDomain: "other.org" }, /must share/],
             ["spiffe without trust domain", { type: "spiffe" }, /spiffeTrustDomain must be a non-empty string/],
             ["subjectDomain on email", { subjectDomain: "corp.example" }, /subjectDomain only applies/],
-            ["skipEmailVerification on uri", { type: "uri", subjectDomain: "https://corp.example", skipEmailVerification: true }, /skipEmailVerification only applies/],
+            [
+                "skipEmailVerification on uri",
+                { type: "uri", subjectDomain: "https://corp.example", skipEmailVerification: true },
+                /skipEmailVerification only applies/,
+            ],
             ["caCert that is not a certificate", { caCert: "hello" }, /issuers\[0\]\.caCert contains no/],
         ];
         for (const [name, patch, re] of cases) {

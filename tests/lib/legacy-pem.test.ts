@@ -103,6 +103,9 @@ describe("lib/legacy-pem encryptLegacyPem", () => {
         const pkcs8Enc = ecKey().key.export({ format: "pem", type: "pkcs8", cipher: "aes-256-cbc", passphrase: "x" }) as string;
         assert.throws(() => encryptLegacyPem(pkcs8Enc, password), /already encrypted/);
         assert.throws(() => encryptLegacyPem("not a pem", password), /must be a PEM string/);
-        assert.throws(() => encryptLegacyPem("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", password), /not a readable unencrypted private key/);
+        assert.throws(
+            () => encryptLegacyPem("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", password),
+            /not a readable unencrypted private key/,
+        );
     });
 });

@@ -39,8 +39,12 @@ describe("lib/mysql-tuning", () => {
 
     it("renders mysqld --name=value arguments with sizes in M", () => {
         assert.deepEqual(mysqldArgs(base), [
-            "--innodb-buffer-pool-size=1024M", "--innodb-redo-log-capacity=512M", "--innodb-flush-log-at-trx-commit=1",
-            "--sync-binlog=1", "--binlog-expire-logs-seconds=604800", "--max-connections=151",
+            "--innodb-buffer-pool-size=1024M",
+            "--innodb-redo-log-capacity=512M",
+            "--innodb-flush-log-at-trx-commit=1",
+            "--sync-binlog=1",
+            "--binlog-expire-logs-seconds=604800",
+            "--max-connections=151",
         ]);
     });
 });

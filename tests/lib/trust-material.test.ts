@@ -5,16 +5,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SigningConfig, TrustedRoot } from "@sigstore/protobuf-specs";
-import {
-    buildSigningConfig, buildTrustedRoot, CaEntry, keyIdOf, LogEntry,
-    SIGNING_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE,
-} from "../../lib/trust-material";
+import { buildSigningConfig, buildTrustedRoot, CaEntry, keyIdOf, LogEntry, SIGNING_CONFIG_MEDIA_TYPE, TRUSTED_ROOT_MEDIA_TYPE } from "../../lib/trust-material";
 
 // ---------------------------------------------------------------------------
 // Fixtures: keys from node crypto, certificates from the openssl CLI (node can
 // read but not issue X.509 certificates).
 // ---------------------------------------------------------------------------
-interface Pki { root: string; intermediate: string; tsaLeaf: string; otherRoot: string; privateKey: string }
+interface Pki {
+    root: string;
+    intermediate: string;
+    tsaLeaf: string;
+    otherRoot: string;
+    privateKey: string;
+}
 
 function openssl(args: string[], cwd: string): void {
     const r = spawnSync("openssl", args, { cwd, encoding: "utf8" });
@@ -27,18 +30,60 @@ function makePki(): Pki | undefined {
     try {
         const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
         const caExt = ["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"];
-        openssl(["req", "-x509", ...ec, "-keyout", "root.key", "-out", "root.pem", "-days", "30",
-            "-subj", "/O=Example Org/CN=Example Root", ...caExt], dir);
-        openssl(["req", "-x509", ...ec, "-keyout", "other.key", "-out", "other.pem", "-days", "30",
-            "-subj", "/O=Other/CN=Other Root", ...caExt], dir);
-        writeFileSync(join(dir, "int.ext"), "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nextendedKeyUsage=codeSigning\n");
+        openssl(["req", "-x509", ...ec, "-keyout", "root.key", "-out", "root.pem", "-days", "30", "-subj", "/O=Example Org/CN=Example Root", ...caExt], dir);
+        openssl(["req", "-x509", ...ec, "-keyout", "other.key", "-out", "other.pem", "-days", "30", "-subj", "/O=Other/CN=Other Root", ...caExt], dir);
+        writeFileSync(
+            join(dir, "int.ext"),
+            "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nextendedKeyUsage=codeSigning\n",
+        );
         openssl(["req", "-new", ...ec, "-keyout", "int.key", "-out", "int.csr", "-subj", "/O=Example Org/CN=Example Intermediate"], dir);
-        openssl(["x509", "-req", "-in", "int.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "2",
-            "-days", "30", "-extfile", "int.ext", "-out", "int.pem"], dir);
-        writeFileSync(join(dir, "leaf.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n");
+        openssl(
+            [
+                "x509",
+                "-req",
+                "-in",
+                "int.csr",
+                "-CA",
+                "root.pem",
+                "-CAkey",
+                "root.key",
+                "-set_serial",
+                "2",
+                "-days",
+                "30",
+                "-extfile",
+                "int.ext",
+                "-out",
+                "int.pem",
+            ],
+            dir,
+        );
+        writeFileSync(
+            join(dir, "leaf.ext"),
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n",
+        );
         openssl(["req", "-new", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/O=Example Org/CN=Example TSA"], dir);
-        openssl(["x509", "-req", "-in", "leaf.csr", "-CA", "int.pem", "-CAkey", "int.key", "-set_serial", "3",
-            "-days", "30", "-extfile", "leaf.ext", "-out", "leaf.pem"], dir);
+        openssl(
+            [
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "int.pem",
+                "-CAkey",
+                "int.key",
+                "-set_serial",
+                "3",
+                "-days",
+                "30",
+                "-extfile",
+                "leaf.ext",
+                "-out",
+                "leaf.pem",
+            ],
+            dir,
+        );
         const read = (f: string) => readFileSync(join(dir, f), "utf8");
         return { root: read("root.pem"), intermediate: read("int.pem"), tsaLeaf: read("leaf.pem"), otherRoot: read("other.pem"), privateKey: read("int.key") };
     } finally {
@@ -47,11 +92,12 @@ function makePki(): Pki | undefined {
 }
 
 function spki(type: "ec" | "rsa" | "ed25519", opt: { namedCurve?: string; modulusLength?: number } = {}): string {
-    const { publicKey } = type === "ec"
-        ? generateKeyPairSync("ec", { namedCurve: opt.namedCurve ?? "P-256" })
-        : type === "rsa"
-            ? generateKeyPairSync("rsa", { modulusLength: opt.modulusLength ?? 2048 })
-            : generateKeyPairSync("ed25519");
+    const { publicKey } =
+        type === "ec"
+            ? generateKeyPairSync("ec", { namedCurve: opt.namedCurve ?? "P-256" })
+            : type === "rsa"
+              ? generateKeyPairSync("rsa", { modulusLength: opt.modulusLength ?? 2048 })
+              : generateKeyPairSync("ed25519");
     return publicKey.export({ format: "pem", type: "spki" }) as string;
 }
 
@@ -65,8 +111,11 @@ function independentKeyId(pem: string): string {
 function normalizeTimes(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(normalizeTimes);
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) =>
-            (k === "start" || k === "end") && typeof v === "string" ? [k, new Date(v).toISOString()] : [k, normalizeTimes(v)]));
+        return Object.fromEntries(
+            Object.entries(value).map(([k, v]) =>
+                (k === "start" || k === "end") && typeof v === "string" ? [k, new Date(v).toISOString()] : [k, normalizeTimes(v)],
+            ),
+        );
     }
     return value;
 }
@@ -90,7 +139,7 @@ describe("lib/trust-material", () => {
             console.warn("    (skipped: `openssl` is not on PATH, cannot issue test certificates)");
             this.skip();
         }
-        pki = made as Pki;
+        pki = made;
     });
 
     const logs = (): { tlogs: LogEntry[]; ctlogs: LogEntry[] } => ({
@@ -118,11 +167,19 @@ describe("lib/trust-material", () => {
         it("survives a TrustedRoot.fromJSON/toJSON round trip unchanged (no unknown or misspelled fields)", () => {
             const root = buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs() });
             assertRoundTrips(root, TrustedRoot);
-            assertRoundTrips(buildTrustedRoot({
-                certificateAuthorities: [fulcio(), { ...fulcio(), url: "https://fulcio-old.corp.example", validTo: "2025-06-01T00:00:00Z", operator: "corp" }],
-                ...logs(),
-                timestampAuthorities: [{ url: "https://tsa.corp.example/api/v1/timestamp", certChainPem: pki.tsaLeaf + pki.intermediate + pki.root, validFrom: T0 }],
-            }), TrustedRoot);
+            assertRoundTrips(
+                buildTrustedRoot({
+                    certificateAuthorities: [
+                        fulcio(),
+                        { ...fulcio(), url: "https://fulcio-old.corp.example", validTo: "2025-06-01T00:00:00Z", operator: "corp" },
+                    ],
+                    ...logs(),
+                    timestampAuthorities: [
+                        { url: "https://tsa.corp.example/api/v1/timestamp", certChainPem: pki.tsaLeaf + pki.intermediate + pki.root, validFrom: T0 },
+                    ],
+                }),
+                TrustedRoot,
+            );
         });
 
         it("the round-trip check itself catches a misspelled field", () => {
@@ -159,7 +216,10 @@ describe("lib/trust-material", () => {
             const ders = ca.certChain.certificates.map((c: { rawBytes: string }) => c.rawBytes);
             assert.deepEqual(ders, [new X509Certificate(pki.intermediate).raw.toString("base64"), new X509Certificate(pki.root).raw.toString("base64")]);
             assert.deepEqual(ca.validFor, { start: T0 });
-            const explicit = buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), subject: { organization: "corp", commonName: "fulcio" } }], ...logs() }) as Record<string, any>;
+            const explicit = buildTrustedRoot({
+                certificateAuthorities: [{ ...fulcio(), subject: { organization: "corp", commonName: "fulcio" } }],
+                ...logs(),
+            }) as Record<string, any>;
             assert.deepEqual(explicit.certificateAuthorities[0].subject, { organization: "corp", commonName: "fulcio" });
         });
 
@@ -173,12 +233,23 @@ describe("lib/trust-material", () => {
                 [spki("ed25519"), "PKIX_ED25519"],
             ];
             for (const [pem, details] of cases) {
-                const root = buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [{ baseUrl: "https://r.example", publicKeyPem: pem, validFrom: T0 }] }) as Record<string, any>;
+                const root = buildTrustedRoot({
+                    certificateAuthorities: [fulcio()],
+                    ...logs(),
+                    tlogs: [{ baseUrl: "https://r.example", publicKeyPem: pem, validFrom: T0 }],
+                }) as Record<string, any>;
                 assert.equal(root.tlogs[0].publicKey.keyDetails, details);
                 assertRoundTrips(root, TrustedRoot);
             }
-            assert.throws(() => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(),
-                tlogs: [{ baseUrl: "https://r.example", publicKeyPem: spki("ec", { namedCurve: "secp256k1" }), validFrom: T0 }] }), /EC curve "secp256k1" is not supported/);
+            assert.throws(
+                () =>
+                    buildTrustedRoot({
+                        certificateAuthorities: [fulcio()],
+                        ...logs(),
+                        tlogs: [{ baseUrl: "https://r.example", publicKeyPem: spki("ec", { namedCurve: "secp256k1" }), validFrom: T0 }],
+                    }),
+                /EC curve "secp256k1" is not supported/,
+            );
         });
 
         it("is deterministic and never contains private key material", () => {
@@ -186,27 +257,101 @@ describe("lib/trust-material", () => {
             const b = JSON.stringify(buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs() }));
             assert.equal(a, b);
             assert.ok(!a.includes("PRIVATE KEY"));
-            const decoded = JSON.stringify(JSON.parse(a), (_k, v) => typeof v === "string" && /^[A-Za-z0-9+/=]{40,}$/.test(v) ? Buffer.from(v, "base64").toString("latin1") : v);
+            const decoded = JSON.stringify(JSON.parse(a), (_k, v) =>
+                typeof v === "string" && /^[A-Za-z0-9+/=]{40,}$/.test(v) ? Buffer.from(v, "base64").toString("latin1") : v,
+            );
             assert.ok(!decoded.includes("PRIVATE KEY"));
         });
 
         describe("rejects bad input with clear errors", () => {
             const bad: Array<[string, () => object, RegExp]> = [
-                ["empty certificateAuthorities", () => buildTrustedRoot({ certificateAuthorities: [], ...logs() }), /certificateAuthorities must be a non-empty array/],
+                [
+                    "empty certificateAuthorities",
+                    () => buildTrustedRoot({ certificateAuthorities: [], ...logs() }),
+                    /certificateAuthorities must be a non-empty array/,
+                ],
                 ["empty tlogs", () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [] }), /tlogs must be a non-empty array/],
                 ["empty ctlogs", () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), ctlogs: [] }), /ctlogs must be a non-empty array/],
-                ["chain without its root", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.intermediate }], ...logs() }), /must end with a self-signed root/],
-                ["chain in the wrong order", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.root + pki.intermediate }], ...logs() }), /not issued by the next certificate/],
-                ["chain with a foreign root", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.intermediate + pki.otherRoot }], ...logs() }), /not issued by the next certificate/],
-                ["leaf as Fulcio CA", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.tsaLeaf + pki.intermediate + pki.root }], ...logs() }), /certificate #1 .* is not a CA certificate/],
-                ["private key inside the chain", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.intermediate + pki.privateKey + pki.root }], ...logs() }), /only "CERTIFICATE" blocks are allowed/],
-                ["bad PEM", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: "not pem" }], ...logs() }), /certificateAuthorities\[0\]\.certChainPem contains no/],
-                ["corrupt certificate", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }], ...logs() }), /block #1 is not a valid X.509 certificate/],
-                ["bad validFrom", () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), validFrom: "yesterday" }], ...logs() }), /certificateAuthorities\[0\]\.validFrom must be an RFC 3339/],
-                ["validTo before validFrom", () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [{ ...logs().tlogs[0], validTo: "2024-01-01T00:00:00Z" }] }), /tlogs\[0\]\.validTo .* is before validFrom/],
-                ["duplicate log key", () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [logs().tlogs[0], { ...logs().tlogs[0], baseUrl: "https://rekor2.corp.example" }] }), /tlogs\[1\] has the same public key/],
-                ["log URL with trailing slash", () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [{ ...logs().tlogs[0], baseUrl: "https://rekor.corp.example/" }] }), /tlogs\[0\]\.baseUrl must not end with "\/"/],
-                ["RSA-1024 log key", () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [{ ...logs().tlogs[0], publicKeyPem: spki("rsa", { modulusLength: 1024 }) }] }), /RSA key size 1024 is not supported/],
+                [
+                    "chain without its root",
+                    () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.intermediate }], ...logs() }),
+                    /must end with a self-signed root/,
+                ],
+                [
+                    "chain in the wrong order",
+                    () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.root + pki.intermediate }], ...logs() }),
+                    /not issued by the next certificate/,
+                ],
+                [
+                    "chain with a foreign root",
+                    () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.intermediate + pki.otherRoot }], ...logs() }),
+                    /not issued by the next certificate/,
+                ],
+                [
+                    "leaf as Fulcio CA",
+                    () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.tsaLeaf + pki.intermediate + pki.root }], ...logs() }),
+                    /certificate #1 .* is not a CA certificate/,
+                ],
+                [
+                    "private key inside the chain",
+                    () =>
+                        buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: pki.intermediate + pki.privateKey + pki.root }], ...logs() }),
+                    /only "CERTIFICATE" blocks are allowed/,
+                ],
+                [
+                    "bad PEM",
+                    () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), certChainPem: "not pem" }], ...logs() }),
+                    /certificateAuthorities\[0\]\.certChainPem contains no/,
+                ],
+                [
+                    "corrupt certificate",
+                    () =>
+                        buildTrustedRoot({
+                            certificateAuthorities: [{ ...fulcio(), certChainPem: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }],
+                            ...logs(),
+                        }),
+                    /block #1 is not a valid X.509 certificate/,
+                ],
+                [
+                    "bad validFrom",
+                    () => buildTrustedRoot({ certificateAuthorities: [{ ...fulcio(), validFrom: "yesterday" }], ...logs() }),
+                    /certificateAuthorities\[0\]\.validFrom must be an RFC 3339/,
+                ],
+                [
+                    "validTo before validFrom",
+                    () => buildTrustedRoot({ certificateAuthorities: [fulcio()], ...logs(), tlogs: [{ ...logs().tlogs[0], validTo: "2024-01-01T00:00:00Z" }] }),
+                    /tlogs\[0\]\.validTo .* is before validFrom/,
+                ],
+                [
+                    "duplicate log key",
+                    () =>
+                        buildTrustedRoot({
+                            certificateAuthorities: [fulcio()],
+                            ...logs(),
+                            tlogs: [logs().tlogs[0], { ...logs().tlogs[0], baseUrl: "https://rekor2.corp.example" }],
+                        }),
+                    /tlogs\[1\] has the same public key/,
+                ],
+                [
+                    "log URL with trailing slash",
+                    () =>
+                        buildTrustedRoot({
+                            certificateAuthorities: [fulcio()],
+                            ...logs(),
+                            tlogs: [{ ...logs().tlogs[0], baseUrl: "https://rekor.corp.example/" }],
+                        }),
+                    /tlogs\[0\]\.baseUrl must not end with "\/"/,
+                ],
+                [
+                    "RSA-1024 log key",
+                    () =>
+                        buildTrustedRoot({
+                            certificateAuthorities: [fulcio()],
+                            ...logs(),
+                            tlogs: [{ ...logs().tlogs[0], publicKeyPem: spki("rsa", { modulusLength: 1024 }) }],
+                        }),
+                    /RSA key size 1024 is not supported/,
+                ],
             ];
             for (const [name, fn, re] of bad) it(name, () => assert.throws(fn, re));
         });

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 
 describe("verificationPolicy output", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: the support modules install Pulumi's mocks
     const { evaluateStack } = require("../support/registrations") as typeof import("../support/registrations");
     const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
 
@@ -24,7 +25,12 @@ describe("verificationPolicy output", () => {
             assert.equal(decode(keys.tLogs[0].publicKey), o.rekorPublicKeyPem);
             assert.equal(decode(keys.ctLogs[0].publicKey), o.ctlogPublicKeyPem);
             assert.deepEqual([keys.certificateAuthorities[0].uri, keys.tLogs[0].baseURL, keys.ctLogs[0].baseURL], [o.urls.fulcio, o.urls.rekor, o.urls.ctlog]);
-            const root = new X509Certificate(o.fulcioCertChainPem.split(/(?<=-----END CERTIFICATE-----\n)/).filter(Boolean).pop());
+            const root = new X509Certificate(
+                o.fulcioCertChainPem
+                    .split(/(?<=-----END CERTIFICATE-----\n)/)
+                    .filter(Boolean)
+                    .pop(),
+            );
             assert.ok(root.subject.includes(`CN=${keys.certificateAuthorities[0].subject.commonName}`), "the CA subject is the root's");
             const authority = p.clusterImagePolicy.spec.authorities[0];
             assert.equal(authority.keyless.trustRootRef, p.trustRoot.metadata.name);

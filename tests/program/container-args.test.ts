@@ -19,7 +19,9 @@ const imagesWithoutFlagCheck = [/\/redis[:@]/, /\/db_server[:@]/];
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("every container's args pass checkArgs for its binary", () => {
         const seen = new Set<Binary>();
@@ -27,7 +29,10 @@ describeEachStack(({ evaluation }) => {
         for (const { resource, container } of containers(ev)) {
             const binary = binaryByImage.find(([re]) => re.test(container.image))?.[1];
             if (!binary) {
-                assert.ok(imagesWithoutFlagCheck.some((re) => re.test(container.image)), `${resource.name}: no binary known for image ${container.image}`);
+                assert.ok(
+                    imagesWithoutFlagCheck.some((re) => re.test(container.image)),
+                    `${resource.name}: no binary known for image ${container.image}`,
+                );
                 continue;
             }
             seen.add(binary);
@@ -44,7 +49,10 @@ describeEachStack(({ evaluation }) => {
             const env = new Set((container.env ?? []).map((e: any) => e.name));
             for (const arg of [...(container.args ?? []), ...(container.command ?? [])]) {
                 for (const m of String(arg).matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
-                    assert.ok(env.has(m[1]), `${resource.name}: ${arg} uses $(${m[1]}), which the container does not define (Kubernetes would pass it literally)`);
+                    assert.ok(
+                        env.has(m[1]),
+                        `${resource.name}: ${arg} uses $(${m[1]}), which the container does not define (Kubernetes would pass it literally)`,
+                    );
                 }
             }
         }

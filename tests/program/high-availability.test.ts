@@ -9,7 +9,9 @@ import { describeEachStack, workloadOf } from "../support/program";
 
 describeEachStack(({ prod, evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     if (prod) {
         it("prod: HA replicas (Fulcio ≥ 3, Rekor, Trillian server, CT log ≥ 2) and Ingresses from Pulumi.prod.yaml", () => {

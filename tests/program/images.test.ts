@@ -9,7 +9,9 @@ import { containers, describeEachStack, workloadOf } from "../support/program";
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("runs exactly the images pinned in versions.ts and lists them in imageList", () => {
         // Dex runs only with identityProvider dex ("program: identityProvider dex").

@@ -8,7 +8,9 @@ import { describeEachStack, kubeObjects } from "../support/program";
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("labels the namespace for Pod Security admission: restricted enforced, warned and audited", () => {
         assert.deepEqual(ev.cloud.one("kubernetes:core/v1:Namespace", "namespace").inputs.metadata.labels, {

@@ -9,12 +9,31 @@ import { exportIsSecret } from "../support/registrations";
 
 describeEachStack(({ prod, evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("evaluates and exports the documented outputs", () => {
         assert.deepEqual(Object.keys(ev.outputs).sort(), [
-            "cosign", "ctlogPublicKeyPem", "ctlogTreeId", "ctlogs", "databaseBackup", "databaseCapacity", "databaseCredentialsSecretName", "fulcioCertChainPem", "imageList",
-            "internalUrls", "namespaceName", "outputsVersion", "rekorPublicKeyPem", "rekorShards", "rekorTreeId", "signingConfig", "trustedRoot", "urls", "verificationPolicy",
+            "cosign",
+            "ctlogPublicKeyPem",
+            "ctlogTreeId",
+            "ctlogs",
+            "databaseBackup",
+            "databaseCapacity",
+            "databaseCredentialsSecretName",
+            "fulcioCertChainPem",
+            "imageList",
+            "internalUrls",
+            "namespaceName",
+            "outputsVersion",
+            "rekorPublicKeyPem",
+            "rekorShards",
+            "rekorTreeId",
+            "signingConfig",
+            "trustedRoot",
+            "urls",
+            "verificationPolicy",
         ]);
         // Never rotated: one shard, the active one, on the output tree with the output key.
         assert.deepEqual(ev.outputs.rekorShards, [{ treeId: ev.outputs.rekorTreeId, publicKeyPem: ev.outputs.rekorPublicKeyPem }]);
@@ -23,13 +42,24 @@ describeEachStack(({ prod, evaluation }) => {
         assert.equal(ev.outputs.namespaceName, "sigstore");
         const domain = prod ? "sigstore.corp.example" : "sigstore.dev.corp.example";
         assert.deepEqual(ev.outputs.urls, {
-            fulcio: `https://fulcio.${domain}`, rekor: `https://rekor.${domain}`, ctlog: `https://ctlog.${domain}/sigstore`,
+            fulcio: `https://fulcio.${domain}`,
+            rekor: `https://rekor.${domain}`,
+            ctlog: `https://ctlog.${domain}/sigstore`,
             oidcIssuer: prod ? "https://keycloak.corp.example/realms/sigstore" : "https://keycloak.dev.corp.example/realms/sigstore",
         });
     });
 
     it("public contract outputs are plain values other stacks can read", async () => {
-        for (const name of ["rekorTreeId", "ctlogTreeId", "fulcioCertChainPem", "rekorPublicKeyPem", "ctlogPublicKeyPem", "trustedRoot", "signingConfig", "namespaceName"]) {
+        for (const name of [
+            "rekorTreeId",
+            "ctlogTreeId",
+            "fulcioCertChainPem",
+            "rekorPublicKeyPem",
+            "ctlogPublicKeyPem",
+            "trustedRoot",
+            "signingConfig",
+            "namespaceName",
+        ]) {
             assert.equal(await exportIsSecret(ev.exports[name]), false, `${name} is public material and must not be secret`);
             assert.equal(typeof ev.outputs[name], "string", name);
         }

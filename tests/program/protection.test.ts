@@ -11,7 +11,9 @@ import { Registration } from "../support/registrations";
 
 describeEachStack(({ stack, prod, evaluation }) => {
     let regs: Registration[];
-    before(async () => { ({ regs } = await evaluation()); });
+    before(async () => {
+        ({ regs } = await evaluation());
+    });
 
     it(`protectData is ${prod} for this stack (Pulumi.${stack}.yaml)`, () => {
         const values = Object.fromEntries(Object.entries(stackConfig(stack).values).map(([k, v]) => [k.replace(/^sigstore:/, ""), v]));
@@ -22,15 +24,16 @@ describeEachStack(({ stack, prod, evaluation }) => {
     it(`${prod ? "protects and retains" : "does not protect"} everything whose loss loses data or trust`, () => {
         // Internal TLS server certificates and their keys are re-issued by the internal CA at will; the CA is kept.
         const internalServerCert = (r: Registration) => r.name.startsWith("internal-tls-") && !r.name.startsWith("internal-tls-ca-");
-        const mustKeep = (r: Registration) => !internalServerCert(r) && (
-            r.type === "tls:index/privateKey:PrivateKey" ||
-            r.type === "tls:index/selfSignedCert:SelfSignedCert" ||
-            r.type === "tls:index/locallySignedCert:LocallySignedCert" ||
-            r.type === "command:local:Command" ||
-            r.type === "kubernetes:core/v1:PersistentVolumeClaim" ||
-            r.type === "kubernetes:core/v1:Namespace" ||
-            (r.type === "kubernetes:core/v1:ConfigMap" && /-tree-/.test(r.name)) ||
-            (r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("database-")));
+        const mustKeep = (r: Registration) =>
+            !internalServerCert(r) &&
+            (r.type === "tls:index/privateKey:PrivateKey" ||
+                r.type === "tls:index/selfSignedCert:SelfSignedCert" ||
+                r.type === "tls:index/locallySignedCert:LocallySignedCert" ||
+                r.type === "command:local:Command" ||
+                r.type === "kubernetes:core/v1:PersistentVolumeClaim" ||
+                r.type === "kubernetes:core/v1:Namespace" ||
+                (r.type === "kubernetes:core/v1:ConfigMap" && /-tree-/.test(r.name)) ||
+                (r.type === "random:index/randomPassword:RandomPassword" && r.name.startsWith("database-")));
         const kept = regs.filter(mustKeep);
         assert.ok(kept.length >= 12, `found ${kept.length}`);
         for (const r of kept) {

@@ -8,10 +8,22 @@ import { describeEachStack, providerType } from "../support/program";
 import { Registration } from "../support/registrations";
 
 /** The five Sigstore components and the rooms new capabilities got (NetworkIsolation, InternalTls: issue 9). */
-const components = { Database: "database", Trillian: "trillian", Rekor: "rekor", Fulcio: "fulcio", CtLog: "ctlog", NetworkIsolation: "network", InternalTls: "internal-tls", Monitoring: "monitoring", DatabaseBackup: "backup" } as const;
+const components = {
+    Database: "database",
+    Trillian: "trillian",
+    Rekor: "rekor",
+    Fulcio: "fulcio",
+    CtLog: "ctlog",
+    NetworkIsolation: "network",
+    InternalTls: "internal-tls",
+    Monitoring: "monitoring",
+    DatabaseBackup: "backup",
+} as const;
 /** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod). */
 const optionalComponents: Record<string, (stack: string) => boolean> = {
-    InternalTls: (stack) => stack === "prod", Monitoring: (stack) => stack === "prod", DatabaseBackup: (stack) => stack === "prod",
+    InternalTls: (stack) => stack === "prod",
+    Monitoring: (stack) => stack === "prod",
+    DatabaseBackup: (stack) => stack === "prod",
 };
 
 function componentOf(name: string): string | undefined {
@@ -21,23 +33,36 @@ function componentOf(name: string): string | undefined {
 describeEachStack(({ stack, evaluation }) => {
     let ev: Evaluation;
     let regs: Registration[];
-    before(async () => { ({ ev, regs } = await evaluation()); });
+    before(async () => {
+        ({ ev, regs } = await evaluation());
+    });
 
     it("registers the five components (and NetworkIsolation; InternalTls and Monitoring in prod) with type tokens sigstore:index:<Component>", () => {
-        const found = regs.filter((r) => r.type.startsWith("sigstore:")).map((r) => `${r.type} ${r.name}`).sort();
+        const found = regs
+            .filter((r) => r.type.startsWith("sigstore:"))
+            .map((r) => `${r.type} ${r.name}`)
+            .sort();
         const expected = Object.entries(components).filter(([type]) => optionalComponents[type]?.(stack) ?? true);
         assert.deepEqual(found, expected.map(([type, name]) => `sigstore:index:${type} ${name}`).sort());
         for (const r of regs.filter((x) => x.type.startsWith("sigstore:"))) assert.equal(r.custom, false, `${r.name} is a component`);
     });
 
     it("names every child resource `${component}-<role>`", () => {
-        const topLevel = new Set([`${providerType} cluster`, "kubernetes:core/v1:Namespace namespace", ...Object.entries(components).map(([t, n]) => `sigstore:index:${t} ${n}`)]);
+        const topLevel = new Set([
+            `${providerType} cluster`,
+            "kubernetes:core/v1:Namespace namespace",
+            ...Object.entries(components).map(([t, n]) => `sigstore:index:${t} ${n}`),
+        ]);
         const children = ev.cloud.resources.filter((r) => !topLevel.has(`${r.type} ${r.name}`));
         assert.ok(children.length > 30);
         for (const r of children) assert.ok(componentOf(r.name), `${r.type} "${r.name}" is not named after a component`);
         // Every component has children.
         for (const [type, c] of Object.entries(components)) {
-            if (optionalComponents[type]?.(stack) ?? true) assert.ok(children.some((r) => r.name.startsWith(`${c}-`)), `${c} has no children`);
+            if (optionalComponents[type]?.(stack) ?? true)
+                assert.ok(
+                    children.some((r) => r.name.startsWith(`${c}-`)),
+                    `${c} has no children`,
+                );
         }
     });
 
@@ -56,11 +81,18 @@ describeEachStack(({ stack, evaluation }) => {
 
     it("uses exactly one, explicit Kubernetes provider for every Kubernetes resource", () => {
         const providers = regs.filter((r) => r.type.startsWith("pulumi:providers:"));
-        assert.deepEqual(providers.map((p) => `${p.type} ${p.name}`), [`${providerType} cluster`]);
+        assert.deepEqual(
+            providers.map((p) => `${p.type} ${p.name}`),
+            [`${providerType} cluster`],
+        );
         const ref = `${providers[0].urn}::`;
         const kube = regs.filter((r) => r.type.startsWith("kubernetes:"));
         assert.ok(kube.length > 20);
         for (const r of kube) assert.ok(r.provider.startsWith(ref), `${r.type} ${r.name} uses provider ${JSON.stringify(r.provider)}, not ${ref}<id>`);
-        assert.deepEqual(ev.cloud.one(providerType, "cluster").inputs, { enableServerSideApply: "true" }, "no kubeconfig/context set in the stack: the ambient one");
+        assert.deepEqual(
+            ev.cloud.one(providerType, "cluster").inputs,
+            { enableServerSideApply: "true" },
+            "no kubeconfig/context set in the stack: the ambient one",
+        );
     });
 });

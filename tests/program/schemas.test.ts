@@ -9,7 +9,9 @@ import { describeEachStack, kubeObjects, modelFor, workloadOf } from "../support
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("every Kubernetes object passes kubernetes-models schema validation", () => {
         const objects = kubeObjects(ev);

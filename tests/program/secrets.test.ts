@@ -55,7 +55,9 @@ function leaks(text: string, material: Array<{ label: string; text: string }>): 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
     let regs: Registration[];
-    before(async () => { ({ ev, regs } = await evaluation()); });
+    before(async () => {
+        ({ ev, regs } = await evaluation());
+    });
 
     it("the leak detector is not vacuous: it finds planted passwords and keys", () => {
         const material = secretMaterial(ev);
@@ -87,7 +89,10 @@ describeEachStack(({ evaluation }) => {
         const secrets = regs.filter((r) => r.type === "kubernetes:core/v1:Secret");
         assert.ok(secrets.length >= 4);
         for (const r of secrets) {
-            assert.ok(r.secretInputPaths.some((p) => p === ".stringData" || p.startsWith(".stringData.")), `${r.name}: stringData is not secret (secret inputs: ${r.secretInputPaths.join(", ") || "none"})`);
+            assert.ok(
+                r.secretInputPaths.some((p) => p === ".stringData" || p.startsWith(".stringData.")),
+                `${r.name}: stringData is not secret (secret inputs: ${r.secretInputPaths.join(", ") || "none"})`,
+            );
         }
     });
 

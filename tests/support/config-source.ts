@@ -16,8 +16,14 @@ export const digest = "a".repeat(64);
 export function fakeSource(values: Record<string, string>, secrets: Record<string, string> = {}, plainSecrets: string[] = []) {
     const reads = { plain: new Set<string>(), secret: new Set<string>() };
     const source: ConfigSource = {
-        get: (key) => { reads.plain.add(key); return values[key] ?? secrets[key]; },
-        getSecret: (key) => { reads.secret.add(key); return key in secrets ? pulumi.secret(secrets[key]) : undefined; },
+        get: (key) => {
+            reads.plain.add(key);
+            return values[key] ?? secrets[key];
+        },
+        getSecret: (key) => {
+            reads.secret.add(key);
+            return key in secrets ? pulumi.secret(secrets[key]) : undefined;
+        },
         isStoredSecret: (key) => key in secrets && !plainSecrets.includes(key),
     };
     return { source, reads };
@@ -36,20 +42,37 @@ export function problems(values: Record<string, string | undefined>, secrets: Re
         return { message: "", lines: [] };
     } catch (e) {
         const message = (e as Error).message;
-        return { message, lines: message.split("\n").filter((l) => l.startsWith("  - ")).map((l) => l.slice(4)) };
+        return {
+            message,
+            lines: message
+                .split("\n")
+                .filter((l) => l.startsWith("  - "))
+                .map((l) => l.slice(4)),
+        };
     }
 }
 
 /** "must be one of "a", "b"" for a list config/ exports, as a RegExp. */
 export function oneOf(list: readonly string[]): RegExp {
-    return new RegExp(`must be one of ${list.map((v) => `"${v}"`).join(", ").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+    return new RegExp(
+        `must be one of ${list
+            .map((v) => `"${v}"`)
+            .join(", ")
+            .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`,
+    );
 }
 
 /**
  * Asserts that loading fails with a problem line `sigstore:<key> = <value as JSON>: <allowed>`:
  * it names the key, shows the offending value and says what is allowed.
  */
-export function expectProblem(values: Record<string, string | undefined>, key: string, shown: unknown, allowed: RegExp, secrets: Record<string, string> = {}): string {
+export function expectProblem(
+    values: Record<string, string | undefined>,
+    key: string,
+    shown: unknown,
+    allowed: RegExp,
+    secrets: Record<string, string> = {},
+): string {
     const { message, lines } = problems(values, secrets);
     assert.ok(message, `expected loading ${JSON.stringify(values)} to fail on sigstore:${key}`);
     assert.match(message, /^Invalid stack configuration \(\d+ problems?\):\n/);

@@ -20,4 +20,3 @@ export const dexOverrides: Record<string, string> = {
     ldapGroupBaseDn: "ou=groups,dc=corp,dc=example",
     ldapEgressCidrs: "10.20.30.41/32",
 };
-

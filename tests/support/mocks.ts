@@ -25,7 +25,10 @@ export interface RegisteredResource {
     state: Record<string, any>;
 }
 
-export interface CommandResult { stdout: string; stderr: string }
+export interface CommandResult {
+    stdout: string;
+    stderr: string;
+}
 
 export interface MockHooks {
     /** Produces a local Command's outputs. Default: a deterministic tree ID. */
@@ -42,7 +45,10 @@ export class MockCloud implements pulumi.runtime.Mocks {
     readonly resources: RegisteredResource[] = [];
     readonly created: string[] = [];
 
-    constructor(private readonly hooks: MockHooks = {}, readonly stackState: StackState = new Map()) {}
+    constructor(
+        private readonly hooks: MockHooks = {},
+        readonly stackState: StackState = new Map(),
+    ) {}
 
     async newResource(raw: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
         // Secret inputs arrive wrapped; providers see plain values, and so does our emulation.
@@ -76,7 +82,10 @@ export class MockCloud implements pulumi.runtime.Mocks {
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return locallySignedCert(inputs, now);
             case "command:local:Command": {
-                const result = await (this.hooks.runCommand ?? ((n: string, i: Record<string, any>) => deterministicAdminCommand(n, i, now)))(args.name, inputs);
+                const result = await (this.hooks.runCommand ?? ((n: string, i: Record<string, any>) => deterministicAdminCommand(n, i, now)))(
+                    args.name,
+                    inputs,
+                );
                 return { ...inputs, ...result };
             }
             default:
@@ -90,7 +99,12 @@ export class MockCloud implements pulumi.runtime.Mocks {
 
     one(type: string, name: string): RegisteredResource {
         const found = this.resources.find((r) => r.type === type && r.name === name);
-        if (!found) throw new Error(`no ${type} named ${name}; have: ${this.ofType(type).map((r) => r.name).join(", ")}`);
+        if (!found)
+            throw new Error(
+                `no ${type} named ${name}; have: ${this.ofType(type)
+                    .map((r) => r.name)
+                    .join(", ")}`,
+            );
         return found;
     }
 }
@@ -182,10 +196,13 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     // A failed registration (e.g. an apply that throws) surfaces only as an unhandled rejection and
     // would leave the exports pending forever: turn it into this evaluation's failure.
     let onFailure!: (e: unknown) => void;
-    const failed = new Promise<never>((_, reject) => { onFailure = reject; });
+    const failed = new Promise<never>((_, reject) => {
+        onFailure = reject;
+    });
     failed.catch(() => undefined);
     process.on("unhandledRejection", onFailure);
     try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- index.ts is loaded anew for every evaluation, after its modules left the require cache
         const programExports = require(path.join(repoRoot, "index.ts"));
         const outputs: Record<string, any> = {};
         for (const [k, v] of Object.entries<any>(programExports)) outputs[k] = await Promise.race([resolve(v), failed]);
@@ -204,11 +221,11 @@ export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
 
 /** Whether an Output is marked secret. */
 export async function isSecret(value: unknown): Promise<boolean> {
-    return pulumi.Output.isInstance(value) ? await pulumi.isSecret(value as pulumi.Output<unknown>) : false;
+    return pulumi.Output.isInstance(value) ? await pulumi.isSecret(value) : false;
 }
 
 async function waitForRegistrations(): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- waitForRPCs is not in @pulumi/pulumi's published types
     const settings = require("@pulumi/pulumi/runtime/settings");
     await settings.waitForRPCs();
 }

@@ -53,29 +53,35 @@ export function kubeObjects(ev: Evaluation): RegisteredResource[] {
 }
 
 /** kubernetes:<group>/<version>:<Kind> → the kubernetes-models class for it. */
-export function modelFor(type: string): { new(data: unknown): { validate(): void } } {
+export function modelFor(type: string): { new (data: unknown): { validate(): void } } {
     const m = /^kubernetes:([^:]+):(\w+)$/.exec(type);
     assert.ok(m, `not a Kubernetes type token: ${type}`);
     const [groupVersion, kind] = [m[1], m[2]];
     const dir = groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion;
     // Prometheus Operator kinds come from their maintained models; everything else from kubernetes-models.
     const pkg = groupVersion.startsWith("monitoring.coreos.com/") ? "@kubernetes-models/prometheus-operator" : "kubernetes-models";
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the model class's module is named at run time
     const cls = require(`${pkg}/${dir}/${kind}`)[kind];
     assert.ok(cls, `kubernetes-models has no ${dir}/${kind}`);
     return cls;
 }
 
-interface PodOwner { resource: RegisteredResource; pod: any }
+interface PodOwner {
+    resource: RegisteredResource;
+    pod: any;
+}
 
 /** Every workload's pod spec, whatever its kind (CronJobs included: the policy pack's reading). */
 function podSpecs(ev: Evaluation): PodOwner[] {
-    return kubeObjects(ev).map((resource) => ({ resource, pod: podSpecOf(resource.type, resource.inputs) })).filter((o) => o.pod);
+    return kubeObjects(ev)
+        .map((resource) => ({ resource, pod: podSpecOf(resource.type, resource.inputs) }))
+        .filter((o) => o.pod);
 }
 
 export function containers(ev: Evaluation): Array<{ resource: RegisteredResource; container: any }> {
     return podSpecs(ev).flatMap(({ resource, pod }) =>
-        [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map((container: any) => ({ resource, container })));
+        [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map((container: any) => ({ resource, container })),
+    );
 }
 
 /** The one workload whose container runs an image from `upstream` (compared without registry and tag). */

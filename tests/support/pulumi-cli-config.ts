@@ -84,19 +84,27 @@ function formatMissingKeys(keys: string[]): string {
 /** ValidateConfigValue for the scalar types a stack value's text can have. */
 export function textIsOfType(type: string, text: string): boolean {
     switch (type) {
-        case "string": return true;
-        case "integer": return /^[+-]?\d+$/.test(text) && Math.abs(Number(text)) <= 2 ** 63; // strconv.Atoi
-        case "boolean": return text === "true" || text === "false";
-        default: return false; // object and array values never arrive here as text in our schema
+        case "string":
+            return true;
+        case "integer":
+            return /^[+-]?\d+$/.test(text) && Math.abs(Number(text)) <= 2 ** 63; // strconv.Atoi
+        case "boolean":
+            return text === "true" || text === "false";
+        default:
+            return false; // object and array values never arrive here as text in our schema
     }
 }
 
 function valueIsOfType(type: string, value: unknown): boolean {
     switch (type) {
-        case "string": return typeof value === "string";
-        case "integer": return typeof value === "number" ? Number.isInteger(value) : typeof value === "string" && textIsOfType(type, value);
-        case "boolean": return typeof value === "boolean" || value === "true" || value === "false";
-        default: return false;
+        case "string":
+            return typeof value === "string";
+        case "integer":
+            return typeof value === "number" ? Number.isInteger(value) : typeof value === "string" && textIsOfType(type, value);
+        case "boolean":
+            return typeof value === "boolean" || value === "true" || value === "false";
+        default:
+            return false;
     }
 }
 

@@ -47,9 +47,9 @@ function secretPaths(value: any, path: string, out: string[]): void {
 }
 
 export function installRegistrationRecorder(): void {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- patches Pulumi's internal mock monitor, which its published types do not export
     const mocksModule = require("@pulumi/pulumi/runtime/mocks");
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- Pulumi's internal property (de)serialisation, not in its published types
     const rpc = require("@pulumi/pulumi/runtime/rpc");
     const proto = mocksModule.MockMonitor.prototype;
     if (proto[installedFlag]) return;
@@ -126,11 +126,13 @@ export function replacedByProvider(before: Evaluation, after: Evaluation): Regis
         const r = ev.cloud.resources.find((x) => x.type === type && x.name === name);
         return r && JSON.stringify([r.inputs.data, r.inputs.stringData]);
     };
-    return registrations(after.cloud).filter((r) =>
-        (r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:core/v1:ConfigMap")
-        && !after.cloud.resources.find((x) => x.type === r.type && x.name === r.name)!.inputs.metadata?.name
-        && dataOf(before, r.type, r.name) !== undefined
-        && dataOf(before, r.type, r.name) !== dataOf(after, r.type, r.name));
+    return registrations(after.cloud).filter(
+        (r) =>
+            (r.type === "kubernetes:core/v1:Secret" || r.type === "kubernetes:core/v1:ConfigMap") &&
+            !after.cloud.resources.find((x) => x.type === r.type && x.name === r.name)!.inputs.metadata?.name &&
+            dataOf(before, r.type, r.name) !== undefined &&
+            dataOf(before, r.type, r.name) !== dataOf(after, r.type, r.name),
+    );
 }
 
 /**
@@ -139,7 +141,10 @@ export function replacedByProvider(before: Evaluation, after: Evaluation): Regis
  * it too) and leaves evaluate() pending forever, so this collects those rejections while the
  * evaluation runs and returns them, with evaluate()'s own outcome if it settled.
  */
-export async function evaluateExpectingFailure(options: EvaluateOptions, timeoutMs = 20_000): Promise<{
+export async function evaluateExpectingFailure(
+    options: EvaluateOptions,
+    timeoutMs = 20_000,
+): Promise<{
     settled: "resolved" | "rejected" | "pending";
     errors: Error[];
     evaluation?: Evaluation;
@@ -148,14 +153,22 @@ export async function evaluateExpectingFailure(options: EvaluateOptions, timeout
     const saved = process.listeners("unhandledRejection");
     process.removeAllListeners("unhandledRejection");
     const errors: Error[] = [];
-    const onUnhandled = (reason: unknown) => { errors.push(reason instanceof Error ? reason : new Error(String(reason))); };
+    const onUnhandled = (reason: unknown) => {
+        errors.push(reason instanceof Error ? reason : new Error(String(reason)));
+    };
     process.on("unhandledRejection", onUnhandled);
     let settled: "resolved" | "rejected" | "pending" = "pending";
     let evaluation: Evaluation | undefined;
     try {
         const run = evaluate(options).then(
-            (ev) => { settled = "resolved"; evaluation = ev; },
-            (err) => { settled = "rejected"; errors.push(err instanceof Error ? err : new Error(String(err))); },
+            (ev) => {
+                settled = "resolved";
+                evaluation = ev;
+            },
+            (err) => {
+                settled = "rejected";
+                errors.push(err instanceof Error ? err : new Error(String(err)));
+            },
         );
         const deadline = Date.now() + timeoutMs;
         const failedOrDone = new Promise<void>((resolve) => {
@@ -190,5 +203,5 @@ export function evaluateStack(stack: string): Promise<Evaluation> {
 
 /** Whether an exported value is a secret Output. */
 export async function exportIsSecret(value: unknown): Promise<boolean> {
-    return pulumi.Output.isInstance(value) ? pulumi.isSecret(value as pulumi.Output<unknown>) : false;
+    return pulumi.Output.isInstance(value) ? pulumi.isSecret(value) : false;
 }

@@ -25,7 +25,10 @@ export interface Variant {
 }
 
 export const externalDatabaseOverrides: Record<string, string> = {
-    databaseMode: "external", databaseHost: "db.corp.example", databasePassword: "Ext3rnalDbPassw0rd", databaseEgressCidrs: "10.20.30.40/32",
+    databaseMode: "external",
+    databaseHost: "db.corp.example",
+    databasePassword: "Ext3rnalDbPassw0rd",
+    databaseEgressCidrs: "10.20.30.40/32",
 };
 
 /** The variants, by name; the golden URN lists and the reference checks cover the same set. */
@@ -53,7 +56,11 @@ export async function evaluateVariant(variant: Variant): Promise<Evaluation> {
 function sortKeys(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(sortKeys);
     if (value && typeof value === "object") {
-        return Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+        );
     }
     return value;
 }
@@ -86,7 +93,7 @@ if (require.main === module) {
         const only = process.argv.slice(2);
         for (const [name, variant] of Object.entries(variants)) {
             if (only.length > 0 && !only.includes(name)) continue;
-            process.stdout.write(await render(name, variant) + "\n");
+            process.stdout.write((await render(name, variant)) + "\n");
         }
     })().catch((e) => {
         console.error(e);

@@ -49,7 +49,9 @@ export function privateKey(inputs: Inputs): Inputs {
     };
 }
 
-async function importPair(privateKeyPem: string): Promise<{ keys: { privateKey: crypto.webcrypto.CryptoKey; publicKey: crypto.webcrypto.CryptoKey }; signing: any }> {
+async function importPair(
+    privateKeyPem: string,
+): Promise<{ keys: { privateKey: crypto.webcrypto.CryptoKey; publicKey: crypto.webcrypto.CryptoKey }; signing: any }> {
     const key = crypto.createPrivateKey(privateKeyPem);
     const pkcs8 = key.export({ type: "pkcs8", format: "der" });
     const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
@@ -76,8 +78,12 @@ async function importPair(privateKeyPem: string): Promise<{ keys: { privateKey: 
 function subjectName(subject: Inputs | undefined): x509.Name {
     const s = subject ?? {};
     const parts: Array<[string, string | undefined]> = [
-        ["C", s.country], ["ST", s.province], ["L", s.locality], ["O", s.organization],
-        ["OU", s.organizationalUnit], ["CN", s.commonName],
+        ["C", s.country],
+        ["ST", s.province],
+        ["L", s.locality],
+        ["O", s.organization],
+        ["OU", s.organizationalUnit],
+        ["CN", s.commonName],
     ];
     return new x509.Name(parts.filter(([, v]) => v).map(([k, v]) => ({ [k]: [v as string] })));
 }
@@ -124,7 +130,11 @@ function validity(inputs: Inputs, now: Date): { notBefore: Date; notAfter: Date;
     return { notBefore, notAfter, outputs: { validityStartTime: rfc3339(notBefore), validityEndTime: rfc3339(notAfter), readyForRenewal: false } };
 }
 
-const serial = () => crypto.randomBytes(16).toString("hex").replace(/^[89a-f]/, "1");
+const serial = () =>
+    crypto
+        .randomBytes(16)
+        .toString("hex")
+        .replace(/^[89a-f]/, "1");
 
 /** tls.SelfSignedCert outputs. */
 export async function selfSignedCert(inputs: Inputs, now = new Date()): Promise<Inputs> {
@@ -133,8 +143,13 @@ export async function selfSignedCert(inputs: Inputs, now = new Date()): Promise<
     const extensions = usageExtensions(inputs);
     if (inputs.setSubjectKeyId) extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
-        serialNumber: serial(), name: subjectName(inputs.subject), notBefore: v.notBefore, notAfter: v.notAfter,
-        keys, signingAlgorithm: signing, extensions,
+        serialNumber: serial(),
+        name: subjectName(inputs.subject),
+        notBefore: v.notBefore,
+        notAfter: v.notAfter,
+        keys,
+        signingAlgorithm: signing,
+        extensions,
     });
     return { ...inputs, ...v.outputs, certPem: cert.toString("pem") + "\n" };
 }
@@ -168,8 +183,15 @@ export async function locallySignedCert(inputs: Inputs, now = new Date()): Promi
     const requested = csr.getExtension("2.5.29.17");
     if (requested) extensions.push(new x509.SubjectAlternativeNameExtension(new x509.SubjectAlternativeNameExtension(requested.rawData).names.toJSON(), false));
     const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: serial(), subject: csr.subjectName, issuer: ca.subjectName, notBefore: v.notBefore, notAfter: v.notAfter,
-        publicKey, signingKey: caKeys.privateKey, signingAlgorithm: signing, extensions,
+        serialNumber: serial(),
+        subject: csr.subjectName,
+        issuer: ca.subjectName,
+        notBefore: v.notBefore,
+        notAfter: v.notAfter,
+        publicKey,
+        signingKey: caKeys.privateKey,
+        signingAlgorithm: signing,
+        extensions,
     });
     return { ...inputs, ...v.outputs, certPem: cert.toString("pem") + "\n" };
 }

@@ -9,7 +9,9 @@ import { describeEachStack, workloadOf } from "../../support/program";
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("the CT log config Secret's config.textproto carries log_id: <ctlog tree id> and the Trillian backend", () => {
         const configs = ev.cloud.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.stringData?.["config.textproto"]);

@@ -18,13 +18,21 @@ describe("rotation: ctlogKeyGeneration", () => {
     });
 
     const ctlogSecret = (ev: Evaluation) => ev.cloud.ofType("kubernetes:core/v1:Secret").find((s) => s.name === "ctlog-config")!;
-    const fulcioArgs = (ev: Evaluation): string[] => ev.cloud.ofType("kubernetes:apps/v1:Deployment").find((d) => d.name === "fulcio-server")!.inputs.spec.template.spec.containers[0].args;
+    const fulcioArgs = (ev: Evaluation): string[] =>
+        ev.cloud.ofType("kubernetes:apps/v1:Deployment").find((d) => d.name === "fulcio-server")!.inputs.spec.template.spec.containers[0].args;
 
     it("keeps the first log (key, password, tree) and adds a protected second log and a freeze of the first tree", () => {
         for (const name of ["ctlog-signing-key", "ctlog-key-password", "trillian-createtree-ctlog", "trillian-tree-ctlog"]) {
             assert.ok(!rotated.cloud.created.some((k) => k.endsWith(`::${name}`)), `${name} was re-created`);
         }
-        for (const name of ["ctlog-signing-key-g2", "ctlog-key-password-g2", "trillian-createtree-ctlog-g2", "trillian-tree-ctlog-g2", "trillian-freeze-ctlog", "trillian-tree-ctlog-frozen"]) {
+        for (const name of [
+            "ctlog-signing-key-g2",
+            "ctlog-key-password-g2",
+            "trillian-createtree-ctlog-g2",
+            "trillian-tree-ctlog-g2",
+            "trillian-freeze-ctlog",
+            "trillian-tree-ctlog-frozen",
+        ]) {
             assert.ok(registrations(rotated.cloud).find((r) => r.name === name)?.protect, `${name} is missing or not protected`);
         }
         const freeze = registration(rotated.cloud, "command:local:Command", "trillian-freeze-ctlog");
@@ -40,39 +48,64 @@ describe("rotation: ctlogKeyGeneration", () => {
         const configs = files["config.textproto"].split("  config {").slice(1);
         assert.equal(configs.length, 2);
         const field = (text: string, name: string) => new RegExp(`${name}: "?([^"\\n]*)"?`).exec(text)![1];
-        assert.deepEqual(configs.map((c: string) => [field(c, "log_id"), field(c, "prefix"), field(c, "path")]), [
-            [first.outputs.ctlogTreeId, "sigstore", "/etc/ctlog/config/key.pem"],
-            [rotated.outputs.ctlogTreeId, "sigstore-g2", "/etc/ctlog/config/key-g2.pem"],
-        ]);
+        assert.deepEqual(
+            configs.map((c: string) => [field(c, "log_id"), field(c, "prefix"), field(c, "path")]),
+            [
+                [first.outputs.ctlogTreeId, "sigstore", "/etc/ctlog/config/key.pem"],
+                [rotated.outputs.ctlogTreeId, "sigstore-g2", "/etc/ctlog/config/key-g2.pem"],
+            ],
+        );
         assert.notEqual(field(configs[0], "password"), field(configs[1], "password"));
-        assert.ok(files["config.textproto"].startsWith(ctlogSecret(first).inputs.stringData["config.textproto"].split("  }\n}\n")[0]), "the first log's config changed");
+        assert.ok(
+            files["config.textproto"].startsWith(ctlogSecret(first).inputs.stringData["config.textproto"].split("  }\n}\n")[0]),
+            "the first log's config changed",
+        );
     });
 
     it("what the provider replaces (the config Secret, its data changed) is retained, not protected: keys and passwords are protected in the state", () => {
         const replaced = replacedByProvider(first, rotated);
-        assert.deepEqual(replaced.map((r) => r.name), ["ctlog-config"]);
+        assert.deepEqual(
+            replaced.map((r) => r.name),
+            ["ctlog-config"],
+        );
         for (const r of replaced) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
     });
 
     it("Fulcio submits to the new log, and ct_server and Fulcio roll only after the old tree is frozen", () => {
-        assert.ok(fulcioArgs(rotated).some((a) => /^--ct-log-url=http.*\/sigstore-g2$/.test(a)), fulcioArgs(rotated).join(" "));
+        assert.ok(
+            fulcioArgs(rotated).some((a) => /^--ct-log-url=http.*\/sigstore-g2$/.test(a)),
+            fulcioArgs(rotated).join(" "),
+        );
         assert.ok(fulcioArgs(first).some((a) => /^--ct-log-url=http.*\/sigstore$/.test(a)));
         const frozen = urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-ctlog-frozen");
         for (const deployment of ["fulcio-server", "ctlog-server"]) {
-            assert.ok(registration(rotated.cloud, "kubernetes:apps/v1:Deployment", deployment).dependencies.includes(frozen), `${deployment} does not wait for the freeze`);
+            assert.ok(
+                registration(rotated.cloud, "kubernetes:apps/v1:Deployment", deployment).dependencies.includes(frozen),
+                `${deployment} does not wait for the freeze`,
+            );
         }
         assert.equal(rotated.outputs.urls.ctlog, "https://ctlog.sigstore.corp.example/sigstore-g2");
     });
 
     it("the trusted root, the policy and the ctlogs output list both logs: the old key until the freeze, the new one from it", () => {
         const ctlogs = JSON.parse(rotated.outputs.trustedRoot).ctlogs;
-        assert.deepEqual(ctlogs.map((l: any) => l.baseUrl), ["https://ctlog.sigstore.corp.example/sigstore", "https://ctlog.sigstore.corp.example/sigstore-g2"]);
+        assert.deepEqual(
+            ctlogs.map((l: any) => l.baseUrl),
+            ["https://ctlog.sigstore.corp.example/sigstore", "https://ctlog.sigstore.corp.example/sigstore-g2"],
+        );
         assert.equal(ctlogs[0].publicKey.validFor.end, "2026-01-20T12:00:00Z");
         assert.deepEqual(ctlogs[1].publicKey.validFor, { start: "2026-01-20T12:00:00Z" });
         assert.equal(ctlogs[0].logId.keyId, JSON.parse(first.outputs.trustedRoot).ctlogs[0].logId.keyId);
-        assert.deepEqual(rotated.outputs.verificationPolicy.trustRoot.spec.sigstoreKeys.ctLogs.map((l: any) => l.baseURL), ctlogs.map((l: any) => l.baseUrl));
-        assert.deepEqual(rotated.outputs.ctlogs.map((l: any) => [l.treeId, l.prefix, l.frozenAt]), [
-            [first.outputs.ctlogTreeId, "sigstore", "2026-01-20T12:00:00Z"], [rotated.outputs.ctlogTreeId, "sigstore-g2", undefined],
-        ]);
+        assert.deepEqual(
+            rotated.outputs.verificationPolicy.trustRoot.spec.sigstoreKeys.ctLogs.map((l: any) => l.baseURL),
+            ctlogs.map((l: any) => l.baseUrl),
+        );
+        assert.deepEqual(
+            rotated.outputs.ctlogs.map((l: any) => [l.treeId, l.prefix, l.frozenAt]),
+            [
+                [first.outputs.ctlogTreeId, "sigstore", "2026-01-20T12:00:00Z"],
+                [rotated.outputs.ctlogTreeId, "sigstore-g2", undefined],
+            ],
+        );
     });
 });

@@ -21,7 +21,8 @@ const spki = (pem: string) => createPublicKey(pem).export({ type: "spki", format
 const rekorDeployment = (ev: Evaluation) => ev.cloud.ofType("kubernetes:apps/v1:Deployment").find((d) => d.name === "rekor-server")!;
 const rekorContainer = (ev: Evaluation) => rekorDeployment(ev).inputs.spec.template.spec.containers[0];
 const signerSecret = (ev: Evaluation) => ev.cloud.ofType("kubernetes:core/v1:Secret").find((s) => s.name === "rekor-signer")!;
-const configMap = (ev: Evaluation, name: string): RegisteredResource => ev.cloud.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.state.metadata?.name === name)!;
+const configMap = (ev: Evaluation, name: string): RegisteredResource =>
+    ev.cloud.ofType("kubernetes:core/v1:ConfigMap").find((c) => c.state.metadata?.name === name)!;
 
 describe("rotation: rekorKeyGeneration", () => {
     let first: Evaluation;
@@ -34,7 +35,13 @@ describe("rotation: rekorKeyGeneration", () => {
     it("a stack that never rotated has one key, no sharding config, no freeze", () => {
         assert.deepEqual(Object.keys(signerSecret(first).inputs.stringData), ["signer.pem"]);
         assert.ok(!rekorContainer(first).args.some((a: string) => a.startsWith("--trillian_log_server.sharding_config")));
-        assert.deepEqual(first.cloud.ofType("command:local:Command").map((c) => c.name).sort(), ["trillian-createtree-ctlog", "trillian-createtree-rekor"]);
+        assert.deepEqual(
+            first.cloud
+                .ofType("command:local:Command")
+                .map((c) => c.name)
+                .sort(),
+            ["trillian-createtree-ctlog", "trillian-createtree-rekor"],
+        );
         assert.equal(JSON.parse(first.outputs.trustedRoot).tlogs.length, 1);
     });
 
@@ -42,8 +49,17 @@ describe("rotation: rekorKeyGeneration", () => {
         for (const name of ["rekor-signing-key", "trillian-createtree-rekor", "trillian-tree-rekor"]) {
             assert.ok(!rotated.cloud.created.some((k) => k.endsWith(`::${name}`)), `${name} was re-created`);
         }
-        for (const name of ["rekor-signing-key-g2", "trillian-createtree-rekor-g2", "trillian-tree-rekor-g2", "trillian-freeze-rekor", "trillian-tree-rekor-frozen"]) {
-            assert.ok(rotated.cloud.created.some((k) => k.endsWith(`::${name}`)), `${name} was not created`);
+        for (const name of [
+            "rekor-signing-key-g2",
+            "trillian-createtree-rekor-g2",
+            "trillian-tree-rekor-g2",
+            "trillian-freeze-rekor",
+            "trillian-tree-rekor-frozen",
+        ]) {
+            assert.ok(
+                rotated.cloud.created.some((k) => k.endsWith(`::${name}`)),
+                `${name} was not created`,
+            );
             assert.ok(registrations(rotated.cloud).find((r) => r.name === name)!.protect, `${name} is not protected`);
         }
         assert.equal(rotated.outputs.ctlogTreeId, first.outputs.ctlogTreeId);
@@ -58,14 +74,20 @@ describe("rotation: rekorKeyGeneration", () => {
         const reg = registration(rotated.cloud, "command:local:Command", "trillian-freeze-rekor");
         assert.deepEqual([...reg.ignoreChanges].sort(), [...createtreeIgnoreChanges].sort());
         assert.equal(freeze.inputs.update, undefined);
-        assert.ok(reg.dependencies.includes(urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-g2")), "the freeze does not wait for the new tree");
+        assert.ok(
+            reg.dependencies.includes(urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-g2")),
+            "the freeze does not wait for the new tree",
+        );
         assert.equal(command(rotated, "trillian-createtree-rekor-g2").inputs.environment.TREE_CONFIGMAP, "trillian-tree-rekor-g2");
         assert.deepEqual(configMap(rotated, "trillian-tree-rekor-frozen").inputs.data, { treeID: first.outputs.rekorTreeId, frozenAt: "2026-01-20T12:00:00Z" });
     });
 
     it("Rekor starts only after the freeze, on the new tree and key, with the old tree and key as an inactive shard", () => {
         const deployment = registration(rotated.cloud, "kubernetes:apps/v1:Deployment", "rekor-server");
-        assert.ok(deployment.dependencies.includes(urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-frozen")), "Rekor may restart before the old tree is frozen");
+        assert.ok(
+            deployment.dependencies.includes(urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-frozen")),
+            "Rekor may restart before the old tree is frozen",
+        );
         const container = rekorContainer(rotated);
         assert.ok(container.args.includes("--trillian_log_server.sharding_config=/var/run/rekor/signer/sharding-config.yaml"));
         assert.deepEqual(checkArgs("rekor-server serve", container.args.slice(1)), []);
@@ -79,7 +101,10 @@ describe("rotation: rekorKeyGeneration", () => {
         assert.deepEqual(YAML.parse(files["sharding-config.yaml"], { intAsBigInt: true }), [
             { treeID: BigInt(first.outputs.rekorTreeId), signingConfig: { signingSchemeOrKeyPath: "/var/run/rekor/signer/signer-g1.pem" } },
         ]);
-        assert.ok(registration(rotated.cloud, "kubernetes:core/v1:Secret", "rekor-signer").secretInputPaths.some((p) => p.startsWith(".stringData")), "the keys are not secret inputs");
+        assert.ok(
+            registration(rotated.cloud, "kubernetes:core/v1:Secret", "rekor-signer").secretInputPaths.some((p) => p.startsWith(".stringData")),
+            "the keys are not secret inputs",
+        );
     });
 
     it("the trusted root, the policy and rekorShards list both keys: the old one until the freeze, the new one from it", () => {
@@ -99,7 +124,10 @@ describe("rotation: rekorKeyGeneration", () => {
 
     it("what the provider replaces (the signer Secret, its data changed) is retained, not protected: the keys are protected in the state", () => {
         const replaced = replacedByProvider(first, rotated);
-        assert.deepEqual(replaced.map((r) => r.name), ["rekor-signer"]);
+        assert.deepEqual(
+            replaced.map((r) => r.name),
+            ["rekor-signer"],
+        );
         for (const r of replaced) assert.deepEqual([r.protect, r.retainOnDelete], [false, true], r.name);
     });
 
@@ -110,7 +138,10 @@ describe("rotation: rekorKeyGeneration", () => {
             assert.ok(reg.dependencies.includes(urnOf(jumped, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-g3")));
         }
         const shards = YAML.parse(signerSecret(jumped).inputs.stringData["sharding-config.yaml"], { intAsBigInt: true });
-        assert.deepEqual(shards.map((s: any) => s.signingConfig.signingSchemeOrKeyPath), ["/var/run/rekor/signer/signer-g1.pem", "/var/run/rekor/signer/signer-g2.pem"]);
+        assert.deepEqual(
+            shards.map((s: any) => s.signingConfig.signingSchemeOrKeyPath),
+            ["/var/run/rekor/signer/signer-g1.pem", "/var/run/rekor/signer/signer-g2.pem"],
+        );
         const windows = JSON.parse(jumped.outputs.trustedRoot).tlogs.map((t: any) => t.publicKey.validFor);
         assert.equal(windows.length, 3);
         assert.equal(windows[0].end, windows[1].start);

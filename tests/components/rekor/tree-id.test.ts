@@ -9,7 +9,9 @@ import { describeEachStack, workloadOf } from "../../support/program";
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("Rekor reads its tree ID from the rekor tree ConfigMap and carries it as a pod annotation", () => {
         const { resource, container } = workloadOf(ev, upstreamImages.rekor);

@@ -23,19 +23,35 @@ const root = path.resolve(__dirname, "..", "..", "..");
 
 // ---------------------------------------------------------------------------------------------
 describe("createtree (a): parseCreatetreeOutput", () => {
-    const garbage = ["", "abc\n", "0\n", "-5\n", "9223372036854775808\n", "123\n456\n", "WARNING: flag deprecated\n123\n", "12 \n", "\n", "0123\n", "1e3\n", "123\n\n"];
+    const garbage = [
+        "",
+        "abc\n",
+        "0\n",
+        "-5\n",
+        "9223372036854775808\n",
+        "123\n456\n",
+        "WARNING: flag deprecated\n123\n",
+        "12 \n",
+        "\n",
+        "0123\n",
+        "1e3\n",
+        "123\n\n",
+    ];
     for (const stdout of garbage) {
         it(`rejects ${JSON.stringify(stdout)} naming the tree and showing the output`, () => {
-            assert.throws(() => parseCreatetreeOutput(stdout, "rekor"), (e: Error) => {
-                assert.match(e.message, /^createtree for the rekor tree printed /);
-                assert.ok(e.message.includes(JSON.stringify(stdout)), "shows what was printed");
-                assert.match(e.message, /expected only a tree ID \(a positive 64-bit decimal integer and a newline\)/);
-                return true;
-            });
+            assert.throws(
+                () => parseCreatetreeOutput(stdout, "rekor"),
+                (e: Error) => {
+                    assert.match(e.message, /^createtree for the rekor tree printed /);
+                    assert.ok(e.message.includes(JSON.stringify(stdout)), "shows what was printed");
+                    assert.match(e.message, /expected only a tree ID \(a positive 64-bit decimal integer and a newline\)/);
+                    return true;
+                },
+            );
         });
     }
 
-    it("accepts \"1\\n\" and the largest int64", () => {
+    it('accepts "1\\n" and the largest int64', () => {
         assert.equal(parseCreatetreeOutput("1\n", "ctlog"), "1");
         assert.equal(parseCreatetreeOutput("9223372036854775807\n", "ctlog"), "9223372036854775807");
         assert.equal(parsePositiveInt64("9223372036854775807"), 9223372036854775807n);
@@ -47,7 +63,10 @@ describe("createtree (a): parseCreatetreeOutput", () => {
 
     it("truncates very long output in the message", () => {
         const long = "x".repeat(5000);
-        assert.throws(() => parseCreatetreeOutput(long, "rekor"), (e: Error) => e.message.length < 1000 && e.message.includes("…"));
+        assert.throws(
+            () => parseCreatetreeOutput(long, "rekor"),
+            (e: Error) => e.message.length < 1000 && e.message.includes("…"),
+        );
     });
 });
 
@@ -59,7 +78,8 @@ describe("createtree (b): the update fails clearly when createtree prints garbag
 
     before(async () => {
         outcome = await evaluateExpectingFailure({
-            stack: "dev", state,
+            stack: "dev",
+            state,
             hooks: { runCommand: async (name) => ({ stdout: name.endsWith("-rekor") ? printed.rekor : printed.ctlog, stderr: "" }) },
         });
     });
@@ -82,11 +102,16 @@ describe("createtree (b): the update fails clearly when createtree prints garbag
     });
 
     it("records no tree ConfigMap and nothing that consumes a tree ID", () => {
-        assert.ok([...state.keys()].some((k) => k.startsWith("command:local:Command::")), "the commands ran");
+        assert.ok(
+            [...state.keys()].some((k) => k.startsWith("command:local:Command::")),
+            "the commands ran",
+        );
         for (const [key, { inputs }] of state) {
             assert.ok(!/^kubernetes:core\/v1:ConfigMap::.*tree/.test(key), `${key} was recorded from garbage`);
-            assert.ok(!inputs.includes("sigstore.dev/tree-id") && !inputs.includes('"treeID"') && !inputs.includes("log_id:"),
-                `${key} was created with a tree ID derived from garbage`);
+            assert.ok(
+                !inputs.includes("sigstore.dev/tree-id") && !inputs.includes('"treeID"') && !inputs.includes("log_id:"),
+                `${key} was created with a tree ID derived from garbage`,
+            );
         }
     });
 });
@@ -101,8 +126,14 @@ describe("createtree (c): a second `up` creates nothing and the Command ignores 
     before(async () => {
         first = await evaluateRecorded({ stack: "dev", state });
         second = await evaluateRecorded({
-            stack: "dev", state,
-            hooks: { runCommand: async () => { reruns++; return { stdout: "4242\n", stderr: "" }; } },
+            stack: "dev",
+            state,
+            hooks: {
+                runCommand: async () => {
+                    reruns++;
+                    return { stdout: "4242\n", stderr: "" };
+                },
+            },
         });
     });
 
@@ -174,7 +205,10 @@ describe("createtree (d): pinned tree IDs", () => {
     });
 
     it("registers no Command when both are pinned", () => {
-        assert.deepEqual(both.cloud.ofType("command:local:Command").map((c) => c.name), []);
+        assert.deepEqual(
+            both.cloud.ofType("command:local:Command").map((c) => c.name),
+            [],
+        );
     });
 
     it("the tree ConfigMaps and outputs carry the pinned IDs", () => {
@@ -194,9 +228,15 @@ describe("createtree (d): pinned tree IDs", () => {
     });
 
     it("pinning one tree still creates the other", () => {
-        assert.deepEqual(onlyRekor.cloud.ofType("command:local:Command").map((c) => c.name), ["trillian-createtree-ctlog"]);
+        assert.deepEqual(
+            onlyRekor.cloud.ofType("command:local:Command").map((c) => c.name),
+            ["trillian-createtree-ctlog"],
+        );
         assert.equal(onlyRekor.outputs.rekorTreeId, pinned.rekorTreeId);
-        assert.equal(onlyRekor.outputs.ctlogTreeId, parseCreatetreeOutput(onlyRekor.cloud.one("command:local:Command", "trillian-createtree-ctlog").state.stdout, "ctlog"));
+        assert.equal(
+            onlyRekor.outputs.ctlogTreeId,
+            parseCreatetreeOutput(onlyRekor.cloud.one("command:local:Command", "trillian-createtree-ctlog").state.stdout, "ctlog"),
+        );
     });
 });
 
@@ -251,7 +291,10 @@ echo "\${FAKE_TREE_ID}"
         portForwardEnv = command.inputs.environment;
         interpreter = command.inputs.interpreter;
         script = command.inputs.create;
-        const pod = await evaluateRecorded({ stack: "dev", overrides: { createtreeMode: "pod", createtreeImage: "registry.corp.example/trillian/createtree:v1.7.3" } });
+        const pod = await evaluateRecorded({
+            stack: "dev",
+            overrides: { createtreeMode: "pod", createtreeImage: "registry.corp.example/trillian/createtree:v1.7.3" },
+        });
         podEnv = pod.cloud.one("command:local:Command", "trillian-createtree-rekor").inputs.environment;
     });
 
@@ -260,7 +303,11 @@ echo "\${FAKE_TREE_ID}"
         for (const pid of startedForwarders) {
             const cmdline = fs.existsSync(`/proc/${pid}/cmdline`) ? fs.readFileSync(`/proc/${pid}/cmdline`, "utf8") : "";
             if (cmdline.startsWith("sleep\u000015")) {
-                try { process.kill(pid); } catch { /* already gone */ }
+                try {
+                    process.kill(pid);
+                } catch {
+                    /* already gone */
+                }
             }
         }
         fs.rmSync(dir, { recursive: true, force: true });
@@ -277,7 +324,9 @@ echo "\${FAKE_TREE_ID}"
         const forwarderPid = Number(read("port-forward.pid").trim()) || undefined;
         if (forwarderPid) startedForwarders.push(forwarderPid);
         return {
-            status: result.status, stdout: result.stdout, stderr: result.stderr,
+            status: result.status,
+            stdout: result.stdout,
+            stderr: result.stderr,
             kubectl: read("kubectl.calls").split("\n").filter(Boolean),
             createtree: read("createtree.calls").split("\n").filter(Boolean),
             caSeen: read("ca.seen"),
@@ -335,8 +384,11 @@ echo "\${FAKE_TREE_ID}"
         assert.ok(r.forwarderPid, "the fake port-forward started");
         const deadline = Date.now() + 2000;
         while (alive(r.forwarderPid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-        assert.equal(alive(r.forwarderPid), false,
-            "`kubectl port-forward` is still running after the script exited: the EXIT trap kills the background subshell running the kube() function, not kubectl itself");
+        assert.equal(
+            alive(r.forwarderPid),
+            false,
+            "`kubectl port-forward` is still running after the script exited: the EXIT trap kills the background subshell running the kube() function, not kubectl itself",
+        );
     });
 
     it("passes the kube context to every kubectl call", () => {
@@ -352,7 +404,8 @@ echo "\${FAKE_TREE_ID}"
         assert.equal(r.stdout, "5181727302983401211\n");
         assert.deepEqual(r.createtree, [], "no local createtree in pod mode");
         assert.equal(r.kubectl.length, 2);
-        const head = "--namespace=sigstore run createtree-rekor --image=registry.corp.example/trillian/createtree:v1.7.3 " +
+        const head =
+            "--namespace=sigstore run createtree-rekor --image=registry.corp.example/trillian/createtree:v1.7.3 " +
             "--restart=Never --rm --attach --quiet --labels=app.kubernetes.io/name=createtree,app.kubernetes.io/part-of=sigstore " +
             "--override-type=strategic --overrides=";
         assert.ok(r.kubectl[1].startsWith(head), r.kubectl[1]);
@@ -360,7 +413,13 @@ echo "\${FAKE_TREE_ID}"
         // The pod meets Pod Security "restricted", which the namespace enforces.
         const spec = JSON.parse(overrides).spec;
         assert.deepEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 });
-        assert.deepEqual(spec.containers, [{ name: "createtree-rekor", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true }, volumeMounts: [] }]);
+        assert.deepEqual(spec.containers, [
+            {
+                name: "createtree-rekor",
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
+                volumeMounts: [],
+            },
+        ]);
         assert.deepEqual(spec.volumes, [], "no internal CA to mount in dev");
         const args = rest.split(" ");
         assert.equal(args[0], "--admin_server=trillian-log-server:8090", "the log server Service, from inside the cluster");
@@ -377,7 +436,10 @@ echo "\${FAKE_TREE_ID}"
             const r = run(tlsEnv(portForwardEnv), withCa);
             assert.equal(r.status, 0, r.stderr);
             assert.equal(r.stdout, "5181727302983401211\n");
-            assert.ok(r.kubectl.some((c) => c.includes("get configmap internal-tls-ca-1a2b --output=jsonpath={.data.ca\\.crt}")), r.kubectl.join("\n"));
+            assert.ok(
+                r.kubectl.some((c) => c.includes("get configmap internal-tls-ca-1a2b --output=jsonpath={.data.ca\\.crt}")),
+                r.kubectl.join("\n"),
+            );
             const args = r.createtree[0].split(" ");
             const caArg = args.find((a) => a.startsWith("--tls_cert_file="));
             assert.ok(caArg, r.createtree[0]);
@@ -446,7 +508,9 @@ function byMetadataName(ev: Evaluation, type: string, name: string): RegisteredR
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;
     let regs: Registration[];
-    before(async () => { ({ ev, regs } = await evaluation()); });
+    before(async () => {
+        ({ ev, regs } = await evaluation());
+    });
 
     for (const tree of ["rekor", "ctlog"] as const) {
         it(`the ${tree} tree ConfigMap's data.treeID is the parsed stdout of its createtree Command`, () => {
@@ -472,12 +536,18 @@ describeEachStack(({ evaluation }) => {
         const needed = {
             "log server Deployment": urnOf("kubernetes:apps/v1:Deployment", (r) => r.name === server),
             "log signer Deployment": urnOf("kubernetes:apps/v1:Deployment", (r) => r.name === signer),
-            "log server Service (what port-forward / the createtree pod connect to)": urnOf("kubernetes:core/v1:Service", (r) => r.inputs.metadata?.name === "trillian-log-server"),
+            "log server Service (what port-forward / the createtree pod connect to)": urnOf(
+                "kubernetes:core/v1:Service",
+                (r) => r.inputs.metadata?.name === "trillian-log-server",
+            ),
         };
         for (const tree of ["rekor", "ctlog"]) {
             const command = regs.find((r) => r.type === "command:local:Command" && r.name === `trillian-createtree-${tree}`)!;
             for (const [what, urn] of Object.entries(needed)) {
-                assert.ok(command.dependencies.includes(urn), `createtree-${tree} does not depend on the ${what} (${urn}); dependencies: ${command.dependencies.join(", ")}`);
+                assert.ok(
+                    command.dependencies.includes(urn),
+                    `createtree-${tree} does not depend on the ${what} (${urn}); dependencies: ${command.dependencies.join(", ")}`,
+                );
             }
         }
     });

@@ -63,7 +63,8 @@ echo "\${FAKE_PRINT:-$state}"
         const log = fs.mkdtempSync(path.join(dir, "run-"));
         const result = spawnSync("/bin/bash", ["-c", script], {
             env: { PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`, HOME: dir, ...environment, FAKE_LOG: log, ...fake },
-            encoding: "utf8", timeout: 30_000,
+            encoding: "utf8",
+            timeout: 30_000,
         });
         const read = (f: string) => (fs.existsSync(path.join(log, f)) ? fs.readFileSync(path.join(log, f), "utf8").split("\n").filter(Boolean) : []);
         return { status: result.status, stdout: result.stdout, stderr: result.stderr, kubectl: read("kubectl.calls"), updatetree: read("updatetree.calls") };
@@ -75,7 +76,10 @@ echo "\${FAKE_PRINT:-$state}"
         assert.equal(r.status, 0, r.stderr);
         const frozenAt = parseFreezeOutput(r.stdout, "rekor");
         assert.ok(Date.parse(frozenAt) >= startedAt && Date.parse(frozenAt) <= Date.now());
-        assert.deepEqual(r.updatetree.map((c) => c.split(" ").find((a) => a.startsWith("--tree_state="))), ["--tree_state=DRAINING", "--tree_state=FROZEN"]);
+        assert.deepEqual(
+            r.updatetree.map((c) => c.split(" ").find((a) => a.startsWith("--tree_state="))),
+            ["--tree_state=DRAINING", "--tree_state=FROZEN"],
+        );
         for (const call of r.updatetree) {
             const args = call.split(" ");
             assert.equal(args[0], "--admin_server=127.0.0.1:43917");

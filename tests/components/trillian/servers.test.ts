@@ -10,7 +10,9 @@ import { describeEachStack, workloadOf } from "../../support/program";
 
 describeEachStack(({ prod, evaluation }) => {
     let ev: Evaluation;
-    before(async () => { ({ ev } = await evaluation()); });
+    before(async () => {
+        ({ ev } = await evaluation());
+    });
 
     it("passes the Trillian tuning explicitly: sequencing to the signer, the MySQL pool to both servers", () => {
         const argsOf = (image: string) => workloadOf(ev, image).container.args as string[];
@@ -30,7 +32,10 @@ describeEachStack(({ prod, evaluation }) => {
             assert.ok(container.args.includes("--lock_namespace=sigstore"));
             assert.ok(container.args.includes("--lock_holder_identity=$(POD_NAME)"));
             assert.ok(!container.args.some((a: string) => a.startsWith("--force_master")), "no force_master with several signers");
-            assert.deepEqual(container.env.find((e: any) => e.name === "POD_NAME"), { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
+            assert.deepEqual(
+                container.env.find((e: any) => e.name === "POD_NAME"),
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            );
 
             const pod = resource.inputs.spec.template.spec;
             const accounts = ev.cloud.ofType("kubernetes:core/v1:ServiceAccount");
