@@ -34,10 +34,15 @@ function variantNamed(name: string): Variant {
     return v;
 }
 
-/** Whether the variant's stack config turns protectData on (prod), read as the CLI would build it. */
-export function protectsData(name: string): boolean {
+/** A variant's config value as the CLI would hand it to the program (Pulumi.<stack>.yaml, overrides, defaults). */
+export function configValue(name: string, key: string): string | undefined {
     const v = variantNamed(name);
-    return stackConfig(v.stack, v.overrides).values["sigstore:protectData"] === "true";
+    return stackConfig(v.stack, v.overrides).values[`sigstore:${key}`];
+}
+
+/** Whether the variant turns protectData on (prod). */
+export function protectsData(name: string): boolean {
+    return configValue(name, "protectData") === "true";
 }
 
 /** An enterprise root CA made like the tls provider makes keys and certificates (tests/support/tls-emulator.ts). */
