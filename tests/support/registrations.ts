@@ -28,7 +28,19 @@ export interface Registration {
     secretInputPaths: string[];
 }
 
+/**
+ * An alias as the RegisterResourceRequest carried it. Under mocks this SDK (3.248.0) announces alias
+ * specs (setMocks turns supportsAliasSpecs on), so `aliases: [{ name: "old" }]` arrives as a spec whose
+ * empty fields mean "the same as the resource's"; a plain URN string alias arrives as `urn`. Legacy
+ * alias URNs (getAliasurnsList, for monitors without alias specs) are recorded as `urn` too.
+ */
+export type RecordedAlias =
+    | { urn: string }
+    | { spec: { name: string; type: string; stack: string; project: string; parentUrn: string; noParent: boolean } };
+
 const recorded = new WeakMap<object, Registration[]>();
+/** Kept beside, not inside, each Registration: render.ts prints Registrations whole, and its output must not change. */
+const recordedAliases = new WeakMap<Registration, RecordedAlias[]>();
 const installedFlag = Symbol.for("sigstore-tests.registration-recorder");
 
 const secretSigKey = "4dabf18193072939515e22adb298388d";
@@ -73,6 +85,11 @@ export function installRegistrationRecorder(): void {
         } catch {
             // Observing only: never break the registration itself.
         }
+        try {
+            recordedAliases.set(record, aliasesOfRequest(req));
+        } catch {
+            // Observing only, as above.
+        }
         const list = recorded.get(this.mocks) ?? [];
         list.push(record);
         recorded.set(this.mocks, list);
@@ -82,6 +99,24 @@ export function installRegistrationRecorder(): void {
         });
     };
     proto[installedFlag] = true;
+}
+
+function aliasesOfRequest(req: any): RecordedAlias[] {
+    const aliases: RecordedAlias[] = (req.getAliasurnsList?.() ?? []).map((urn: string) => ({ urn }));
+    for (const alias of req.getAliasesList?.() ?? []) {
+        if (!alias.hasSpec()) {
+            aliases.push({ urn: alias.getUrn() });
+            continue;
+        }
+        const s = alias.getSpec();
+        aliases.push({ spec: { name: s.getName(), type: s.getType(), stack: s.getStack(), project: s.getProject(), parentUrn: s.getParenturn(), noParent: s.getNoparent() } });
+    }
+    return aliases;
+}
+
+/** The aliases a registration carried (resource option `aliases`), as recorded from its request. */
+export function aliasesOf(registration: Registration): RecordedAlias[] {
+    return recordedAliases.get(registration) ?? [];
 }
 
 export function registrations(cloud: MockCloud): Registration[] {
