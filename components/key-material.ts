@@ -44,8 +44,27 @@ export function generatedKey(name: string, curve: "P256" | "P384", opts: pulumi.
  * config files (Trillian's MySQL DSN, redis.conf, ct_server's text-proto) where punctuation is syntax.
  */
 export function generatedPassword(name: string, opts: pulumi.CustomResourceOptions): random.RandomPassword {
-    return new random.RandomPassword(name, { length: 32, special: false }, opts);
+    return new random.RandomPassword(name, { length: 32, special: false }, { ...opts, ignoreChanges: passwordIgnoreChanges });
 }
+
+/**
+ * Every input of random.RandomPassword forces a new password: an initialised database or a key
+ * encrypted under it would keep the old one, so none of them may ever regenerate it.
+ */
+const passwordIgnoreChanges = [
+    "keepers",
+    "length",
+    "lower",
+    "minLower",
+    "minNumeric",
+    "minSpecial",
+    "minUpper",
+    "number",
+    "numeric",
+    "overrideSpecial",
+    "special",
+    "upper",
+];
 
 /** The key as a legacy-encrypted PEM under the password (deterministic, so previews stay clean). */
 export function encryptedKeyPem(key: tls.PrivateKey, password: random.RandomPassword): pulumi.Output<string> {

@@ -33,12 +33,22 @@ const goldenFile = (variant: string) => path.join(goldenDir, `${variant}.urns`);
 
 function readGolden(variant: string): string[] | undefined {
     const file = goldenFile(variant);
-    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : undefined;
+    return fs.existsSync(file)
+        ? fs
+              .readFileSync(file, "utf8")
+              .split("\n")
+              .filter((line) => line !== "")
+        : undefined;
 }
 
 // ---- URNs as the mock monitor makes them ----
 
-interface UrnParts { stack: string; project: string; qualifiedType: string; name: string }
+interface UrnParts {
+    stack: string;
+    project: string;
+    qualifiedType: string;
+    name: string;
+}
 
 function parseUrn(urn: string): UrnParts {
     const [head, project, qualifiedType, ...name] = urn.split("::");
@@ -74,7 +84,12 @@ function aliasUrn(r: Registration, alias: RecordedAlias): string {
 function formerUrns(r: Registration, byUrn: Map<string, Registration>): string[] {
     const own = aliasesOf(r).map((a) => aliasUrn(r, a));
     const parent = byUrn.get(r.parent);
-    const inherited = parent ? formerUrns(parent, byUrn).map((p) => { const u = parseUrn(r.urn); return urnOf(u.stack, u.project, p, r.type, r.name); }) : [];
+    const inherited = parent
+        ? formerUrns(parent, byUrn).map((p) => {
+              const u = parseUrn(r.urn);
+              return urnOf(u.stack, u.project, p, r.type, r.name);
+          })
+        : [];
     return [...own, ...inherited];
 }
 
@@ -129,8 +144,11 @@ describe("promise: no resource is renamed without an alias (golden URN lists)", 
             }
             assert.ok(golden, `tests/golden/${name}.urns does not exist: create it with\n  ${updateCommand}`);
             const diff = differences(golden, current);
-            if (diff.length) assert.fail(`${name}: the URNs differ from tests/golden/${name}.urns:\n  ${diff.join("\n  ")}\n` +
-                `If this is intended, rewrite the golden files and commit their diff:\n  ${updateCommand}`);
+            if (diff.length)
+                assert.fail(
+                    `${name}: the URNs differ from tests/golden/${name}.urns:\n  ${diff.join("\n  ")}\n` +
+                        `If this is intended, rewrite the golden files and commit their diff:\n  ${updateCommand}`,
+                );
         });
     }
 

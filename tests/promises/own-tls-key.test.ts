@@ -17,7 +17,16 @@ import * as assert from "node:assert/strict";
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from "node:crypto";
 import { containersOf, mountedFiles, MountedFile, Workload, workloads } from "./pods";
 import {
-    assertNoProblems, configValue, configMapType, describeObject, evaluated, objectFiles, promiseVariantNames, registered, Registered, secretType,
+    assertNoProblems,
+    configValue,
+    configMapType,
+    describeObject,
+    evaluated,
+    objectFiles,
+    promiseVariantNames,
+    registered,
+    Registered,
+    secretType,
 } from "./stacks";
 
 const certBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -29,7 +38,10 @@ function caCertificates(regs: Registered[]): X509Certificate[] {
         ...regs.filter((r) => r.type.startsWith("tls:")).map((r) => String(r.state.certPem ?? "")),
         ...regs.filter((r) => r.type === secretType || r.type === configMapType).flatMap((r) => Object.values(objectFiles(r))),
     ];
-    const certs = texts.flatMap(certBlocks).map((pem) => new X509Certificate(pem)).filter((c) => c.ca);
+    const certs = texts
+        .flatMap(certBlocks)
+        .map((pem) => new X509Certificate(pem))
+        .filter((c) => c.ca);
     return [...new Map(certs.map((c) => [c.fingerprint256, c])).values()];
 }
 
@@ -73,7 +85,10 @@ function secretProblems(regs: Registered[], cas: X509Certificate[]): string[] {
 // ---- the pairs servers are told to use ----
 
 /** A file a container is pointed at: by a flag (`--name=/path`) or a config line (`name /path`) of a mounted file. */
-interface FileReference { label: string; file: string }
+interface FileReference {
+    label: string;
+    file: string;
+}
 
 function fileReferences(container: Record<string, any>, files: Map<string, MountedFile>): FileReference[] {
     const refs: FileReference[] = [];
@@ -103,7 +118,11 @@ function secretEnvValues(regs: Registered[], w: Workload, container: Record<stri
     });
 }
 
-interface PodPairs { problems: string[]; pairs: number; unusedKeys: string[] }
+interface PodPairs {
+    problems: string[];
+    pairs: number;
+    unusedKeys: string[];
+}
 
 function podPairs(regs: Registered[], cas: X509Certificate[]): PodPairs {
     const result: PodPairs = { problems: [], pairs: 0, unusedKeys: [] };
@@ -124,7 +143,9 @@ function podPairs(regs: Registered[], cas: X509Certificate[]): PodPairs {
                 result.pairs++;
                 paired.add(key.file);
                 const label = `${where}: ${cert.label}=${cert.file} with ${key.label}=${key.file} (${files.get(key.file)!.source})`;
-                result.problems.push(...pairProblems(label, files.get(cert.file)!.content, files.get(key.file)!.content, cas, secretEnvValues(regs, w, container)));
+                result.problems.push(
+                    ...pairProblems(label, files.get(cert.file)!.content, files.get(key.file)!.content, cas, secretEnvValues(regs, w, container)),
+                );
             }
             for (const file of files.keys()) {
                 if (file.endsWith("/tls.key") && !paired.has(file)) result.unusedKeys.push(`${where}: ${file} (${files.get(file)!.source})`);

@@ -32,7 +32,10 @@ export function findObject(regs: Registered[], type: string, namespace: string, 
 }
 
 /** Where a mounted file comes from, for messages. */
-export interface MountedFile { content: string; source: string }
+export interface MountedFile {
+    content: string;
+    source: string;
+}
 
 /**
  * The files a container sees under its volume mounts from Secrets and ConfigMaps (projected volumes

@@ -27,7 +27,13 @@ const serviceAccountType = "kubernetes:core/v1:ServiceAccount";
 const roleType = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 
 /** A name (and perhaps key) that must resolve to an object of `type` in `namespace`. */
-interface Reference { from: string; type: string; namespace: string; name: string; key?: string }
+interface Reference {
+    from: string;
+    type: string;
+    namespace: string;
+    name: string;
+    key?: string;
+}
 
 function envReferences(w: Workload, where: string, container: Record<string, any>): Reference[] {
     const refs: Reference[] = [];
@@ -46,9 +52,11 @@ function envReferences(w: Workload, where: string, container: Record<string, any
 function volumeReferences(w: Workload, where: string): Reference[] {
     return (w.pod.volumes ?? []).flatMap((v: any): Reference[] => {
         const from = `${where} volume ${v.name}`;
-        const objects = volumeSources(v).flatMap(([type, name, items]) => items
-            ? items.map((item) => ({ from: `${from} item ${item.path}`, type, namespace: w.namespace, name, key: item.key }))
-            : [{ from, type, namespace: w.namespace, name }]);
+        const objects = volumeSources(v).flatMap(([type, name, items]) =>
+            items
+                ? items.map((item) => ({ from: `${from} item ${item.path}`, type, namespace: w.namespace, name, key: item.key }))
+                : [{ from, type, namespace: w.namespace, name }],
+        );
         const claim = v.persistentVolumeClaim ? [{ from, type: pvcType, namespace: w.namespace, name: v.persistentVolumeClaim.claimName }] : [];
         return [...objects, ...claim];
     });
@@ -56,11 +64,20 @@ function volumeReferences(w: Workload, where: string): Reference[] {
 
 function podReferences(w: Workload): Reference[] {
     const where = describeObject(w.resource);
-    const account = w.pod.serviceAccountName ? [{ from: `${where} serviceAccountName`, type: serviceAccountType, namespace: w.namespace, name: w.pod.serviceAccountName }] : [];
-    const pullSecrets = (w.pod.imagePullSecrets ?? []).map((s: any) => ({ from: `${where} imagePullSecrets`, type: secretType, namespace: w.namespace, name: s.name }));
+    const account = w.pod.serviceAccountName
+        ? [{ from: `${where} serviceAccountName`, type: serviceAccountType, namespace: w.namespace, name: w.pod.serviceAccountName }]
+        : [];
+    const pullSecrets = (w.pod.imagePullSecrets ?? []).map((s: any) => ({
+        from: `${where} imagePullSecrets`,
+        type: secretType,
+        namespace: w.namespace,
+        name: s.name,
+    }));
     return [
         ...containersOf(w.pod).flatMap((c) => envReferences(w, `${where} container ${c.name}`, c)),
-        ...volumeReferences(w, where), ...account, ...pullSecrets,
+        ...volumeReferences(w, where),
+        ...account,
+        ...pullSecrets,
     ];
 }
 
@@ -70,9 +87,13 @@ function selectorReferences(r: Registered): Reference[] {
     const refs: Reference[] = [];
     const walk = (node: any, at: string) => {
         if (!node || typeof node !== "object") return;
-        for (const [field, type] of [["configMap", configMapType], ["secret", secretType]] as const) {
+        for (const [field, type] of [
+            ["configMap", configMapType],
+            ["secret", secretType],
+        ] as const) {
             const sel = node[field];
-            if (sel && typeof sel.name === "string" && typeof sel.key === "string") refs.push({ from: `${describeObject(r)} ${at}.${field}`, type, namespace, name: sel.name, key: sel.key });
+            if (sel && typeof sel.name === "string" && typeof sel.key === "string")
+                refs.push({ from: `${describeObject(r)} ${at}.${field}`, type, namespace, name: sel.name, key: sel.key });
         }
         for (const [k, v] of Object.entries(node)) walk(v, `${at}.${k}`);
     };
@@ -83,7 +104,8 @@ function selectorReferences(r: Registered): Reference[] {
 function roleBindingReferences(r: Registered): Reference[] {
     const namespace = r.state.metadata?.namespace ?? "";
     const role = r.state.roleRef?.kind === "Role" ? [{ from: `${describeObject(r)} roleRef`, type: roleType, namespace, name: r.state.roleRef.name }] : [];
-    const accounts = (r.state.subjects ?? []).filter((s: any) => s.kind === "ServiceAccount")
+    const accounts = (r.state.subjects ?? [])
+        .filter((s: any) => s.kind === "ServiceAccount")
         .map((s: any) => ({ from: `${describeObject(r)} subject`, type: serviceAccountType, namespace: s.namespace ?? namespace, name: s.name }));
     return [...role, ...accounts];
 }
@@ -91,7 +113,8 @@ function roleBindingReferences(r: Registered): Reference[] {
 /** The admin Commands run kubectl in NAMESPACE on the ConfigMaps their *_CONFIGMAP variables name. */
 function commandReferences(r: Registered): Reference[] {
     const env: Record<string, string> = r.state.environment ?? {};
-    return Object.entries(env).filter(([k]) => k.endsWith("_CONFIGMAP"))
+    return Object.entries(env)
+        .filter(([k]) => k.endsWith("_CONFIGMAP"))
         .map(([k, name]) => ({ from: `Command ${r.name} ${k}`, type: configMapType, namespace: env.NAMESPACE ?? "", name }));
 }
 
@@ -127,8 +150,14 @@ describe("promise: every reference resolves", function () {
             const regs = registered(await evaluated(name));
             const refs = references(regs);
             // Not vacuous: Trillian reads its database password through a secretKeyRef in every variant.
-            assert.ok(refs.some((r) => r.type === secretType && r.key !== undefined), `${name}: found no secretKeyRef among ${refs.length} references`);
-            assertNoProblems(name, refs.map((ref) => unresolved(regs, ref)).filter((p): p is string => p !== undefined));
+            assert.ok(
+                refs.some((r) => r.type === secretType && r.key !== undefined),
+                `${name}: found no secretKeyRef among ${refs.length} references`,
+            );
+            assertNoProblems(
+                name,
+                refs.map((ref) => unresolved(regs, ref)).filter((p): p is string => p !== undefined),
+            );
         });
     }
 });

@@ -48,11 +48,17 @@ export function protectsData(name: string): boolean {
 /** An enterprise root CA made like the tls provider makes keys and certificates (tests/support/tls-emulator.ts). */
 async function enterpriseRoot(): Promise<Record<string, string>> {
     const key = privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-    const cert = await selfSignedCert({
-        privateKeyPem: key.privateKeyPem,
-        subject: { organization: "Corp Example", commonName: "Corp Example Root CA" },
-        isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing"], validityPeriodHours: 20 * 365 * 24, setSubjectKeyId: true,
-    }, new Date(Date.UTC(2025, 0, 1)));
+    const cert = await selfSignedCert(
+        {
+            privateKeyPem: key.privateKeyPem,
+            subject: { organization: "Corp Example", commonName: "Corp Example Root CA" },
+            isCaCertificate: true,
+            allowedUses: ["cert_signing", "crl_signing"],
+            validityPeriodHours: 20 * 365 * 24,
+            setSubjectKeyId: true,
+        },
+        new Date(Date.UTC(2025, 0, 1)),
+    );
     return { caRootCert: cert.certPem, caRootKey: key.privateKeyPem };
 }
 

@@ -34,9 +34,7 @@ export interface Registration {
  * empty fields mean "the same as the resource's"; a plain URN string alias arrives as `urn`. Legacy
  * alias URNs (getAliasurnsList, for monitors without alias specs) are recorded as `urn` too.
  */
-export type RecordedAlias =
-    | { urn: string }
-    | { spec: { name: string; type: string; stack: string; project: string; parentUrn: string; noParent: boolean } };
+export type RecordedAlias = { urn: string } | { spec: { name: string; type: string; stack: string; project: string; parentUrn: string; noParent: boolean } };
 
 const recorded = new WeakMap<object, Registration[]>();
 /** Kept beside, not inside, each Registration: render.ts prints Registrations whole, and its output must not change. */
@@ -109,7 +107,16 @@ function aliasesOfRequest(req: any): RecordedAlias[] {
             continue;
         }
         const s = alias.getSpec();
-        aliases.push({ spec: { name: s.getName(), type: s.getType(), stack: s.getStack(), project: s.getProject(), parentUrn: s.getParenturn(), noParent: s.getNoparent() } });
+        aliases.push({
+            spec: {
+                name: s.getName(),
+                type: s.getType(),
+                stack: s.getStack(),
+                project: s.getProject(),
+                parentUrn: s.getParenturn(),
+                noParent: s.getNoparent(),
+            },
+        });
     }
     return aliases;
 }
