@@ -12,6 +12,7 @@ export default tseslint.config(
             "**/node_modules/**", // includes examples/consumer/node_modules
             "bin/**", // tsc's outDir
             ".e2e-work/**", // the end-to-end suite's scratch space
+            ".scratch/**", // a developer's untracked experiments (.gitignore)
         ],
     },
     {

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
 import { planDatabaseCapacity } from "./lib/capacity";
-import { clientMaterial, imageList as listImages, outputsVersion as version, PublicHosts, verificationPolicyOutput } from "./outputs";
+import { clientMaterial, imageList as listImages, outputsVersion as version, PublicHosts, timestampUrl, verificationPolicyOutput } from "./outputs";
 import { AdmissionPolicy } from "./components/admission-policy";
 import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
 import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
@@ -20,6 +20,7 @@ import { podSecurityLabels, protectedIf } from "./components/kube";
 import { Monitoring, sigstoreScrapeTargets } from "./components/monitoring";
 import { NetworkIsolation, sigstoreEdges } from "./components/network";
 import { Rekor, redisService } from "./components/rekor";
+import { TimestampAuthority } from "./components/timestamp-authority";
 import { logServerService, Trillian } from "./components/trillian";
 
 const config = loadConfig();
@@ -197,6 +198,26 @@ const ctlog = new CtLog(
     opts,
 );
 
+// RFC 3161 timestamps (timestampAuthority): listed in the trusted root and the signing config.
+const tsaConfig = config.timestampAuthority;
+const tsa = tsaConfig
+    ? new TimestampAuthority(
+          "tsa",
+          {
+              ...ns,
+              image: images.timestampAuthority,
+              replicas: tsaConfig.replicas,
+              resources: config.resources.tsa,
+              generation: tsaConfig.generation,
+              chain: tsaConfig.chain,
+              ntpServers: tsaConfig.ntpServers,
+              ingress: ingress("tsa"),
+              protectData,
+          },
+          opts,
+      )
+    : undefined;
+
 if (config.network) {
     const external = config.database.external;
     new NetworkIsolation(
@@ -211,6 +232,7 @@ if (config.network) {
                 createtreeInPod: config.trillian.createtree.mode === "pod",
                 dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
                 backup: backup !== undefined,
+                tsa: tsaConfig ? { ntp: tsaConfig.ntpServers !== undefined } : undefined,
             }),
         },
         opts,
@@ -237,19 +259,21 @@ if (config.monitoring) {
                 namespaceName: config.cluster.namespace,
                 internalTlsCaConfigMapName: internalTls?.caConfigMapName,
                 dex: identity.provider === "dex",
+                tsa: tsa !== undefined,
             }),
             extraLabels: config.monitoring.labels,
             databaseClaimName: database.dataClaimName,
             fulcioChainPem: fulcio.chainPem,
             caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
             backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
+            tsa: tsaConfig ? { ntp: tsaConfig.ntpServers !== undefined } : undefined,
         },
         opts,
     );
 }
 
 const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
-const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, oidc: config.oidc };
+const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, tsa, oidc: config.oidc };
 const client = clientMaterial(trust);
 const policy = verificationPolicyOutput({ ...trust, name: config.publicDomain });
 
@@ -269,7 +293,13 @@ if (config.policyControllerResources) {
 export const outputsVersion = version;
 export const namespaceName = namespace.metadata.name;
 export const urls = publicUrls;
-export const internalUrls = { fulcio: fulcio.internalUrl, rekor: rekor.internalUrl, ctlog: ctlog.internalUrl, trillian: trillian.logServerAddress };
+export const internalUrls = {
+    fulcio: fulcio.internalUrl,
+    rekor: rekor.internalUrl,
+    ctlog: ctlog.internalUrl,
+    trillian: trillian.logServerAddress,
+    ...(tsa ? { tsa: tsa.internalUrl } : {}),
+};
 export const rekorTreeId = trillian.trees.rekor.treeId;
 export const ctlogTreeId = trillian.trees.ctlog.treeId;
 export const fulcioCertChainPem = fulcio.chainPem;
@@ -288,7 +318,10 @@ export const cosign = {
 /** The verification policy: issuer, identity regexp, and policy-controller TrustRoot + ClusterImagePolicy objects. */
 export const verificationPolicy = policy;
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
-export const imageList = listImages(images, (image) => image !== "dex" || identity.provider === "dex");
+export const imageList = listImages(
+    images,
+    (image) => (image !== "dex" || identity.provider === "dex") && (image !== "timestampAuthority" || tsa !== undefined),
+);
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
 export const databaseCapacity = capacity.report;
 /** Backups (backupSchedule): the CronJob, the volume and the ConfigMap holding backup.sh (docs/runbooks/backup-restore.md). */
@@ -305,3 +338,7 @@ export const databaseBackup =
         : { enabled: false };
 /** Name (not content) of the database credentials Secret, for automation such as backups. */
 export const databaseCredentialsSecretName = database.connection.secretName;
+/** The timestamp authority (timestampAuthority): where clients ask, the active chain (leaf first) and every chain with its window. */
+export const timestampAuthority = tsa
+    ? { enabled: true, url: timestampUrl(hosts), certChainPem: tsa.chainPem, generations: tsa.generations }
+    : { enabled: false };

@@ -9,6 +9,7 @@ import { verificationPolicy } from "./lib/verification-policy";
 import { CtLog } from "./components/ctlog";
 import { Fulcio } from "./components/fulcio";
 import { Rekor } from "./components/rekor";
+import { TimestampAuthority, timestampPath } from "./components/timestamp-authority";
 
 export const outputsVersion = 1;
 
@@ -36,20 +37,27 @@ interface TrustInputs {
     fulcio: Fulcio;
     rekor: Rekor;
     ctlog: CtLog;
+    tsa?: TimestampAuthority;
     oidc: { issuerUrl: string; clientId: string; emailDomain: string };
+}
+
+/** Where clients ask the timestamp authority: the full RFC 3161 endpoint, as the signing config must name it. */
+export function timestampUrl(hosts: PublicHosts): string {
+    return `${hosts.url("tsa")}${timestampPath}`;
 }
 
 /** The trusted root, signing config and ready-to-run cosign commands, from every CA and log key generation. */
 export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
     return pulumi
-        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom])
-        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom]) =>
+        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom, i.tsa?.generations ?? []])
+        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom, tsaChains]) =>
             buildClientMaterial({
                 urls: i.urls,
                 fulcioCas,
                 rekorKeys,
                 validFrom,
                 ctlogKeys: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
+                tsa: i.tsa ? { url: timestampUrl(i.hosts), chains: tsaChains } : undefined,
                 oidcClientId: i.oidc.clientId,
                 emailDomain: i.oidc.emailDomain,
             }),
@@ -58,17 +66,20 @@ export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
 
 /** Who is trusted, as data for other stacks and admission controllers (policy-controller objects). */
 export function verificationPolicyOutput(i: TrustInputs & { name: string }) {
-    return pulumi.all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations]).apply(([cas, rekorKeys, ctlogs]) =>
-        verificationPolicy({
-            name: i.name,
-            issuerUrl: i.oidc.issuerUrl,
-            emailDomain: i.oidc.emailDomain,
-            urls: i.urls,
-            fulcioChainPems: cas.map((ca) => ca.chainPem),
-            rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
-            ctlogs: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
-        }),
-    );
+    return pulumi
+        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.tsa?.generations ?? []])
+        .apply(([cas, rekorKeys, ctlogs, tsaChains]) =>
+            verificationPolicy({
+                name: i.name,
+                issuerUrl: i.oidc.issuerUrl,
+                emailDomain: i.oidc.emailDomain,
+                urls: i.urls,
+                fulcioChainPems: cas.map((ca) => ca.chainPem),
+                rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
+                ctlogs: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
+                tsa: i.tsa ? { url: timestampUrl(i.hosts), chainPems: tsaChains.map((c) => c.chainPem) } : undefined,
+            }),
+        );
 }
 
 /** Every image the stack runs, sorted: what an air-gapped cluster's registry must mirror. */

@@ -16,6 +16,8 @@ export const upstream = {
     cosign: "v3.1.2",
     /** github.com/dexidp/dex: the bundled OIDC issuer in front of LDAP/AD (identityProvider dex). */
     dex: "v2.45.1",
+    /** github.com/sigstore/timestamp-authority/v2: timestamp-server image (RFC 3161 timestamps). */
+    timestampAuthority: "v2.1.3",
     /** Redis for Rekor's index (the official image; any Redis >= 6 works). */
     redis: "7.4.2",
 } as const;
@@ -30,6 +32,7 @@ export const upstreamImages = {
     ctlog: `gcr.io/trillian-opensource-ci/ctfe:${upstream.ctfe}`,
     redis: `docker.io/library/redis:${upstream.redis}`,
     dex: `ghcr.io/dexidp/dex:${upstream.dex}`,
+    timestampAuthority: `ghcr.io/sigstore/timestamp-server:${upstream.timestampAuthority}`,
 } as const;
 
 export type ImageName = keyof typeof upstreamImages;

@@ -39,6 +39,11 @@ export function generatedKey(name: string, curve: "P256" | "P384", opts: pulumi.
     return new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: curve }, { ...opts, ignoreChanges: keyIgnoreChanges });
 }
 
+/** An RSA key generated once: for a root whose signatures must be deterministic (RSA PKCS #1 v1.5). */
+export function generatedRsaKey(name: string, bits: 3072 | 4096, opts: pulumi.CustomResourceOptions): tls.PrivateKey {
+    return new tls.PrivateKey(name, { algorithm: "RSA", rsaBits: bits }, { ...opts, ignoreChanges: keyIgnoreChanges });
+}
+
 /**
  * A 32-character password generated once. Alphanumeric only: passwords are spliced into DSNs and
  * config files (Trillian's MySQL DSN, redis.conf, ct_server's text-proto) where punctuation is syntax.

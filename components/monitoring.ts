@@ -19,6 +19,7 @@ import { dexService } from "./dex";
 import { fulcioService } from "./fulcio";
 import { labels, serviceHost } from "./kube";
 import { rekorService } from "./rekor";
+import { tsaService } from "./timestamp-authority";
 import { logServerService, logSignerService } from "./trillian";
 
 /** A Service whose pods export metrics, and how Prometheus scrapes it. */
@@ -34,7 +35,12 @@ export interface ScrapeTarget {
  * Every server's metrics: Fulcio, Rekor and the CT log on their "metrics" ports, Trillian's servers
  * on their HTTP endpoint (HTTPS under internal TLS for the log server), and Dex when it is deployed.
  */
-export function sigstoreScrapeTargets(input: { namespaceName: string; internalTlsCaConfigMapName?: pulumi.Input<string>; dex: boolean }): ScrapeTarget[] {
+export function sigstoreScrapeTargets(input: {
+    namespaceName: string;
+    internalTlsCaConfigMapName?: pulumi.Input<string>;
+    dex: boolean;
+    tsa: boolean;
+}): ScrapeTarget[] {
     const trillianTls =
         input.internalTlsCaConfigMapName === undefined
             ? undefined
@@ -46,6 +52,7 @@ export function sigstoreScrapeTargets(input: { namespaceName: string; internalTl
         { service: logServerService, port: "http", tls: trillianTls },
         { service: logSignerService, port: "http" },
         ...(input.dex ? [{ service: dexService, port: "metrics" }] : []),
+        ...(input.tsa ? [{ service: tsaService, port: "metrics" }] : []),
     ];
 }
 
@@ -62,6 +69,8 @@ export interface MonitoringArgs {
     readonly caExpiryWarningDays: number;
     /** The backup CronJob (backupSchedule set): alerts when backups fail or get old. */
     readonly backup?: BackupWatch;
+    /** The timestamp authority, if deployed: its certificate's expiry, its errors and (with NTP servers) its clock. */
+    readonly tsa?: TsaWatch;
 }
 
 /** Seconds since the epoch at which the CA expiry alert starts firing. */
@@ -77,6 +86,7 @@ export function alertRules(
     caAlertAt: number,
     days: number,
     backup?: BackupWatch,
+    tsa?: TsaWatch,
 ): Array<Record<string, unknown>> {
     const inNs = `namespace="${ns}"`;
     const rules: Array<Record<string, unknown>> = [
@@ -119,7 +129,52 @@ export function alertRules(
         });
     }
     if (backup) rules.push(...backupRules(ns, backup));
+    if (tsa) rules.push(...tsaRules(ns, days, tsa));
     return rules;
+}
+
+/** The timestamp authority to watch; its NTP monitor's errors only when it has NTP servers (the series exists only then). */
+export interface TsaWatch {
+    ntp: boolean;
+}
+
+/**
+ * timestamp-server's own series (pkg/api/metrics.go, v2.1.3): the days its chain has left (the
+ * shortest-lived certificate), 5xx answers, and the NTP monitor's errors (a drift or too few servers
+ * answering: timestamps go on, their time unchecked).
+ */
+function tsaRules(ns: string, days: number, t: TsaWatch): Array<Record<string, unknown>> {
+    const inNs = `namespace="${ns}"`;
+    return [
+        {
+            alert: "TimestampAuthorityCertificateExpiring",
+            expr: `min(timestamp_authority_certificate_valid_days_remaining{${inNs}}) < ${days}`,
+            labels: { severity: "warning" },
+            annotations: {
+                summary: `The timestamp authority's chain expires within ${days} days: raise tsaGeneration and \`pulumi up\` (docs/rotation.md, "Timestamp authority").`,
+            },
+        },
+        {
+            alert: "TimestampAuthorityFailing",
+            expr: `sum(rate(timestamp_authority_http_requests_total{${inNs}, code=~"5.."}[5m])) > 0`,
+            for: "10m",
+            labels: { severity: "critical" },
+            annotations: { summary: "The timestamp authority answers with server errors: signing with the signing config fails." },
+        },
+        ...(t.ntp
+            ? [
+                  {
+                      alert: "TimestampAuthorityClockUnverified",
+                      expr: `sum(increase(timestamp_authority_ntp_errors_total{${inNs}}[15m])) > 0`,
+                      for: "15m",
+                      labels: { severity: "warning" },
+                      annotations: {
+                          summary: "The timestamp authority's clock drifts from tsaNtpServers, or too few of them answer: its timestamps' time is unchecked.",
+                      },
+                  },
+              ]
+            : []),
+    ];
 }
 
 /** The backup CronJob to watch, and how old the newest successful backup may get. */
@@ -196,6 +251,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 caExpiryAlertTime(chain, args.caExpiryWarningDays),
                 args.caExpiryWarningDays,
                 args.backup,
+                args.tsa,
             ),
         );
         new k8s.apiextensions.CustomResource(

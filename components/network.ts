@@ -25,6 +25,7 @@ import { dexService } from "./dex";
 import { fulcioPorts, fulcioService } from "./fulcio";
 import { labels, selector } from "./kube";
 import { rekorPorts, rekorService, redisService } from "./rekor";
+import { tsaPorts, tsaService } from "./timestamp-authority";
 import { logServerService, logSignerService, trillianPorts } from "./trillian";
 
 export type Protocol = "TCP" | "UDP";
@@ -83,6 +84,7 @@ export interface NetworkPeers {
     readonly apiServerEgressPorts: readonly number[];
     readonly databaseEgressCidrs: readonly string[];
     readonly ldapEgressCidrs: readonly string[];
+    readonly tsaNtpEgressCidrs: readonly string[];
 }
 
 export interface EdgeInputs {
@@ -98,6 +100,8 @@ export interface EdgeInputs {
     backup?: boolean;
     /** The bundled Dex (identityProvider dex), which searches the directory on this port. */
     dex?: { ldapPort: number };
+    /** The timestamp authority (timestampAuthority), and whether it asks the organisation's NTP servers. */
+    tsa?: { ntp: boolean };
 }
 
 /** Every edge of the deployment. */
@@ -158,6 +162,20 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
             },
             { from: prometheus, to: app(dexService), ports: tcp(dexPorts.metrics), why: "metrics" },
         );
+    }
+    if (input.tsa) {
+        edges.push(
+            { from: ingressController, to: app(tsaService), ports: tcp(tsaPorts.http), why: "clients request timestamps" },
+            { from: prometheus, to: app(tsaService), ports: tcp(tsaPorts.metrics), why: "metrics" },
+        );
+        if (input.tsa.ntp) {
+            edges.push({
+                from: app(tsaService),
+                to: { name: "ntp-servers", cidrs: n.tsaNtpEgressCidrs },
+                ports: [{ port: 123, protocol: "UDP" }],
+                why: "the NTP monitor checks the clock",
+            });
+        }
     }
     if (input.createtreeInPod)
         edges.push({ from: app(createtreeApp), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "createtree creates the log trees" });

@@ -79,6 +79,7 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
             "apiServerEgressPorts",
             "databaseEgressCidrs",
             "ldapEgressCidrs",
+            "tsaNtpEgressCidrs",
         ],
         applies: (s) => s("networkPolicies") === "true",
         why: fixed("only applies with networkPolicies true (no NetworkPolicies are created without it)"),
@@ -121,6 +122,28 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: (s) =>
             `only applies to generated CAs (caMode "self-signed" or "chained"); with "${s("caMode")}" the chain is config: ` +
             `rotate the key in the ${s("caMode") === "kms" ? "KMS" : "HSM"} and set caCertChain`,
+    },
+    {
+        keys: ["tsaReplicas", "tsaGeneration", "tsaOrganization", "tsaCommonName", "tsaValidityHours", "tsaCertChain", "tsaNtpServers", "tsaNtpEgressCidrs"],
+        secretKeys: ["tsaSigningKey"],
+        applies: (s) => s("timestampAuthority") === "true",
+        why: fixed("only applies with timestampAuthority true (no timestamp authority is deployed without it)"),
+    },
+    {
+        keys: ["tsaOrganization", "tsaCommonName", "tsaValidityHours"],
+        applies: (s) => s("tsaCertChain") === "",
+        why: fixed("only applies to a generated chain: with tsaCertChain the organisation's chain says it"),
+    },
+    {
+        keys: [],
+        secretKeys: ["tsaSigningKey"],
+        applies: (s) => s("tsaCertChain") !== "",
+        why: fixed("only applies with tsaCertChain (a generated chain's key is generated too)"),
+    },
+    {
+        keys: ["tsaNtpEgressCidrs"],
+        applies: (s) => s("tsaNtpServers") !== "",
+        why: fixed("only applies with tsaNtpServers (NTP monitoring is off without them)"),
     },
     {
         keys: ["ingressClusterIssuer", "ingressTlsSecret"],

@@ -15,7 +15,7 @@ import { upstream } from "../versions";
  */
 export type SecretKey = (typeof secretKeys)[number];
 
-export const secretKeys = ["databasePassword", "caRootKey", "caPkcs11Config", "ldapBindPassword"] as const;
+export const secretKeys = ["databasePassword", "caRootKey", "caPkcs11Config", "ldapBindPassword", "tsaSigningKey"] as const;
 
 export const defaults = {
     kubeconfig: "",
@@ -28,6 +28,7 @@ export const defaults = {
     ctlogTag: upstream.ctfe,
     redisTag: upstream.redis,
     dexTag: upstream.dex,
+    tsaTag: upstream.timestampAuthority,
     databaseMode: "in-cluster",
     databaseStorageSize: "10Gi",
     expectedSigningsPerDay: 0,
@@ -126,6 +127,16 @@ export const defaults = {
     ldapGroupMemberAttribute: "member",
     ldapGroupNameAttribute: "cn",
     ldapEgressCidrs: "",
+    timestampAuthority: true,
+    tsaReplicas: 1,
+    tsaResources: "cpu=50m/500m,memory=64Mi/256Mi",
+    tsaGeneration: 1,
+    tsaOrganization: "Sigstore on-prem",
+    tsaCommonName: "sigstore-onprem-tsa",
+    tsaValidityHours: 87600,
+    tsaCertChain: "",
+    tsaNtpServers: "",
+    tsaNtpEgressCidrs: "",
 } as const;
 
 export type DefaultedKey = keyof typeof defaults;

@@ -27,6 +27,7 @@ export function readImages(r: Reader): ImagesConfig {
         ctlog: r.string("ctlogTag", defaults.ctlogTag, imageTag),
         redis: r.string("redisTag", defaults.redisTag, imageTag),
         dex: r.string("dexTag", defaults.dexTag, imageTag),
+        timestampAuthority: r.string("tsaTag", defaults.tsaTag, imageTag),
     };
     const refs = {} as Record<ImageName, string>;
     for (const name of Object.keys(upstreamImages) as ImageName[]) {

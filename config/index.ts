@@ -2,7 +2,7 @@
  * The one place that reads stack configuration: `loadConfig` returns a typed, validated
  * `SigstoreConfig`, or throws one error listing every problem, each naming the key, the offending
  * value and what is allowed. One module per concern (images, database, trillian, ca, identity,
- * network, monitoring, backup, resources); keys that only apply under a condition are refused in
+ * network, monitoring, backup, resources, tsa); keys that only apply under a condition are refused in
  * one place (applicability.ts); defaults live in defaults.ts and equal Pulumi.yaml's.
  */
 import { refuseInapplicableKeys } from "./applicability";
@@ -18,6 +18,7 @@ import { readIngressClassName, readIngressTls, readNetwork } from "./network";
 import { ConfigSource, pulumiConfigSource, Reader } from "./reader";
 import { readResources } from "./resources";
 import { readTrillian } from "./trillian";
+import { readTsa } from "./tsa";
 import { SigstoreConfig } from "./types";
 
 export * from "./types";
@@ -39,6 +40,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
     const publicDomain = r.string("publicDomain", defaults.publicDomain, dnsName);
     const database = readDatabase(r);
     const identity = readIdentity(r);
+    const timestampAuthority = readTsa(r);
     const config: SigstoreConfig = {
         cluster: {
             kubeconfig: r.optional("kubeconfig", pathLike),
@@ -68,10 +70,11 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         ingressTls: readIngressTls(r),
         protectData: r.bool("protectData", defaults.protectData),
         resources: readResources(r),
-        network: readNetwork(r, database, identity),
+        network: readNetwork(r, database, identity, timestampAuthority),
         internalTls: r.bool("internalTls", defaults.internalTls),
         policyControllerResources: r.bool("policyControllerResources", defaults.policyControllerResources),
         monitoring: readMonitoring(r),
+        timestampAuthority,
     };
 
     if (r.problems.length > 0) {

@@ -3,16 +3,16 @@ import { cidrListFormat, labelSelectorFormat, parseCidrs, parseLabelSelector, pa
 import { defaults } from "./defaults";
 import { dnsLabel, dnsName } from "./checks";
 import { Reader } from "./reader";
-import { DatabaseConfig, IdentityConfig, IngressTls, NetworkConfig } from "./types";
+import { DatabaseConfig, IdentityConfig, IngressTls, NetworkConfig, TsaConfig } from "./types";
 
 /** CIDRs required when the thing they locate is outside the cluster (the applicability rules refuse them otherwise). */
-function requiredCidrs(r: Reader, key: "databaseEgressCidrs" | "ldapEgressCidrs", needed: boolean, why: string): string[] {
+function requiredCidrs(r: Reader, key: "databaseEgressCidrs" | "ldapEgressCidrs" | "tsaNtpEgressCidrs", needed: boolean, why: string): string[] {
     const text = r.optional(key, (v) => (parseCidrs(v) ? undefined : cidrListFormat));
     if (needed && text === undefined) r.reject(key, text, why);
     return parseCidrs(text ?? "") ?? [];
 }
 
-export function readNetwork(r: Reader, database: DatabaseConfig, identity: IdentityConfig): NetworkConfig | undefined {
+export function readNetwork(r: Reader, database: DatabaseConfig, identity: IdentityConfig, tsa: TsaConfig | undefined): NetworkConfig | undefined {
     if (!r.bool("networkPolicies", defaults.networkPolicies)) return undefined;
     const selector = (key: "ingressNamespaceSelector" | "ingressPodSelector" | "metricsNamespaceSelector" | "metricsPodSelector") =>
         r.parsed(key, defaults[key], parseLabelSelector, labelSelectorFormat);
@@ -31,6 +31,12 @@ export function readNetwork(r: Reader, database: DatabaseConfig, identity: Ident
         'is required when databaseMode is "external" and networkPolicies is true: ' +
             "the CIDRs of the database host(s), e.g. 10.20.30.40/32, which Trillian may reach on databasePort",
     );
+    const tsaNtpEgressCidrs = requiredCidrs(
+        r,
+        "tsaNtpEgressCidrs",
+        tsa?.ntpServers !== undefined,
+        "is required with tsaNtpServers when networkPolicies is true: the CIDRs of the NTP servers, e.g. 10.0.0.123/32, which the timestamp authority may reach on UDP 123",
+    );
     return {
         ingressNamespaceSelector: selector("ingressNamespaceSelector"),
         ingressPodSelector: selector("ingressPodSelector"),
@@ -41,6 +47,7 @@ export function readNetwork(r: Reader, database: DatabaseConfig, identity: Ident
         apiServerEgressPorts: r.parsed("apiServerEgressPorts", defaults.apiServerEgressPorts, parsePorts, portListFormat),
         databaseEgressCidrs,
         ldapEgressCidrs,
+        tsaNtpEgressCidrs,
     };
 }
 

@@ -159,7 +159,7 @@ export interface BackupConfig {
 export type IdentityConfig = { provider: "external" } | { provider: "dex"; ldap: LdapConfig };
 
 /** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
-export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex", "backup"] as const;
+export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex", "backup", "tsa"] as const;
 export type Workload = (typeof workloads)[number];
 
 /**
@@ -182,6 +182,23 @@ export interface NetworkConfig {
     databaseEgressCidrs: string[];
     /** identityProvider dex only: where the directory lives (port: ldapPort), which Dex may reach. */
     ldapEgressCidrs: string[];
+    /** tsaNtpServers only: where they are, which the timestamp authority may reach on UDP 123. */
+    tsaNtpEgressCidrs: string[];
+}
+
+/** Where the timestamp authority's chain comes from: generated here, or the organisation's own with its key. */
+export type TsaChainConfig =
+    | { source: "generated"; organization: string; commonName: string; validityHours: number }
+    | { source: "supplied"; certChainPem: string; signingKeyPem: pulumi.Output<string> };
+
+/** The timestamp authority (components/timestamp-authority.ts); absent when timestampAuthority is false. */
+export interface TsaConfig {
+    replicas: number;
+    /** Which chain and key are active (tsaGeneration): raising it rotates; earlier chains stay trusted until the rotation. */
+    generation: number;
+    chain: TsaChainConfig;
+    /** The organisation's NTP servers the server monitors its clock against; absent: monitoring off. */
+    ntpServers?: string[];
 }
 
 export interface MonitoringConfig {
@@ -236,4 +253,6 @@ export interface SigstoreConfig {
     policyControllerResources: boolean;
     /** Prometheus Operator ServiceMonitors and alert rules (components/monitoring.ts); absent when off. */
     monitoring?: MonitoringConfig;
+    /** RFC 3161 timestamps (components/timestamp-authority.ts); absent when timestampAuthority is false. */
+    timestampAuthority?: TsaConfig;
 }

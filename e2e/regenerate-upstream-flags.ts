@@ -56,6 +56,13 @@ const TARGETS: Target[] = [
     { binary: "rekor-server serve", exe: "rekor-v1.5.4/rekor-server", subcommand: "serve", parser: "cobra", module: "github.com/sigstore/rekor@v1.5.4" },
     { binary: "fulcio serve", exe: "fulcio-v1.8.8/fulcio", subcommand: "serve", parser: "cobra", module: "github.com/sigstore/fulcio@v1.8.8" },
     { binary: "ct_server", exe: "ctgo-v1.3.3/ct_server", parser: "go-flag", module: "github.com/google/certificate-transparency-go@v1.3.3" },
+    {
+        binary: "timestamp-server serve",
+        exe: "tsa-v2.1.3/timestamp-server",
+        subcommand: "serve",
+        parser: "cobra",
+        module: "github.com/sigstore/timestamp-authority/v2@v2.1.3",
+    },
 ];
 
 /** Accepted but absent from --help; read from the source at the pinned tags. */

@@ -21,6 +21,11 @@ export interface ClientMaterialInput {
     rekorKeys: Array<{ publicKeyPem: string; frozenAt?: string }>;
     /** Every CT log, oldest first, each valid until its tree was frozen (ctlogKeyGeneration). */
     ctlogKeys: Array<{ baseUrl: string; publicKeyPem: string; frozenAt?: string }>;
+    /**
+     * The timestamp authority, if deployed: its full timestamping URL and every chain (leaf first),
+     * oldest first, each valid from its leaf's start until the next one took over (tsaGeneration).
+     */
+    tsa?: { url: string; chains: Array<{ chainPem: string; validFrom: string; validTo?: string }> };
     /** RFC 3339; start of validity of the logs and the signing config (the first CA's notBefore, from state: stable). */
     validFrom: string;
     oidcClientId: string;
@@ -47,11 +52,18 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
         })),
         tlogs: keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
         ctlogs: keyWindows(input.ctlogKeys, input.validFrom).map((key, i) => ({ baseUrl: input.ctlogKeys[i].baseUrl, ...key })),
+        timestampAuthorities: (input.tsa?.chains ?? []).map((c) => ({
+            url: input.tsa!.url,
+            certChainPem: c.chainPem,
+            validFrom: c.validFrom,
+            validTo: c.validTo,
+        })),
     });
     const signingConfig = buildSigningConfig({
         caUrls: [input.urls.fulcio],
         oidcUrls: [input.urls.oidcIssuer],
         rekorUrls: [input.urls.rekor],
+        tsaUrls: input.tsa ? [input.tsa.url] : [],
         validFrom: input.validFrom,
     });
     const identity = identityRegexp(input.emailDomain);

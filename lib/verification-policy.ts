@@ -27,6 +27,8 @@ export interface VerificationPolicyInputs {
     rekorPublicKeyPems: string[];
     /** Every CT log the deployment has had (ctlogKeyGeneration), oldest first. */
     ctlogs: Array<{ baseUrl: string; publicKeyPem: string }>;
+    /** The timestamp authority, if deployed: its URL and every chain it has had (leaf first), oldest first. */
+    tsa?: { url: string; chainPems: string[] };
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -42,10 +44,12 @@ export const policyControllerApiVersion = "policy.sigstore.dev/v1alpha1";
 
 export function verificationPolicy(i: VerificationPolicyInputs) {
     const subjectRegExp = identityRegexp(i.emailDomain);
-    const certificateAuthority = (chainPem: string) => {
-        const root = parseCertificateBundle(chainPem, "Fulcio chain").pop()!;
-        return { subject: distinguishedName(root), uri: i.urls.fulcio, certChain: b64(chainPem) };
+    /** A CertificateAuthority entry: the root's subject and the whole chain (its last entry the root). */
+    const authority = (chainPem: string, what: string) => {
+        const root = parseCertificateBundle(chainPem, what).pop()!;
+        return { subject: distinguishedName(root), certChain: b64(chainPem) };
     };
+    const certificateAuthority = (chainPem: string) => ({ ...authority(chainPem, "Fulcio chain"), uri: i.urls.fulcio });
     const trustRoot = {
         apiVersion: policyControllerApiVersion,
         kind: "TrustRoot",
@@ -57,6 +61,8 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
                 // Earlier Rekor keys too: their frozen trees' entries still prove the older signatures.
                 tLogs: i.rekorPublicKeyPems.map((pem) => ({ baseURL: i.urls.rekor, hashAlgorithm: "sha-256", publicKey: b64(pem) })),
                 ctLogs: i.ctlogs.map((l) => ({ baseURL: l.baseUrl, hashAlgorithm: "sha-256", publicKey: b64(l.publicKeyPem) })),
+                // Earlier chains too: timestamps made before a rotation stay verifiable.
+                ...(i.tsa ? { timestampAuthorities: i.tsa.chainPems.map((chainPem) => ({ ...authority(chainPem, "TSA chain"), uri: i.tsa!.url })) } : {}),
             },
         },
     };

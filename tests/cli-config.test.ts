@@ -181,6 +181,6 @@ describe("Pulumi CLI config rules: our stacks pass them, then config/", () => {
             () => up("fresh", plainStack({ ...required, ...values, ...secrets })),
             /sigstore:caRootKey = "\[plain text\]": is a secret and must be stored encrypted/,
         );
-        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword"]);
+        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword", "tsaSigningKey"]);
     });
 });

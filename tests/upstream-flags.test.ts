@@ -53,6 +53,17 @@ const GOOD: Record<Binary, string[]> = {
         "--fileca-watch",
     ],
     ct_server: ["--log_config=/ctfe-config/ct_server.cfg", "--http_endpoint=0.0.0.0:6962", "--metrics_endpoint=0.0.0.0:6963", "--alsologtostderr"],
+    // ../shared/rekor-v2-tsa-tuf-facts.md, section B2.
+    "timestamp-server serve": [
+        "serve",
+        "--host=0.0.0.0",
+        "--port=5555",
+        "--timestamp-signer=file",
+        "--file-signer-key-path=/var/run/tsa/key.pem",
+        "--certificate-chain-path=/etc/tsa/chain/chain.pem",
+        "--disable-ntp-monitoring",
+        "--log-type=prod",
+    ],
 };
 
 describe("upstream flag data", () => {

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { caExpiryAlertTime } from "../../components/monitoring";
 import { Evaluation } from "../support/mocks";
-import { evaluateStack } from "../support/registrations";
+import { evaluateRecorded, evaluateStack } from "../support/registrations";
 
 describe("monitoring", () => {
     let prod: Evaluation;
@@ -21,7 +21,7 @@ describe("monitoring", () => {
 
     it("prod has a ServiceMonitor per server, labelled for its Prometheus (monitoringLabels), on the named metrics ports", () => {
         const byService = Object.fromEntries(monitors(prod).map((m) => [m.inputs.spec.selector.matchLabels["app.kubernetes.io/name"], m.inputs]));
-        assert.deepEqual(Object.keys(byService).sort(), ["ctlog", "fulcio-server", "rekor-server", "trillian-log-server", "trillian-log-signer"]);
+        assert.deepEqual(Object.keys(byService).sort(), ["ctlog", "fulcio-server", "rekor-server", "trillian-log-server", "trillian-log-signer", "tsa-server"]);
         for (const m of Object.values<any>(byService)) assert.equal(m.metadata.labels.release, "prometheus");
         assert.equal(byService["fulcio-server"].spec.endpoints[0].port, "metrics");
         // Under internal TLS the log server's HTTP endpoint is HTTPS: scraped with the internal CA, verified by name.
@@ -47,6 +47,8 @@ describe("monitoring", () => {
             "SigstoreBackupFailing",
             "SigstoreBackupTooOld",
             "SigstoreServerDown",
+            "TimestampAuthorityCertificateExpiring",
+            "TimestampAuthorityFailing",
             "TrillianDatabaseDiskFilling",
             "TrillianNoSequencerElected",
             "TrillianSignerNotSequencing",
@@ -62,6 +64,20 @@ describe("monitoring", () => {
         const at = caExpiryAlertTime(chain, 90);
         assert.equal(rules.find((r: any) => r.alert === "FulcioCaCertificateExpiring").expr, `time() > ${at}`);
         assert.equal(at, Math.floor(new Date(new X509Certificate(chain).validTo).getTime() / 1000) - 90 * 86400);
+    });
+
+    it("the timestamp authority's alerts read its own series: days its chain has left (against caExpiryWarningDays) and 5xx answers; its clock only with NTP servers", async () => {
+        const rules = prod.cloud.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-alerts").inputs.spec.groups[0].rules;
+        const expr = (alert: string) => rules.find((r: any) => r.alert === alert)?.expr;
+        assert.equal(expr("TimestampAuthorityCertificateExpiring"), 'min(timestamp_authority_certificate_valid_days_remaining{namespace="sigstore"}) < 90');
+        assert.match(expr("TimestampAuthorityFailing"), /timestamp_authority_http_requests_total\{namespace="sigstore", code=~"5\.\."\}/);
+        assert.equal(expr("TimestampAuthorityClockUnverified"), undefined, "NTP monitoring is off in prod: the series never exists");
+        const withNtp = await evaluateRecorded({
+            stack: "prod",
+            overrides: { tsaNtpServers: "ntp1.corp.example,ntp2.corp.example", tsaNtpEgressCidrs: "10.0.0.123/31" },
+        });
+        const ntpRules = withNtp.cloud.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-alerts").inputs.spec.groups[0].rules;
+        assert.match(ntpRules.find((r: any) => r.alert === "TimestampAuthorityClockUnverified").expr, /timestamp_authority_ntp_errors_total/);
     });
 
     it("dev (monitoring false) creates none of it", () => {

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { applicabilityRules, defaults, secretKeys } from "../../config";
 import { expectProblem, load, problems } from "../support/config-source";
+import { generatedTsaChain, TsaChainFixture } from "../support/tsa-fixture";
 
 const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -61,6 +62,14 @@ const sample: Record<string, string> = {
     fulcioCaGeneration: "2",
     ingressClusterIssuer: "corp-ca",
     ingressTlsSecret: "sigstore-tls",
+    tsaReplicas: "3",
+    tsaGeneration: "2",
+    tsaOrganization: "Corp",
+    tsaCommonName: "corp-tsa",
+    tsaValidityHours: "8760",
+    tsaCertChain: pem,
+    tsaNtpServers: "ntp1.corp.example",
+    tsaNtpEgressCidrs: "10.0.0.123/32",
 };
 
 const dex = {
@@ -79,10 +88,18 @@ function whereRuleDoesNotHold(keys: readonly string[]): Record<string, string | 
     if (keys.includes("createtreeBinary")) return { createtreeMode: "pod", createtreeImage: sample.createtreeImage };
     if (keys.includes("fulcioCaGeneration")) return { caMode: "kms", caKmsResource: sample.caKmsResource, caCertChain: pem };
     if (keys.length === 3 && keys.includes("ldapGroupFilter")) return dex;
+    if (keys.includes("tsaReplicas")) return { timestampAuthority: "false" };
+    if (keys.length === 3 && keys.includes("tsaOrganization")) return { tsaCertChain: tsa.chainPem };
     return {};
 }
 
+let tsa: TsaChainFixture;
+
 describe("config: keys that do not apply are refused (config/applicability.ts)", () => {
+    before(async () => {
+        tsa = await generatedTsaChain();
+    });
+
     const declared = Object.keys(YAML.parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")).config);
 
     it("every key a rule governs is a declared key or a secret key, and has a sample here", () => {
@@ -98,9 +115,9 @@ describe("config: keys that do not apply are refused (config/applicability.ts)",
     for (const rule of applicabilityRules) {
         it(`refuses ${[...rule.keys, ...(rule.secretKeys ?? [])].join(", ")} where they do not apply`, () => {
             const base = whereRuleDoesNotHold(rule.keys);
-            const secrets = { ldapBindPassword: "pw" };
+            const secrets: Record<string, string> = base === dex ? { ldapBindPassword: "pw" } : base.tsaCertChain ? { tsaSigningKey: tsa.leafKeyPem } : {};
             for (const key of rule.keys) {
-                const { message } = problems({ ...base, [key]: sample[key] }, base === dex ? secrets : {});
+                const { message } = problems({ ...base, [key]: sample[key] }, secrets);
                 assert.match(
                     message,
                     new RegExp(`sigstore:${key} = ${JSON.stringify(sample[key]).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: only applies`),

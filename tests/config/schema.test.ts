@@ -117,7 +117,7 @@ describe("config: Pulumi.yaml schema and config/ agree", () => {
     });
 
     it("every secret key is read with a secret getter and never as plain text", () => {
-        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword"]);
+        assert.deepEqual([...secretKeys].sort(), ["caPkcs11Config", "caRootKey", "databasePassword", "ldapBindPassword", "tsaSigningKey"]);
         const statically = keysReadStatically();
         const { plain, secret } = keysReadDynamically();
         for (const key of secretKeys) {

@@ -13,6 +13,7 @@ const binaryByImage: Array<[RegExp, Binary]> = [
     [/\/rekor-server[:@]/, "rekor-server serve"],
     [/\/fulcio[:@]/, "fulcio serve"],
     [/\/ctfe[:@]/, "ct_server"],
+    [/\/timestamp-server[:@]/, "timestamp-server serve"],
 ];
 /** Images whose arguments are not flags of a Sigstore binary (checked elsewhere or have none). */
 const imagesWithoutFlagCheck = [/\/redis[:@]/, /\/db_server[:@]/];

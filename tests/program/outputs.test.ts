@@ -31,6 +31,7 @@ describeEachStack(({ prod, evaluation }) => {
             "rekorShards",
             "rekorTreeId",
             "signingConfig",
+            "timestampAuthority",
             "trustedRoot",
             "urls",
             "verificationPolicy",

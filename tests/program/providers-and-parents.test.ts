@@ -7,7 +7,7 @@ import { Evaluation } from "../support/mocks";
 import { describeEachStack, providerType } from "../support/program";
 import { Registration } from "../support/registrations";
 
-/** The five Sigstore components and the rooms new capabilities got (NetworkIsolation, InternalTls: issue 9). */
+/** The five Sigstore components and the rooms new capabilities got (NetworkIsolation, InternalTls, Monitoring, backups, the timestamp authority). */
 const components = {
     Database: "database",
     Trillian: "trillian",
@@ -18,6 +18,7 @@ const components = {
     InternalTls: "internal-tls",
     Monitoring: "monitoring",
     DatabaseBackup: "backup",
+    TimestampAuthority: "tsa",
 } as const;
 /** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod). */
 const optionalComponents: Record<string, (stack: string) => boolean> = {
@@ -37,7 +38,7 @@ describeEachStack(({ stack, evaluation }) => {
         ({ ev, regs } = await evaluation());
     });
 
-    it("registers the five components (and NetworkIsolation; InternalTls and Monitoring in prod) with type tokens sigstore:index:<Component>", () => {
+    it("registers the five components (and NetworkIsolation and TimestampAuthority; InternalTls, Monitoring and DatabaseBackup in prod) with type tokens sigstore:index:<Component>", () => {
         const found = regs
             .filter((r) => r.type.startsWith("sigstore:"))
             .map((r) => `${r.type} ${r.name}`)

@@ -66,12 +66,30 @@ function checkTrustMaterial(label: string, get: () => Evaluation): void {
             assert.deepEqual(normalizeTimes(TrustedRoot.toJSON(parsed)), normalizeTimes(root));
         });
 
-        it("trustedRoot has the exact mediaType and one tlog, one ctlog and one CA", () => {
+        it("trustedRoot has the exact mediaType and one tlog, one ctlog, one CA and one timestamp authority", () => {
             assert.equal(root.mediaType, TRUSTED_ROOT_MEDIA_TYPE);
             assert.equal(root.tlogs.length, 1);
             assert.equal(root.ctlogs.length, 1);
             assert.equal(root.certificateAuthorities.length, 1);
-            assert.equal(root.timestampAuthorities, undefined);
+            assert.equal(root.timestampAuthorities.length, 1);
+        });
+
+        it("timestampAuthorities[0]: the deployed chain leaf first, validFor from the leaf, the full timestamping URI", () => {
+            const tsa = TrustedRoot.fromJSON(root).timestampAuthorities[0];
+            const chain = ev.outputs.timestampAuthority.certChainPem as string;
+            const pems = pemBlocks(chain, "CERTIFICATE");
+            assert.equal(pems.length, 2, "a generated chain is a leaf and its root");
+            assert.deepEqual(
+                tsa.certChain!.certificates.map((c) => Buffer.from(c.rawBytes)),
+                pems.map((p) => derOf(p)),
+                "the trusted root lists exactly the chain the server is given, leaf first",
+            );
+            const leaf = new X509Certificate(pems[0]);
+            assert.equal(leaf.ca, false);
+            assert.equal(tsa.validFor?.start?.getTime(), new Date(leaf.validFrom).getTime());
+            assert.equal(tsa.validFor?.end, undefined, "the active chain has no end");
+            assert.equal(tsa.uri, ev.outputs.timestampAuthority.url);
+            assert.equal(tsa.uri, `https://tsa.${ev.outputs.urls.fulcio.split("fulcio.")[1]}/api/v1/timestamp`);
         });
 
         for (const [field, urlKey, pemOutput] of [
@@ -133,8 +151,12 @@ function checkTrustMaterial(label: string, get: () => Evaluation): void {
                 parsed.rekorTlogUrls.map((s) => s.url),
                 [ev.outputs.urls.rekor],
             );
-            assert.deepEqual(parsed.tsaUrls, []);
-            for (const s of [...parsed.caUrls, ...parsed.oidcUrls, ...parsed.rekorTlogUrls]) {
+            assert.deepEqual(
+                parsed.tsaUrls.map((s) => s.url),
+                [ev.outputs.timestampAuthority.url],
+                "the full /api/v1/timestamp URL (the proto: MUST be the full URL)",
+            );
+            for (const s of [...parsed.caUrls, ...parsed.oidcUrls, ...parsed.rekorTlogUrls, ...parsed.tsaUrls]) {
                 assert.equal(s.majorApiVersion, 1, `${s.url}: Rekor v1 / Fulcio v1 / OIDC`);
                 assert.ok(s.validFor?.start instanceof Date);
                 assert.ok(s.operator.length > 0, "operator is required");

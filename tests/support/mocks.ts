@@ -130,7 +130,8 @@ function deterministicPassword(name: string, length: number): string {
 
 /** What the Trillian admin Commands print: createtree a tree ID (from the name), freezetree the time (`now`, to the second). */
 async function deterministicAdminCommand(name: string, inputs: Record<string, any>, now: Date): Promise<CommandResult> {
-    if (inputs.environment?.FREEZE_CONFIGMAP) return { stdout: `${now.toISOString().replace(/\.\d{3}Z$/, "Z")}\n`, stderr: "" };
+    if (inputs.environment?.FREEZE_CONFIGMAP || inputs.environment?.RECORDS_TIME)
+        return { stdout: `${now.toISOString().replace(/\.\d{3}Z$/, "Z")}\n`, stderr: "" };
     const id = BigInt("0x" + crypto.createHash("sha256").update(name).digest("hex").slice(0, 15)) + 1n;
     return { stdout: `${id}\n`, stderr: "" };
 }

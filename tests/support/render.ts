@@ -43,7 +43,9 @@ export const variants: Record<string, Variant> = {
     "dev-pod-createtree": { stack: "dev", overrides: { createtreeMode: "pod", createtreeImage: "registry.corp.example/trillian-admin:v1.7.3" } },
     "dev-no-network-policies": { stack: "dev", overrides: { networkPolicies: "false" } },
     "prod-dex": { stack: "prod", overrides: dexOverrides },
-    "prod-rotated": { stack: "prod", rotate: { fulcioCaGeneration: "2", rekorKeyGeneration: "2", ctlogKeyGeneration: "2" } },
+    "prod-rotated": { stack: "prod", rotate: { fulcioCaGeneration: "2", rekorKeyGeneration: "2", ctlogKeyGeneration: "2", tsaGeneration: "2" } },
+    "dev-no-tsa": { stack: "dev", overrides: { timestampAuthority: "false" } },
+    "dev-tsa-ntp": { stack: "dev", overrides: { tsaNtpServers: "ntp1.corp.example,10.0.0.124", tsaNtpEgressCidrs: "10.0.0.123/31" } },
 };
 
 export async function evaluateVariant(variant: Variant): Promise<Evaluation> {

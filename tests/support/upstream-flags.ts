@@ -31,7 +31,8 @@ export type Binary =
   | "updatetree"
   | "rekor-server serve"
   | "fulcio serve"
-  | "ct_server";
+  | "ct_server"
+  | "timestamp-server serve";
 
 export interface FlagSet {
   /** module@version and how the list was extracted */
@@ -431,6 +432,55 @@ export const upstreamFlags: Record<Binary, FlagSet> = {
       "trillian_tls_ca_cert_file": "value",
       "v": "value",
       "vmodule": "value",
+    },
+  },
+  "timestamp-server serve": {
+    source: "`timestamp-server serve --help`, github.com/sigstore/timestamp-authority/v2@v2.1.3 (go install, help output parsed by e2e/regenerate-upstream-flags.ts)",
+    parser: "cobra",
+    flags: {
+      "accepted-policy-oids": "value",
+      "allow-custom-extensions": "bool",
+      "certificate-chain-path": "value",
+      "cleanup-timeout": "value",
+      "config": "value",
+      "default-policy-oid": "value",
+      "disable-ntp-monitoring": "bool",
+      "enable-pprof": "bool",
+      "enforce-intermediate-eku": "bool",
+      "file-signer-key-path": "value",
+      "file-signer-passwd": "value",
+      "graceful-timeout": "value",
+      "host": "value",
+      "http-ping-only": "bool",
+      "http-request-id-header-name": "value",
+      "include-chain-in-response": "bool",
+      "keep-alive": "value",
+      "kms-key-resource": "value",
+      "listen-limit": "value",
+      "log-type": "value",
+      "max-header-size": "value",
+      "max-request-body-size": "value",
+      "ntp-monitoring": "value",
+      "port": "value",
+      "read-timeout": "value",
+      "scheme": "value",
+      "socket-path": "value",
+      "timestamp-signer": "value",
+      "timestamp-signer-hash": "value",
+      "tink-hcvault-token": "value",
+      "tink-key-resource": "value",
+      "tink-keyset-path": "value",
+      "tls-ca": "value",
+      "tls-certificate": "value",
+      "tls-host": "value",
+      "tls-keep-alive": "value",
+      "tls-key": "value",
+      "tls-listen-limit": "value",
+      "tls-port": "value",
+      "tls-read-timeout": "value",
+      "tls-write-timeout": "value",
+      "use-http-201": "bool",
+      "write-timeout": "value",
     },
   },
 };
