@@ -189,7 +189,7 @@ export class TimestampAuthority extends pulumi.ComponentResource {
     private takeoverTime(name: string, generation: number, protectData: boolean): pulumi.Output<string> {
         const stamp = new command.local.Command(
             `${name}-took-over${generationSuffix(generation)}`,
-            { create: "date -u +%Y-%m-%dT%H:%M:%SZ", environment: { RECORDS_TIME: `tsaGeneration ${generation} took over` } },
+            { create: "date -u +%Y-%m-%dT%H:%M:%SZ", interpreter: ["/bin/sh", "-c"], environment: { RECORDS_TIME: `tsaGeneration ${generation} took over` } },
             { parent: this, dependsOn: [this.deployment], ignoreChanges: createOnceIgnoreChanges, ...protectedIf(protectData) },
         );
         return stamp.stdout.apply((out) => {

@@ -22,7 +22,8 @@ import { promisify } from "node:util";
 import "reflect-metadata";
 import { evaluate, Evaluation, MockCloud, repoRoot, StackState } from "../tests/support/mocks";
 import { ensureBinaries, trillianSchemaPath } from "./binaries";
-import { LocalCluster, registeredObjects, tail } from "./local-cluster";
+import { anyPod, LocalCluster, registeredObjects, tail } from "./local-cluster";
+import { removeStalePodNetworks } from "./pod-network";
 
 const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -281,6 +282,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     function startTrillian(cloud: MockCloud): Promise<void> {
         trillianStarted ??= (async () => {
+            removeStalePodNetworks();
             const c = new LocalCluster(registeredObjects(cloud), namespace, path.join(work, "cluster"));
             cluster = c;
             const tlsDb = databaseRequiresTls(c) || options.ownDatabaseServer === true;
@@ -363,6 +365,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await c.start("rekor-server", bins["rekor-server"], options.extraArgs?.["rekor-server"]);
         await issuer.start(c);
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
+        // Its metrics port is fixed at :2112 like Rekor's: a network namespace of its own, as its pod has.
+        if (outputs.timestampAuthority.enabled) await c.start("tsa-server", bins["timestamp-server"], [], anyPod, true, { ownNetwork: true });
 
         const rekorUrl = writeClientMaterial(work, outputs, c);
 
@@ -387,7 +391,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
                     const running = c.processes.find((p) => p.name === app && p.child.exitCode === null);
                     if (!running) throw new Error(`reconfigure: ${app} is not running`);
                     await c.stop(app);
-                    await c.start(app, running.child.spawnfile);
+                    await c.start(app, running.binary, [], anyPod, true, running.adapt);
                 }
                 writeClientMaterial(work, next.outputs, c);
                 return next;
@@ -443,15 +447,19 @@ export function redisListenArgs(c: LocalCluster, app: string): string[] {
 export function writeClientMaterial(work: string, outputs: Record<string, any>, c: LocalCluster): string {
     const rekorUrl = `http://127.0.0.1:${c.localPort("rekor-server", 3000)}`;
     fs.writeFileSync(path.join(work, "trusted_root.json"), outputs.trustedRoot);
-    fs.writeFileSync(
-        path.join(work, "signing_config.json"),
-        outputs.signingConfig
-            .split(outputs.urls.fulcio)
-            .join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
-            .split(outputs.urls.rekor)
-            .join(rekorUrl),
-    );
+    let signingConfig: string = outputs.signingConfig
+        .split(outputs.urls.fulcio)
+        .join(`http://127.0.0.1:${c.localPort("fulcio-server", 5555)}`)
+        .split(outputs.urls.rekor)
+        .join(rekorUrl);
+    if (outputs.timestampAuthority.enabled) signingConfig = signingConfig.split(outputs.timestampAuthority.url).join(timestampUrl(c));
+    fs.writeFileSync(path.join(work, "signing_config.json"), signingConfig);
     return rekorUrl;
+}
+
+/** Where the host asks the running timestamp authority for timestamps (its pod's own address). */
+export function timestampUrl(c: LocalCluster): string {
+    return `http://${c.address("tsa-server")}:${c.localPort("tsa-server", 5555)}/api/v1/timestamp`;
 }
 
 /**

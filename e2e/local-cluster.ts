@@ -20,6 +20,7 @@ import * as net from "node:net";
 import * as https from "node:https";
 import * as path from "node:path";
 import { MockCloud } from "../tests/support/mocks";
+import { PodNetwork } from "./pod-network";
 
 /** A Kubernetes object as plain JSON (only the fields the kubelet reads are typed). */
 export type KubeObject = {
@@ -93,6 +94,9 @@ export interface RunningProcess {
     name: string;
     child: ChildProcess;
     logFile: string;
+    /** What was started, and how: to start it again the same way. */
+    binary: string;
+    adapt: ArgAdaptation;
 }
 
 /** How a binary other than the image's own differs in its command line (e.g. MariaDB for MySQL 8.4). */
@@ -103,6 +107,11 @@ export interface ArgAdaptation {
     drop?: (arg: string) => boolean;
     /** Rewrites a mounted file after the usual translation (e.g. a listener the kubelet would not bind here). */
     rewriteFile?: (file: string, text: string) => string;
+    /**
+     * Runs the pod in a network namespace of its own (e2e/pod-network.ts), for a server whose fixed
+     * port another one here binds too; it is then reached at `address(app)`.
+     */
+    ownNetwork?: boolean;
 }
 
 const hostsFile = "/etc/hosts";
@@ -158,6 +167,13 @@ export class LocalCluster {
     }
 
     private releaseNames?: () => void;
+    /** Pods started in a network namespace of their own, by app. */
+    private readonly networks = new Map<string, PodNetwork>();
+
+    /** Where the host reaches an app's pod: its own namespace's address, or loopback. */
+    address(app: string): string {
+        return this.networks.get(app)?.address ?? "127.0.0.1";
+    }
 
     /** Allocates local ports for every Service port the program declares (so far), and resolves their names. */
     async allocateServicePorts(): Promise<void> {
@@ -245,8 +261,15 @@ export class LocalCluster {
         const args = [...(adapt.prefix ?? []), ...this.translateArgs(own, self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
         const logFile = path.join(this.workDir, `${name}.log`);
         const log = fs.openSync(logFile, "w");
-        const child = spawn(binary, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", log, log] });
-        const proc = { name, child, logFile };
+        let command: [string, string[]] = [binary, args];
+        if (adapt.ownNetwork) {
+            this.networks.get(self)?.remove();
+            const network = PodNetwork.create();
+            this.networks.set(self, network);
+            command = network.wrap(binary, args);
+        }
+        const child = spawn(command[0], command[1], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", log, log] });
+        const proc = { name, child, logFile, binary, adapt };
         this.processes.push(proc);
         await this.waitReady(proc, container.readinessProbe, app, self);
         return proc;
@@ -287,6 +310,8 @@ export class LocalCluster {
     /** Stops the running process of an app (or pod) by name, as a pod deletion would. */
     async stop(name: string): Promise<void> {
         for (const p of this.processes.filter((x) => x.name === name)) await stopProcess(p.child);
+        this.networks.get(name)?.remove();
+        this.networks.delete(name);
     }
 
     private materializeVolumes(pod: any, container: any, root: string): Record<string, string> {
@@ -368,7 +393,7 @@ export class LocalCluster {
             if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${tail(proc.logFile)}`);
             try {
                 if (probe?.httpGet) {
-                    if (await probeHttp(probe.httpGet.scheme === "HTTPS", portOf(probe.httpGet.port), probe.httpGet.path)) return;
+                    if (await probeHttp(probe.httpGet.scheme === "HTTPS", portOf(probe.httpGet.port), probe.httpGet.path, this.address(self))) return;
                 } else if (probe?.tcpSocket) {
                     await new Promise<void>((res, rej) => {
                         const s = net.connect(portOf(probe.tcpSocket.port), "127.0.0.1", () => {
@@ -393,6 +418,8 @@ export class LocalCluster {
         this.releaseNames?.();
         this.releaseNames = undefined;
         for (const p of this.processes.reverse()) await stopProcess(p.child);
+        for (const network of this.networks.values()) network.remove();
+        this.networks.clear();
     }
 }
 
@@ -413,10 +440,10 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** A kubelet HTTP(S) probe: HTTPS probes do not verify the certificate (as the kubelet's). */
-function probeHttp(tls: boolean, port: number, probePath: string): Promise<boolean> {
-    if (!tls) return fetch(`http://127.0.0.1:${port}${probePath}`).then((r) => r.ok);
+function probeHttp(tls: boolean, port: number, probePath: string, host = "127.0.0.1"): Promise<boolean> {
+    if (!tls) return fetch(`http://${host}:${port}${probePath}`).then((r) => r.ok);
     return new Promise((resolve, reject) => {
-        const req = https.get({ host: "127.0.0.1", port, path: probePath, rejectUnauthorized: false }, (res) => {
+        const req = https.get({ host, port, path: probePath, rejectUnauthorized: false }, (res) => {
             res.resume();
             resolve((res.statusCode ?? 500) < 400);
         });
