@@ -2,7 +2,9 @@
  * `npm run bench`: how fast the program evaluates, and how fast the Sigstore it deploys signs,
  * verifies and logs when run locally.
  *  1. evaluation of the dev and prod stacks under the default deterministic mocks (time, heap, RSS);
- *  2. cosign sign-blob / verify-blob with the program's own commands against the real local servers;
+ *  2. cosign sign-blob / verify-blob with the program's own commands against the real local servers,
+ *     and the timestamp authority (bench/timestamps.ts): timestamps per second at concurrency 1 and
+ *     16, and what it adds to sign-blob (with and without it in the signing config, same run);
  *  3. the write path (bench/write-path.ts): a Rekor sweep at concurrency 1, 4, 16, 64 with the CPU
  *     every process spent and MariaDB commits/s, against Trillian's upstream defaults, the program's
  *     configuration and the candidate settings tried, with the ratios; Fulcio's issuance rate at
@@ -14,7 +16,7 @@
  *     type-checking. The inline program re-loads the program in one long-lived process, so a
  *     type-checking ts-node stays warm there; the fresh-process cost is what (4) measures. Skipped,
  *     saying why, when the provider plugins are missing (cluster/toolchain.ts).
- * Env: BENCH_EVALS (5), BENCH_SIGNS (10), BENCH_TIMEOUT_S (2400, for the whole run),
+ * Env: BENCH_EVALS (5), BENCH_SIGNS (10), BENCH_TSA_SECONDS (10, per concurrency level), BENCH_TIMEOUT_S (2400, for the whole run),
  * BENCH_OUT (/tmp/sigstore-bench.json).
  * Needs what the e2e suite needs (see e2e/harness.ts). Exits non-zero on any failure, including
  * a non-201 answer from Rekor or a certificate without an SCT from Fulcio. Every server is stopped at the end, on error, timeout and Ctrl-C.
@@ -28,7 +30,8 @@ import { Stack, startStack, stopAllStacks } from "../e2e/harness";
 import { benchWritePath, WritePathResult } from "./write-path";
 import { missingPlugins } from "../cluster/toolchain";
 import { execFileSync } from "node:child_process";
-import { percentile } from "./stats";
+import { percentile, table } from "./stats";
+import { benchTimestamps, printTimestamps } from "./timestamps";
 
 const envInt = (name: string, dflt: number) => {
     const v = Number(process.env[name] ?? dflt);
@@ -47,14 +50,6 @@ const MB = 1024 * 1024;
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const summary = (xs: number[]) => ({ min: round(Math.min(...xs)), median: round(percentile(xs, 50)), max: round(Math.max(...xs)) });
 const latency = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)), max: round(Math.max(...xs)) });
-
-function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
-    const cells = [header, ...rows.map((r) => r.map(String))];
-    const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-    const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-    console.log(`\n${title}\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-    for (const r of cells.slice(1)) console.log(line(r));
-}
 
 /** 1. N evaluations of a stack under the default mocks, after one untimed warm-up (ts-node compiles the program). */
 async function benchEvaluation(stack: string) {
@@ -263,6 +258,8 @@ async function main(): Promise<number> {
     console.log("\nstarting trillian, ct_server, rekor, fulcio and the OIDC issuer on 127.0.0.1 ...");
     const s = await startStack({ log: (l) => console.log(`  ${l}`), database: `trillian_bench_${process.pid}` });
     let cosign;
+    let timestamps;
+    let tsaErrors = 0;
     try {
         cosign = await benchCosign(s);
         table(
@@ -270,6 +267,8 @@ async function main(): Promise<number> {
             ["operation", "n", "p50", "p95", "max"],
             Object.entries(cosign).map(([k, l]) => [`${k}-blob`, l.n, l.p50, l.p95, l.max]),
         );
+        timestamps = await benchTimestamps(s, signs, envInt("BENCH_TSA_SECONDS", 10));
+        tsaErrors = printTimestamps(timestamps);
     } finally {
         await s.stop();
     }
@@ -281,11 +280,11 @@ async function main(): Promise<number> {
     const cluster = benchCluster();
     printCluster(cluster);
 
-    const results = { date: new Date().toISOString(), node: process.version, evaluation, freshLoad, cosign, writePath, cluster };
+    const results = { date: new Date().toISOString(), node: process.version, evaluation, freshLoad, cosign, timestamps, writePath, cluster };
     fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
     console.log(`\nwrote ${outFile}`);
-    if (failures > 0) {
-        console.error(`${failures} requests failed (non-201 from Rekor or no SCT from Fulcio); see above`);
+    if (failures > 0 || tsaErrors > 0) {
+        console.error(`${failures + tsaErrors} requests failed (non-201 from Rekor, no SCT from Fulcio, no timestamp from the TSA); see above`);
         return 1;
     }
     return 0;

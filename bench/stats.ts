@@ -18,3 +18,12 @@ export async function inParallel<T>(items: T[], concurrency: number, task: (item
     await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
     return performance.now() - start;
 }
+
+/** Prints a titled table: the first column left-aligned, the others right-aligned. */
+export function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
+    const cells = [header, ...rows.map((r) => r.map(String))];
+    const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    console.log(`\n${title}\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
+    for (const r of cells.slice(1)) console.log(line(r));
+}

@@ -186,6 +186,13 @@ export class ClusterLab {
         assert.equal(sign.status, 0, `cosign sign-blob failed:\n${sign.output}`);
         const verify = await sh(forBlob(outputs.cosign.v3.verify, name));
         assert.equal(verify.status, 0, `cosign verify-blob failed:\n${verify.output}`);
+        if (outputs.timestampAuthority.enabled) {
+            // Signed through the timestamp authority too: the bundle carries its RFC 3161 timestamp, and verification can rest on it.
+            const bundle = JSON.parse(fs.readFileSync(path.join(dir, `${name}.sigstore.json`), "utf8"));
+            assert.equal(bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.length, 1, "no timestamp from the TSA in the bundle");
+            const onTimestamp = await sh(`${forBlob(outputs.cosign.v3.verify, name)} --use-signed-timestamps`);
+            assert.equal(onTimestamp.status, 0, `cosign verify-blob --use-signed-timestamps failed:\n${onTimestamp.output}`);
+        }
         const wrongIdentity = (await sh(forBlob(outputs.cosign.v3.verify, name).replace("corp\\.example", "other\\.example"))).status;
         fs.writeFileSync(path.join(dir, `${name}.tampered.txt`), `release of ${d.name}: ${name}\ntampered\n`);
         fs.copyFileSync(path.join(dir, `${name}.sigstore.json`), path.join(dir, `${name}.tampered.sigstore.json`));

@@ -20,6 +20,7 @@ import * as net from "node:net";
 import { BinaryName } from "../e2e/binaries";
 import { createTrillianDatabase, databaseRequiresTls, MysqlServer, ownDatabase, redisListenArgs, startOwnMariadb } from "../e2e/harness";
 import { anyPod, appLabel, ClusterObjects, freePort, KubeObject, LocalCluster, objectText } from "../e2e/local-cluster";
+import { removeStalePodNetworks } from "../e2e/pod-network";
 import { ControlPlane } from "./control-plane";
 
 /** The namespace's objects as the API server holds them, re-read on refresh(). */
@@ -87,7 +88,11 @@ const binaryOfImage: Record<string, BinaryName | "redis-server"> = {
     fulcio: "fulcio",
     ctfe: "ct_server",
     redis: "redis-server",
+    "timestamp-server": "timestamp-server",
 };
+
+/** Servers whose fixed ports collide with another's here (timestamp-server's :2112 with Rekor's): a network namespace of their own, as their pods have. */
+const ownNetwork = new Set<string>(["timestamp-server"]);
 
 const databaseImage = "db_server";
 
@@ -145,6 +150,7 @@ export class PodRunner {
         private readonly options: PodRunnerOptions,
     ) {
         this.objects = new ApiObjects(cp, options.namespace);
+        removeStalePodNetworks();
         this.cluster = new LocalCluster(this.objects, options.namespace, options.workDir);
     }
 
@@ -257,7 +263,9 @@ export class PodRunner {
         await this.cluster.allocateServicePorts();
         const args = [...this.databaseArgs(app), ...(await this.inClusterArgs(app, serviceAccount))];
         if (binaryName === "redis-server") args.push(...redisListenArgs(this.cluster, app));
-        await Promise.all(podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0)));
+        await Promise.all(
+            podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0, { ownNetwork: ownNetwork.has(binaryName) })),
+        );
         this.options.log?.(`${app}: ${binaryName} running${podNames[0] === anyPod ? "" : ` as ${podNames.join(", ")}`}`);
     }
 

@@ -193,6 +193,8 @@ describe("end-to-end: sign and verify with cosign against the program's configur
                     get(`http://127.0.0.1:${local("ctlog", 6963)}/metrics`),
                     get(`https://x:${local("trillian-log-server", 8091)}/metrics`, "trillian-log-server.sigstore.svc"),
                     get(`http://127.0.0.1:${local("trillian-log-signer", 8091)}/metrics`),
+                    // timestamp-server's metrics are fixed at :2112 too: in its pod's own network namespace.
+                    get(`http://${stack.cluster.address("tsa-server")}:2112/metrics`),
                 ])
             ).join("\n");
             const exported = new Set(
@@ -201,7 +203,7 @@ describe("end-to-end: sign and verify with cosign against the program's configur
                     .filter((l) => l && !l.startsWith("#"))
                     .map((l) => l.split(/[{ ]/)[0]),
             );
-            const rules = alertRules("sigstore", ["fulcio-server"], "pvc", 0, 90, { cronJob: "trillian-db-backup", maxAgeHours: 36 });
+            const rules = alertRules("sigstore", ["fulcio-server"], "pvc", 0, 90, { cronJob: "trillian-db-backup", maxAgeHours: 36 }, { ntp: false });
             const named = new Set(rules.flatMap((r) => [...String(r.expr).matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m) => m[1])));
             const external = (name: string) => name === "up" || name.startsWith("kubelet_volume_stats_") || name.startsWith("kube_cronjob_");
             const ours = [...named].filter((n) => !external(n));
