@@ -263,9 +263,7 @@ export class PodRunner {
         await this.cluster.allocateServicePorts();
         const args = [...this.databaseArgs(app), ...(await this.inClusterArgs(app, serviceAccount))];
         if (binaryName === "redis-server") args.push(...redisListenArgs(this.cluster, app));
-        await Promise.all(
-            podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0, { ownNetwork: ownNetwork.has(binaryName) })),
-        );
+        await Promise.all(podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0, { ownNetwork: ownNetwork.has(binaryName) })));
         this.options.log?.(`${app}: ${binaryName} running${podNames[0] === anyPod ? "" : ` as ${podNames.join(", ")}`}`);
     }
 
