@@ -24,6 +24,11 @@ import { logSignerService } from "../components/trillian";
 import { mysql } from "../e2e/harness";
 import { ClusterLab, LiveDeployment, namespace, operation, stackOutputs, trees, unexpectedWarnings, workloadAdmissionWarnings } from "./deployment";
 import { Diagnostics } from "./pulumi-cli";
+import { languageHost } from "./toolchain";
+
+/** What the suite (and .ci/run's summary) says when the plain-CLI rung cannot run here. */
+const plainCliNotRun =
+    "NOT RUN: the plain CLI rung (pulumi up / preview --policy-pack through the Node.js language host): no pulumi-language-nodejs beside the pulumi binary (docs/testing.md)";
 
 function assertNoUnexpectedWarnings(d: LiveDeployment): void {
     const unexpected = unexpectedWarnings(d.warnings);
@@ -141,6 +146,43 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                     else await d.stack.setConfig(`sigstore:${key}`, { value: previous });
                 }
             }
+        });
+
+        it("the plain CLI, as a user types it (the Node.js language host runs index.ts): preview shows no change, `up` applies a config change, the policy pack runs through the engine", async function () {
+            if (!languageHost()) {
+                console.log(`      ${plainCliNotRun}`);
+                this.skip();
+            }
+            const cli = (...args: string[]) => lab.plainCli(d, args);
+            const ok = async (args: string[]) => {
+                const result = await cli(...args);
+                assert.equal(result.status, 0, `pulumi ${args.join(" ")}:\n${result.output}`);
+                return result.output;
+            };
+            await ok(["preview", "--expect-no-changes"]);
+            const tsaReplicas = () =>
+                JSON.parse(d.cp.kubectl(["get", "deployments", "--namespace", namespace, "--selector", "app.kubernetes.io/name=tsa-server", "--output=json"]))
+                    .items[0].spec.replicas;
+            assert.equal(tsaReplicas(), 1);
+            // A change made and applied the way a user does: `pulumi config set`, then `pulumi up`.
+            await ok(["config", "set", "sigstore:tsaReplicas", "2"]);
+            try {
+                const up = await ok(["up", "--yes"]);
+                assert.match(up, /tsa-server/);
+                assert.equal(tsaReplicas(), 2, "the plain up scaled the timestamp authority");
+                assert.match(
+                    d.cp.kubectl(["get", "poddisruptionbudgets", "--namespace", namespace, "--output=name"]),
+                    /tsa-server/,
+                    "and gave it a PodDisruptionBudget",
+                );
+            } finally {
+                await ok(["config", "set", "sigstore:tsaReplicas", "1"]);
+                await ok(["up", "--yes"]);
+            }
+            assert.equal(tsaReplicas(), 1);
+            const policy = await ok(["preview", "--policy-pack", "policy", "--expect-no-changes"]);
+            assert.match(policy, /sigstore-baseline/, "the policy pack ran through the engine");
+            await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
         });
 
         it("rekorKeyGeneration 2: one `up` makes a tree and key, freezes the old tree, and Rekor serves both; signatures before and after verify", async function () {

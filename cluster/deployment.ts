@@ -16,8 +16,8 @@ import { dropTrillianDatabase, forBlob, mysql, oidc, requireLocalServices, shell
 import { logServerService, trillianPorts } from "../components/trillian";
 import { ControlPlane } from "./control-plane";
 import { PodRunner } from "./pod-runner";
-import { CliEnvironment, createStack, Diagnostics, installPlugins, removeStack } from "./pulumi-cli";
-import { ensureToolchain, missingPlugins, pluginVersions, toolchainBin, toolchainVersion } from "./toolchain";
+import { cliEnv, CliEnvironment, createStack, Diagnostics, installPlugins, removeStack } from "./pulumi-cli";
+import { ensureToolchain, missingPlugins, pluginVersions, repoRoot, toolchainBin, toolchainVersion } from "./toolchain";
 
 export const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -111,6 +111,23 @@ export class ClusterLab {
     async close(keepWork = false): Promise<void> {
         await this.issuer?.stop();
         if (!keepWork) fs.rmSync(this.work, { recursive: true, force: true });
+    }
+
+    /**
+     * The plain CLI on a deployed stack, as a user types it in the project directory: `pulumi <args>
+     * -s <stack>`, the program run by the Node.js language host (cluster/toolchain.ts languageHost),
+     * the same backend, passphrase and plugins as the Automation API runs. Resolves with the exit
+     * status and everything the CLI printed.
+     */
+    async plainCli(d: LiveDeployment, args: string[]): Promise<{ status: number; output: string }> {
+        return shellResult(
+            promisify(execFile)(path.join(toolchainBin, "pulumi"), [...args, "--stack", d.name, "--non-interactive", "--color", "never"], {
+                cwd: repoRoot,
+                timeout: 300_000,
+                maxBuffer: 64 * 1024 * 1024,
+                env: { ...process.env, ...cliEnv(this.env) },
+            }),
+        );
     }
 
     /** A cluster of its own, the pod runner, the stack configured from Pulumi.<from>.yaml; then the first `up`. */

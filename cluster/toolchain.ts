@@ -127,3 +127,14 @@ if (require.main === module) {
     if (process.argv[2] !== "check") ensureToolchain((l) => console.log(l));
     console.log("cluster suite: toolchain ready");
 }
+
+/**
+ * The Node.js language host a plain `pulumi up` runs the program with. The Go module proxy does not
+ * serve it: it is built from the fetched pulumi repository at the CLI's tag (../shared/toolchain-facts.md)
+ * and must lie beside the `pulumi` binary, which resolves it as "bundled". Undefined when absent:
+ * the suite's plain-CLI rung then says it was not run.
+ */
+export function languageHost(): string | undefined {
+    const host = path.join(toolchainBin, "pulumi-language-nodejs");
+    return isExecutable(host) ? host : undefined;
+}
