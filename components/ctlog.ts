@@ -18,7 +18,7 @@ import { ResourceBounds } from "../lib/resources";
 import { encryptedKeyPem, generatedPassword, generationKeys, generationSuffix, LogKeyRecord, logKeyRecords } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { LogGenerations, oldestFirst } from "./trillian";
-import { exposeService, serverWorkload, protectedIf, labels, retainCopy, internalUrl, IngressSpec, goServerContainer } from "./kube";
+import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, serverWorkload } from "./kube";
 
 export interface CtLogArgs {
     readonly namespace: pulumi.Input<string>;
@@ -115,6 +115,10 @@ export class CtLog extends pulumi.ComponentResource {
         ); // a rotation replaces it: keys and passwords are protected in the state
 
         const tls = tlsVolumes(args.tls?.server, args.tls?.client);
+        const files = configFiles([
+            { name: "config", path: configMount, secret: secret.metadata.name },
+            { name: "roots", path: rootsMount, configMap: roots.metadata.name },
+        ]);
         this.deployment = serverWorkload(
             `${name}-server`,
             {
@@ -123,23 +127,15 @@ export class CtLog extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 replicas: args.replicas,
                 podAnnotations: { "sigstore.dev/tree-id": active.treeId },
-                ports: { http: ctlogPorts.http, metrics: ctlogPorts.metrics },
+                ports: ctlogPorts,
                 container: {
                     name: "ct-server",
                     image: args.image,
                     args: ctServerArgs(args.tls !== undefined),
                     ...goServerContainer("/healthz", args.resources, args.tls !== undefined),
-                    volumeMounts: [
-                        { name: "config", mountPath: configMount, readOnly: true },
-                        { name: "roots", mountPath: rootsMount, readOnly: true },
-                        ...tls.mounts,
-                    ],
+                    volumeMounts: [...files.mounts, ...tls.mounts],
                 },
-                volumes: [
-                    { name: "config", secret: { secretName: secret.metadata.name } },
-                    { name: "roots", configMap: { name: roots.metadata.name } },
-                    ...tls.volumes,
-                ],
+                volumes: [...files.volumes, ...tls.volumes],
             },
             { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) },
         ).deployment;

@@ -24,7 +24,7 @@ import { renderFulcioConfig } from "../lib/fulcio-config";
 import { parseCertificateBundle } from "../lib/pem";
 import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./key-material";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
-import { exposeService, serverWorkload, protectedIf, labels, retainCopy, secretEnv, internalUrl, IngressSpec, goServerContainer } from "./kube";
+import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, secretEnv, serverWorkload } from "./kube";
 
 interface CaSubject {
     readonly organization: string;
@@ -154,6 +154,10 @@ export class Fulcio extends pulumi.ComponentResource {
         ); // a CA rotation replaces it: the key is protected in the state
 
         const tls = tlsVolumes(undefined, args.tls);
+        const files = configFiles([
+            { name: "config", path: configMount, configMap: configMap.metadata.name },
+            { name: "ca", path: caMount, secret: secret.metadata.name },
+        ]);
         this.deployment = serverWorkload(
             `${name}-server`,
             {
@@ -161,24 +165,16 @@ export class Fulcio extends pulumi.ComponentResource {
                 component: "fulcio",
                 namespace: args.namespace,
                 replicas: args.replicas,
-                ports: { http: fulcioPorts.http, grpc: fulcioPorts.grpc, metrics: fulcioPorts.metrics },
+                ports: fulcioPorts,
                 container: {
                     name: "fulcio",
                     image: args.image,
                     args: [...fulcioArgs(args.ctLogUrl, ca.args), ...(args.tls ? [`--ct-log.tls-ca-cert=${caFile}`] : [])],
                     env: ca.keyPassword ? [secretEnv("CA_KEY_PASSWORD", secret.metadata.name, "password")] : [],
                     ...goServerContainer("/healthz", args.resources),
-                    volumeMounts: [
-                        { name: "config", mountPath: configMount, readOnly: true },
-                        { name: "ca", mountPath: caMount, readOnly: true },
-                        ...tls.mounts,
-                    ],
+                    volumeMounts: [...files.mounts, ...tls.mounts],
                 },
-                volumes: [
-                    { name: "config", configMap: { name: configMap.metadata.name } },
-                    { name: "ca", secret: { secretName: secret.metadata.name } },
-                    ...tls.volumes,
-                ],
+                volumes: [...files.volumes, ...tls.volumes],
             },
             { parent: this, dependsOn: args.ctLogReady },
         ).deployment;

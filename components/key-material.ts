@@ -54,22 +54,24 @@ export function generatedPassword(name: string, opts: pulumi.CustomResourceOptio
 
 /**
  * Every input of random.RandomPassword forces a new password: an initialised database or a key
- * encrypted under it would keep the old one, so none of them may ever regenerate it.
+ * encrypted under it would keep the old one, so none of them may ever regenerate it. Typed against
+ * the provider's arguments, so an input a new @pulumi/random adds fails the type check until listed.
  */
-const passwordIgnoreChanges = [
-    "keepers",
-    "length",
-    "lower",
-    "minLower",
-    "minNumeric",
-    "minSpecial",
-    "minUpper",
-    "number",
-    "numeric",
-    "overrideSpecial",
-    "special",
-    "upper",
-];
+const passwordInputs: Record<keyof random.RandomPasswordArgs, true> = {
+    keepers: true,
+    length: true,
+    lower: true,
+    minLower: true,
+    minNumeric: true,
+    minSpecial: true,
+    minUpper: true,
+    number: true,
+    numeric: true,
+    overrideSpecial: true,
+    special: true,
+    upper: true,
+};
+const passwordIgnoreChanges = Object.keys(passwordInputs);
 
 /** The key as a legacy-encrypted PEM under the password (deterministic, so previews stay clean). */
 export function encryptedKeyPem(key: tls.PrivateKey, password: random.RandomPassword): pulumi.Output<string> {

@@ -80,6 +80,22 @@ export function imageUserContainer(uid: number): k8s.types.input.core.v1.Securit
     return { ...restrictedContainer, runAsUser: uid, runAsGroup: uid };
 }
 
+/** A ConfigMap or Secret a container reads as files, read-only, at `path`. */
+export type FileSource = { name: string; path: string; configMap: pulumi.Input<string> } | { name: string; path: string; secret: pulumi.Input<string> };
+
+/**
+ * The volumes and read-only mounts of a server's configuration, keys and certificates: one entry each,
+ * the volume and its mount named alike, in the order given.
+ */
+export function configFiles(sources: FileSource[]): { volumes: k8s.types.input.core.v1.Volume[]; mounts: k8s.types.input.core.v1.VolumeMount[] } {
+    return {
+        volumes: sources.map((s) =>
+            "configMap" in s ? { name: s.name, configMap: { name: s.configMap } } : { name: s.name, secret: { secretName: s.secret } },
+        ),
+        mounts: sources.map((s) => ({ name: s.name, mountPath: s.path, readOnly: true })),
+    };
+}
+
 /** A writable scratch directory for a container whose root filesystem is read-only. */
 export function scratchVolume(name: string): k8s.types.input.core.v1.Volume {
     return { name, emptyDir: {} };

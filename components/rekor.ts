@@ -19,20 +19,21 @@ import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-t
 import { renderShardingConfig } from "../lib/rekor-sharding";
 import { LogGenerations, logServerService, oldestFirst, trillianPorts } from "./trillian";
 import {
-    exposeService,
-    serverWorkload,
+    configFiles,
     configMapEnv,
-    protectedIf,
-    labels,
-    retainCopy,
-    podSecurity,
-    secretEnv,
-    serviceHost,
-    internalUrl,
-    tcpProbe,
-    IngressSpec,
+    exposeService,
     goServerContainer,
     imageUserContainer,
+    IngressSpec,
+    internalUrl,
+    labels,
+    podSecurity,
+    protectedIf,
+    retainCopy,
+    secretEnv,
+    serverWorkload,
+    serviceHost,
+    tcpProbe,
 } from "./kube";
 
 export interface RekorArgs {
@@ -95,6 +96,7 @@ export class Rekor extends pulumi.ComponentResource {
             },
             { parent: this, ...retainCopy(args.protectData) },
         ); // a rotation replaces it: the keys are protected in the state
+        const signer = configFiles([{ name: "signer", path: signerMount, secret: signerSecret.metadata.name }]);
 
         this.deployment = serverWorkload(
             `${name}-server`,
@@ -116,9 +118,9 @@ export class Rekor extends pulumi.ComponentResource {
                         ...(args.tls ? [{ name: "SSL_CERT_FILE", value: caFile }] : []),
                     ],
                     ...goServerContainer("/ping", args.resources.rekor),
-                    volumeMounts: [{ name: "signer", mountPath: signerMount, readOnly: true }, ...tls.mounts],
+                    volumeMounts: [...signer.mounts, ...tls.mounts],
                 },
-                volumes: [{ name: "signer", secret: { secretName: signerSecret.metadata.name } }, ...tls.volumes],
+                volumes: [...signer.volumes, ...tls.volumes],
                 // Rekor reads each inactive shard's length once, at startup: only after the tree is frozen.
             },
             { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) },

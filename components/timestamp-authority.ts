@@ -24,7 +24,7 @@ import * as YAML from "yaml";
 import { ResourceBounds } from "../lib/resources";
 import { issueTimestampingLeaf } from "../lib/tsa-chain";
 import { caCertIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix } from "./key-material";
-import { exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, serverWorkload } from "./kube";
+import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, serverWorkload } from "./kube";
 
 export const tsaService = "tsa-server";
 export const tsaPorts = { http: 5555, metrics: 2112 } as const;
@@ -83,6 +83,11 @@ export class TimestampAuthority extends pulumi.ComponentResource {
             { parent: this, ...retainCopy(args.protectData) }, // a rotation replaces it: the key itself is protected in the state (or the stack config)
         );
         const ntp = args.ntpServers ? this.ntpConfig(name, args, args.ntpServers) : undefined;
+        const files = configFiles([
+            { name: "signing-key", path: keyMount, secret: key.metadata.name },
+            { name: "chain", path: chainMount, configMap: active.record.metadata.name },
+            ...(ntp ? [{ name: "ntp", path: ntpMount, configMap: ntp.metadata.name }] : []),
+        ]);
 
         this.deployment = serverWorkload(
             `${name}-server`,
@@ -91,23 +96,15 @@ export class TimestampAuthority extends pulumi.ComponentResource {
                 component: "tsa",
                 namespace: args.namespace,
                 replicas: args.replicas,
-                ports: { http: tsaPorts.http, metrics: tsaPorts.metrics },
+                ports: tsaPorts,
                 container: {
                     name: "timestamp-server",
                     image: args.image,
                     args: timestampServerArgs(ntp !== undefined),
                     ...goServerContainer("/ping", args.resources),
-                    volumeMounts: [
-                        { name: "signing-key", mountPath: keyMount, readOnly: true },
-                        { name: "chain", mountPath: chainMount, readOnly: true },
-                        ...(ntp ? [{ name: "ntp", mountPath: ntpMount, readOnly: true }] : []),
-                    ],
+                    volumeMounts: files.mounts,
                 },
-                volumes: [
-                    { name: "signing-key", secret: { secretName: key.metadata.name } },
-                    { name: "chain", configMap: { name: active.record.metadata.name } },
-                    ...(ntp ? [{ name: "ntp", configMap: { name: ntp.metadata.name } }] : []),
-                ],
+                volumes: files.volumes,
             },
             { parent: this },
         ).deployment;

@@ -59,14 +59,11 @@ export function testCertificates(
     fs.mkdirSync(dir, { recursive: true });
     const f = (n: string) => path.join(dir, `${name}-${n}`);
     const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const newP256Key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
     openssl(
         "req",
         "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
+        ...newP256Key,
         "-keyout",
         f("ca.key"),
         "-out",
@@ -80,20 +77,7 @@ export function testCertificates(
         "-addext",
         "keyUsage=critical,keyCertSign",
     );
-    openssl(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        f("server.key"),
-        "-out",
-        f("server.csr"),
-        "-subj",
-        `/CN=${commonName}`,
-    );
+    openssl("req", ...newP256Key, "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", `/CN=${commonName}`);
     fs.writeFileSync(f("ext.cnf"), `subjectAltName=${sans.join(",")}\nextendedKeyUsage=serverAuth\n`);
     openssl(
         "x509",

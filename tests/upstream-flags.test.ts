@@ -56,13 +56,13 @@ const GOOD: Record<Binary, string[]> = {
     // ../shared/rekor-v2-tsa-tuf-facts.md, section B2.
     "timestamp-server serve": [
         "serve",
-        "--host=0.0.0.0",
-        "--port=5555",
+        "--port=3004",
         "--timestamp-signer=file",
-        "--file-signer-key-path=/var/run/tsa/key.pem",
-        "--certificate-chain-path=/etc/tsa/chain/chain.pem",
-        "--disable-ntp-monitoring",
-        "--log-type=prod",
+        "--timestamp-signer-hash=sha256",
+        "--file-signer-key-path=/pki/tsa.key",
+        "--file-signer-passwd=$(TSA_KEY_PASSWORD)",
+        "--certificate-chain-path=/pki/chain.pem",
+        "--ntp-monitoring=/etc/ntp/ntpsync.yaml",
     ],
 };
 

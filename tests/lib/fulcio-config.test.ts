@@ -37,21 +37,11 @@ function selfSignedCaPem(): string | undefined {
     const dir = mkdtempSync(join(tmpdir(), "fulcio-ca-"));
     try {
         const r = spawnSync("openssl", [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
+            ..."req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=idp-ca".split(" "),
             "-keyout",
             join(dir, "k.pem"),
             "-out",
             join(dir, "c.pem"),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=idp-ca",
         ]);
         return r.status === 0 ? readFileSync(join(dir, "c.pem"), "utf8") : undefined;
     } finally {

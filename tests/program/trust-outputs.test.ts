@@ -139,23 +139,18 @@ function checkTrustMaterial(label: string, get: () => Evaluation): void {
             assert.equal(signing.mediaType, SIGNING_CONFIG_MEDIA_TYPE);
             assert.equal(parsed.mediaType, SIGNING_CONFIG_MEDIA_TYPE);
             assert.deepEqual(normalizeTimes(SigningConfig.toJSON(parsed)), normalizeTimes(signing));
-            assert.deepEqual(
-                parsed.caUrls.map((s) => s.url),
-                [ev.outputs.urls.fulcio],
-            );
-            assert.deepEqual(
-                parsed.oidcUrls.map((s) => s.url),
-                [ev.outputs.urls.oidcIssuer],
-            );
-            assert.deepEqual(
-                parsed.rekorTlogUrls.map((s) => s.url),
-                [ev.outputs.urls.rekor],
-            );
-            assert.deepEqual(
-                parsed.tsaUrls.map((s) => s.url),
-                [ev.outputs.timestampAuthority.url],
-                "the full /api/v1/timestamp URL (the proto: MUST be the full URL)",
-            );
+            // tsaUrls: the full /api/v1/timestamp URL (the proto: MUST be the full URL).
+            const expected: Array<[{ url: string }[], string]> = [
+                [parsed.caUrls, ev.outputs.urls.fulcio],
+                [parsed.oidcUrls, ev.outputs.urls.oidcIssuer],
+                [parsed.rekorTlogUrls, ev.outputs.urls.rekor],
+                [parsed.tsaUrls, ev.outputs.timestampAuthority.url],
+            ];
+            for (const [services, url] of expected)
+                assert.deepEqual(
+                    services.map((s) => s.url),
+                    [url],
+                );
             for (const s of [...parsed.caUrls, ...parsed.oidcUrls, ...parsed.rekorTlogUrls, ...parsed.tsaUrls]) {
                 assert.equal(s.majorApiVersion, 1, `${s.url}: Rekor v1 / Fulcio v1 / OIDC`);
                 assert.ok(s.validFor?.start instanceof Date);

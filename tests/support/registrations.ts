@@ -7,6 +7,7 @@
  *
  * Usage: `installRegistrationRecorder()` before `evaluate(...)`, then `registrations(ev.cloud)`.
  */
+import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { evaluate, EvaluateOptions, Evaluation, MockCloud } from "./mocks";
 
@@ -246,4 +247,17 @@ export function evaluateStack(stack: string): Promise<Evaluation> {
 /** Whether an exported value is a secret Output. */
 export async function exportIsSecret(value: unknown): Promise<boolean> {
     return pulumi.Output.isInstance(value) ? pulumi.isSecret(value) : false;
+}
+
+/**
+ * A rotation kept what it must and added what it must: `kept` were not created again, `added` were
+ * created and are protected (the rotation tests of every generation-numbered key).
+ */
+export function assertRotated(rotated: Evaluation, kept: string[], added: string[]): void {
+    const created = (name: string) => rotated.cloud.created.some((k) => k.endsWith(`::${name}`));
+    for (const name of kept) assert.ok(!created(name), `${name} was re-created`);
+    for (const name of added) {
+        assert.ok(created(name), `${name} was not created`);
+        assert.ok(registrations(rotated.cloud).find((r) => r.name === name)?.protect, `${name} is not protected`);
+    }
 }

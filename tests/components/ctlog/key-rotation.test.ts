@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { Evaluation } from "../../support/mocks";
 import { command, urnOf } from "../../support/program";
-import { evaluateRotation, registration, registrations, replacedByProvider } from "../../support/registrations";
+import { assertRotated, evaluateRotation, registration, replacedByProvider } from "../../support/registrations";
 
 describe("rotation: ctlogKeyGeneration", () => {
     let first: Evaluation;
@@ -22,19 +22,18 @@ describe("rotation: ctlogKeyGeneration", () => {
         ev.cloud.ofType("kubernetes:apps/v1:Deployment").find((d) => d.name === "fulcio-server")!.inputs.spec.template.spec.containers[0].args;
 
     it("keeps the first log (key, password, tree) and adds a protected second log and a freeze of the first tree", () => {
-        for (const name of ["ctlog-signing-key", "ctlog-key-password", "trillian-createtree-ctlog", "trillian-tree-ctlog"]) {
-            assert.ok(!rotated.cloud.created.some((k) => k.endsWith(`::${name}`)), `${name} was re-created`);
-        }
-        for (const name of [
-            "ctlog-signing-key-g2",
-            "ctlog-key-password-g2",
-            "trillian-createtree-ctlog-g2",
-            "trillian-tree-ctlog-g2",
-            "trillian-freeze-ctlog",
-            "trillian-tree-ctlog-frozen",
-        ]) {
-            assert.ok(registrations(rotated.cloud).find((r) => r.name === name)?.protect, `${name} is missing or not protected`);
-        }
+        assertRotated(
+            rotated,
+            ["ctlog-signing-key", "ctlog-key-password", "trillian-createtree-ctlog", "trillian-tree-ctlog"],
+            [
+                "ctlog-signing-key-g2",
+                "ctlog-key-password-g2",
+                "trillian-createtree-ctlog-g2",
+                "trillian-tree-ctlog-g2",
+                "trillian-freeze-ctlog",
+                "trillian-tree-ctlog-frozen",
+            ],
+        );
         const freeze = registration(rotated.cloud, "command:local:Command", "trillian-freeze-ctlog");
         assert.ok(freeze.dependencies.includes(urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-ctlog-g2")));
         assert.equal(command(rotated, "trillian-freeze-ctlog").inputs.environment.TREE_ID, first.outputs.ctlogTreeId);
