@@ -97,6 +97,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "trillian-db",
                 "trillian-log-server",
                 "trillian-log-signer",
+                "tsa-server",
             ]);
         });
 
@@ -272,6 +273,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "rekor-server",
                 "trillian-log-server",
                 "trillian-log-signer",
+                "tsa-server",
             ]);
             const tlsSecrets = JSON.parse(
                 d.cp.kubectl(["get", "secrets", "--namespace", namespace, "--field-selector=type=kubernetes.io/tls", "--output=json"]),
@@ -292,6 +294,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "rekor-server",
                 "trillian-log-server",
                 "trillian-log-signer",
+                "tsa-server",
             ]);
             const rules = JSON.parse(d.cp.kubectl(["get", "prometheusrules", "--namespace", namespace, "--output=json"])).items;
             assert.equal(rules.length, 1);
