@@ -8,7 +8,7 @@ import { expectProblem, fakeSource, load, oneOf, problems, required } from "../s
 
 describe("config: identityProvider dex (the bundled Dex in front of LDAP / Active Directory)", () => {
     const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-    /** A complete dex stack: the README's Identity example, without oidcIssuerUrl (Dex's is derived). */
+    /** A complete dex stack: the Identity example of docs/identity.md, without oidcIssuerUrl (Dex's is derived). */
     const dex: Record<string, string | undefined> = {
         oidcIssuerUrl: undefined,
         identityProvider: "dex",

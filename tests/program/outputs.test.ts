@@ -1,6 +1,6 @@
 /**
  * The whole program (index.ts) under Pulumi's mocks, for the dev and prod stacks: the outputs it
- * exports (README "Outputs"), and the public contract among them exported as plain values.
+ * exports (docs/outputs.md), and the public contract among them exported as plain values.
  */
 import * as assert from "node:assert/strict";
 import { Evaluation } from "../support/mocks";

@@ -1,5 +1,5 @@
 /**
- * Promise (README "Internal TLS"): each server presents a certificate of its own key, never the CA's.
+ * Promise (docs/operations.md, "Internal TLS"): each server presents a certificate of its own key, never the CA's.
  *
  * Two views of the same promise, over every variant:
  *  - the objects: every Secret carrying tls.crt and tls.key holds a key whose public half is the
