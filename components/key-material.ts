@@ -107,3 +107,22 @@ export function logKeyRecords<E extends object>(
         .all(trees.map((tree, i) => pulumi.all([tree.treeId, keys[i].publicKeyPem, tree.frozenAt])))
         .apply((list) => list.map(([treeId, publicKeyPem, frozenAt], i) => ({ treeId, ...extra(i + 1), publicKeyPem, ...(frozenAt ? { frozenAt } : {}) })));
 }
+
+/**
+ * Every input of command.local.Command. A create-only Command (createtree, a freeze, a recorded
+ * time) ignores them all: any input change would run it again, making a new tree or a new time.
+ */
+export const createOnceIgnoreChanges = [
+    "create",
+    "update",
+    "delete",
+    "environment",
+    "interpreter",
+    "dir",
+    "triggers",
+    "stdin",
+    "logging",
+    "addPreviousOutputInEnv",
+    "archivePaths",
+    "assetPaths",
+];

@@ -23,7 +23,7 @@ import * as tls from "@pulumi/tls";
 import * as YAML from "yaml";
 import { ResourceBounds } from "../lib/resources";
 import { issueTimestampingLeaf } from "../lib/tsa-chain";
-import { caCertIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix } from "./key-material";
+import { caCertIgnoreChanges, createOnceIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix } from "./key-material";
 import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, serverWorkload } from "./kube";
 
 export const tsaService = "tsa-server";
@@ -113,9 +113,10 @@ export class TimestampAuthority extends pulumi.ComponentResource {
         // timestamp the older key made falls inside the older chain's window.
         const tookOver = chains.slice(1).map((c) => this.takeoverTime(name, c.generation, args.protectData));
         this.generations = pulumi
-            .all(chains.map((c) => c.chainPem))
-            .apply((pems) => pems.map((chainPem) => ({ chainPem, validFrom: leafStart(chainPem) })))
-            .apply((list) => pulumi.all(tookOver).apply((ends) => list.map((g, i) => (i < ends.length ? { ...g, validTo: ends[i] } : g))));
+            .all([pulumi.all(chains.map((c) => c.chainPem)), pulumi.all(tookOver)])
+            .apply(([pems, ends]) =>
+                pems.map((chainPem, i) => ({ chainPem, validFrom: leafStart(chainPem), ...(i < ends.length ? { validTo: ends[i] } : {}) })),
+            );
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, tsaService, tsaPorts.http);
 
@@ -197,9 +198,6 @@ export class TimestampAuthority extends pulumi.ComponentResource {
         });
     }
 }
-
-/** Every input of command.local.Command: a recorded time is never taken again. */
-const createOnceIgnoreChanges = ["create", "update", "delete", "environment", "interpreter", "dir", "triggers", "stdin", "logging"];
 
 /** RFC 3339 start of the chain's leaf (the first certificate). */
 function leafStart(chainPem: string): string {

@@ -30,7 +30,7 @@ import * as command from "@pulumi/command";
 import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput, parseFreezeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
-import { generationSuffix } from "./key-material";
+import { createOnceIgnoreChanges, generationSuffix } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { protectedIf, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
 
@@ -370,7 +370,7 @@ export class Trillian extends pulumi.ComponentResource {
                 // After the server and signer are ready (Pulumi awaits Deployment readiness).
                 dependsOn: [this.logServer.deployment, this.logServer.service, this.logSigner.deployment, ...after],
                 // Nothing about this command may ever run it again: see the header comment.
-                ignoreChanges: createtreeIgnoreChanges,
+                ignoreChanges: createOnceIgnoreChanges,
                 ...protectedIf(args.protectData),
             },
         );
@@ -383,22 +383,6 @@ export class Trillian extends pulumi.ComponentResource {
  * gives up waiting on an entry long before this.
  */
 export const drainSeconds = 10;
-
-/** Every input of command.local.Command: none of them may ever re-run createtree. */
-export const createtreeIgnoreChanges = [
-    "create",
-    "update",
-    "delete",
-    "environment",
-    "interpreter",
-    "dir",
-    "triggers",
-    "stdin",
-    "logging",
-    "addPreviousOutputInEnv",
-    "archivePaths",
-    "assetPaths",
-];
 
 /** How the signer sequences (TrillianTuning). */
 function sequencingArgs(args: TrillianArgs): string[] {

@@ -9,7 +9,7 @@
 import * as assert from "node:assert/strict";
 import { createPublicKey } from "node:crypto";
 import * as YAML from "yaml";
-import { createtreeIgnoreChanges } from "../../../components/trillian";
+import { createOnceIgnoreChanges } from "../../../components/key-material";
 import { renderShardingConfig } from "../../../lib/rekor-sharding";
 import { Evaluation, RegisteredResource } from "../../support/mocks";
 import { command, urnOf } from "../../support/program";
@@ -61,7 +61,7 @@ describe("rotation: rekorKeyGeneration", () => {
         assert.equal(freeze.inputs.environment.UPDATETREE, "updatetree");
         assert.equal(freeze.inputs.create, componentScripts("trillian-admin.sh", "freezetree.sh"));
         const reg = registration(rotated.cloud, "command:local:Command", "trillian-freeze-rekor");
-        assert.deepEqual([...reg.ignoreChanges].sort(), [...createtreeIgnoreChanges].sort());
+        assert.deepEqual([...reg.ignoreChanges].sort(), [...createOnceIgnoreChanges].sort());
         assert.equal(freeze.inputs.update, undefined);
         assert.ok(
             reg.dependencies.includes(urnOf(rotated, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-g2")),

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseCreatetreeOutput, parsePositiveInt64 } from "../../../lib/tree-id";
-import { createtreeIgnoreChanges } from "../../../components/trillian";
+import { createOnceIgnoreChanges } from "../../../components/key-material";
 import { upstreamImages } from "../../../versions";
 import { Evaluation, RegisteredResource, StackState } from "../../support/mocks";
 import { describeEachStack, workloadOf } from "../../support/program";
@@ -158,9 +158,9 @@ describe("createtree (c): a second `up` creates nothing and the Command ignores 
         assert.deepEqual(describeAll(second), describeAll(first));
     });
 
-    /** The ignoreChanges list components/trillian.ts gives the createtree Command. */
+    /** The ignoreChanges list components/trillian.ts gives the createtree Command (key-material.ts createOnceIgnoreChanges). */
     function ignoredCommandInputs(): string[] {
-        return [...createtreeIgnoreChanges];
+        return [...createOnceIgnoreChanges];
     }
 
     /** Every input property of command.local.Command (CommandArgs in @pulumi/command's typings). */
