@@ -200,6 +200,8 @@ const ctlog = new CtLog(
 
 // RFC 3161 timestamps (timestampAuthority): listed in the trusted root and the signing config.
 const tsaConfig = config.timestampAuthority;
+/** What the network edges and the alerts need to know of it. */
+const tsaWatch = tsaConfig ? { ntp: tsaConfig.ntpServers !== undefined } : undefined;
 const tsa = tsaConfig
     ? new TimestampAuthority(
           "tsa",
@@ -232,7 +234,7 @@ if (config.network) {
                 createtreeInPod: config.trillian.createtree.mode === "pod",
                 dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
                 backup: backup !== undefined,
-                tsa: tsaConfig ? { ntp: tsaConfig.ntpServers !== undefined } : undefined,
+                tsa: tsaWatch,
             }),
         },
         opts,
@@ -266,7 +268,7 @@ if (config.monitoring) {
             fulcioChainPem: fulcio.chainPem,
             caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
             backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
-            tsa: tsaConfig ? { ntp: tsaConfig.ntpServers !== undefined } : undefined,
+            tsa: tsaWatch,
         },
         opts,
     );

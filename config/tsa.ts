@@ -31,7 +31,7 @@ function ntpServerList(v: string): string[] | undefined {
  * enforces at startup; its key is checked against the leaf when the secret is read (still in preview).
  */
 function readChain(r: Reader): TsaChainConfig {
-    const certChainPem = r.optional("tsaCertChain", timestampingChainProblem);
+    const certChainPem = r.raw("tsaCertChain");
     if (certChainPem === undefined) {
         return {
             source: "generated",
@@ -40,12 +40,15 @@ function readChain(r: Reader): TsaChainConfig {
             validityHours: r.int("tsaValidityHours", defaults.tsaValidityHours, 24, 262800),
         };
     }
+    const chainProblem = timestampingChainProblem(certChainPem);
+    if (chainProblem) r.reject("tsaCertChain", certChainPem, chainProblem);
     const key = r.requiredSecret("tsaSigningKey", "with tsaCertChain (the private key of its leaf, PEM)");
     return {
         source: "supplied",
         certChainPem,
+        // Against a chain that failed its own check the key is not compared: that problem is reported already.
         signingKeyPem: key.apply((pem) => {
-            const problem = timestampingChainProblem(certChainPem) ?? signingKeyProblem(certChainPem, pem);
+            const problem = chainProblem ? undefined : signingKeyProblem(certChainPem, pem);
             if (problem) throw new Error(`sigstore:tsaSigningKey [secret]: ${problem}`);
             return pem;
         }),

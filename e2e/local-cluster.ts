@@ -396,7 +396,7 @@ export class LocalCluster {
                     if (await probeHttp(probe.httpGet.scheme === "HTTPS", portOf(probe.httpGet.port), probe.httpGet.path, this.address(self))) return;
                 } else if (probe?.tcpSocket) {
                     await new Promise<void>((res, rej) => {
-                        const s = net.connect(portOf(probe.tcpSocket.port), "127.0.0.1", () => {
+                        const s = net.connect(portOf(probe.tcpSocket.port), this.address(self), () => {
                             s.end();
                             res();
                         });

@@ -84,11 +84,9 @@ export interface LeafInputs {
  */
 export async function issueTimestampingLeaf(i: LeafInputs): Promise<string> {
     const root = new x509.X509Certificate(i.rootCertPem);
-    const rootKey = createPrivateKey(i.rootKeyPem);
-    if (rootKey.asymmetricKeyType !== "rsa")
+    if (createPrivateKey(i.rootKeyPem).asymmetricKeyType !== "rsa")
         throw new Error("the TSA root key must be RSA: its PKCS #1 v1.5 signatures are deterministic, so the leaf never changes");
-    const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-    const signingKey = await webcrypto.subtle.importKey("pkcs8", rootKey.export({ type: "pkcs8", format: "der" }), algorithm, false, ["sign"]);
+    const { signingKey, algorithm } = await rsaSigningKey(i.rootKeyPem);
     const leafKey = new x509.PublicKey(createPublicKey(i.leafPublicKeyPem).export({ type: "spki", format: "der" }));
     const serial = createHash("sha256").update(Buffer.from(root.rawData)).update(Buffer.from(leafKey.rawData)).digest("hex").slice(0, 32);
     const leaf = await x509.X509CertificateGenerator.create({
@@ -110,6 +108,13 @@ export async function issueTimestampingLeaf(i: LeafInputs): Promise<string> {
         ],
     });
     return leaf.toString("pem") + "\n";
+}
+
+/** An RSA private key (PEM) as WebCrypto's signing key for @peculiar/x509: RSASSA-PKCS1-v1_5 with SHA-256. */
+export async function rsaSigningKey(privateKeyPem: string): Promise<{ signingKey: webcrypto.CryptoKey; algorithm: { name: string; hash: string } }> {
+    const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    const der = createPrivateKey(privateKeyPem).export({ type: "pkcs8", format: "der" });
+    return { signingKey: await webcrypto.subtle.importKey("pkcs8", der, algorithm, false, ["sign"]), algorithm };
 }
 
 /** The root's subject, its common name followed by " timestamping". */

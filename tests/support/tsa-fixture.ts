@@ -3,9 +3,9 @@
  * leaf lib/tsa-chain.ts issues), and variants of it that timestamp-server would refuse.
  */
 import "reflect-metadata";
-import { createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import * as x509 from "@peculiar/x509";
-import { issueTimestampingLeaf } from "../../lib/tsa-chain";
+import { issueTimestampingLeaf, rsaSigningKey } from "../../lib/tsa-chain";
 import { privateKey, selfSignedCert } from "./tls-emulator";
 
 export interface TsaChainFixture {
@@ -46,12 +46,8 @@ export interface IssueOptions {
 
 /** A certificate issued by an RSA issuer with whatever the options say, rules or not. */
 export async function issueUnder(issuerCertPem: string, issuerKeyPem: string, o: IssueOptions): Promise<string> {
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
     const issuer = new x509.X509Certificate(issuerCertPem);
-    const algorithm = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-    const signingKey = await webcrypto.subtle.importKey("pkcs8", createPrivateKey(issuerKeyPem).export({ type: "pkcs8", format: "der" }), algorithm, false, [
-        "sign",
-    ]);
+    const { signingKey, algorithm } = await rsaSigningKey(issuerKeyPem);
     const cert = await x509.X509CertificateGenerator.create({
         serialNumber: "01",
         subject: o.subject,
