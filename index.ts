@@ -1,14 +1,23 @@
 /**
  * Wiring only: reads the config (config/), creates the Kubernetes provider and the namespace, and
  * connects the components: InternalTls, Database, DatabaseBackup, Trillian, Rekor, Dex, Fulcio,
- * CtLog, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
+ * CtLog, TimestampAuthority, TufRepository, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
  * are a versioned contract other stacks consume (docs/outputs.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
 import { planDatabaseCapacity } from "./lib/capacity";
-import { clientMaterial, imageList as listImages, outputsVersion as version, PublicHosts, timestampUrl, verificationPolicyOutput } from "./outputs";
+import {
+    clientMaterial,
+    imageList as listImages,
+    outputsVersion as version,
+    PublicHosts,
+    timestampUrl,
+    tufOutput,
+    tufTargets,
+    verificationPolicyOutput,
+} from "./outputs";
 import { AdmissionPolicy } from "./components/admission-policy";
 import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
 import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
@@ -22,6 +31,7 @@ import { NetworkIsolation, sigstoreEdges } from "./components/network";
 import { Rekor, redisService } from "./components/rekor";
 import { TimestampAuthority } from "./components/timestamp-authority";
 import { logServerService, Trillian } from "./components/trillian";
+import { TufRepository } from "./components/tuf-repository";
 
 const config = loadConfig();
 const { protectData, identity } = config;
@@ -220,6 +230,38 @@ const tsa = tsaConfig
       )
     : undefined;
 
+const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
+const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, tsa, oidc: config.oidc };
+const client = clientMaterial(trust);
+
+// Trust distribution (tuf): the trusted root and signing config, signed and served, so clients follow every rotation.
+const tufConfig = config.tuf;
+const tuf = tufConfig
+    ? new TufRepository(
+          "tuf",
+          {
+              ...ns,
+              image: images.tufServer,
+              replicas: tufConfig.replicas,
+              resources: config.resources.tuf,
+              generation: tufConfig.generation,
+              rootKeyCount: tufConfig.rootKeyCount,
+              rootThreshold: tufConfig.rootThreshold,
+              expiryDays: tufConfig.expiryDays,
+              renewalDays: tufConfig.renewalDays,
+              targets: tufTargets(client),
+              ingress: ingress("tuf"),
+              protectData,
+          },
+          opts,
+      )
+    : undefined;
+const policy = verificationPolicyOutput({
+    ...trust,
+    name: config.publicDomain,
+    tuf: tuf ? { mirrorUrl: hosts.url("tuf"), initialRoot: tuf.initialRoot } : undefined,
+});
+
 if (config.network) {
     const external = config.database.external;
     new NetworkIsolation(
@@ -235,6 +277,7 @@ if (config.network) {
                 dex: identity.provider === "dex" ? { ldapPort: identity.ldap.port } : undefined,
                 backup: backup !== undefined,
                 tsa: tsaWatch,
+                tuf: tuf !== undefined,
             }),
         },
         opts,
@@ -269,15 +312,11 @@ if (config.monitoring) {
             caExpiryWarningDays: config.monitoring.caExpiryWarningDays,
             backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
             tsa: tsaWatch,
+            tuf: tuf && tufConfig ? { schedule: tuf.schedule, renewalDays: tufConfig.renewalDays, stack: pulumi.getStack() } : undefined,
         },
         opts,
     );
 }
-
-const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
-const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, tsa, oidc: config.oidc };
-const client = clientMaterial(trust);
-const policy = verificationPolicyOutput({ ...trust, name: config.publicDomain });
 
 if (config.policyControllerResources) {
     new AdmissionPolicy(
@@ -301,6 +340,7 @@ export const internalUrls = {
     ctlog: ctlog.internalUrl,
     trillian: trillian.logServerAddress,
     ...(tsa ? { tsa: tsa.internalUrl } : {}),
+    ...(tuf ? { tuf: tuf.internalUrl } : {}),
 };
 export const rekorTreeId = trillian.trees.rekor.treeId;
 export const ctlogTreeId = trillian.trees.ctlog.treeId;
@@ -322,7 +362,10 @@ export const verificationPolicy = policy;
 /** Every image this stack runs: mirror these into the registry of an air-gapped cluster. */
 export const imageList = listImages(
     images,
-    (image) => (image !== "dex" || identity.provider === "dex") && (image !== "timestampAuthority" || tsa !== undefined),
+    (image) =>
+        (image !== "dex" || identity.provider === "dex") &&
+        (image !== "timestampAuthority" || tsa !== undefined) &&
+        (image !== "tufServer" || tuf !== undefined),
 );
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
 export const databaseCapacity = capacity.report;
@@ -344,3 +387,9 @@ export const databaseCredentialsSecretName = database.connection.secretName;
 export const timestampAuthority = tsa
     ? { enabled: true, url: timestampUrl(hosts), certChainPem: tsa.chainPem, generations: tsa.generations }
     : { enabled: false };
+/** The TUF repository (tuf): the mirror clients initialise from, the initial root to hand out with its SHA-256, and each role's version and expiry. */
+export const tufRepository = tuf ? tufOutput(hosts.url("tuf"), tuf) : { enabled: false };
+/** The mirror URL on its own, for `cosign initialize --mirror` and sigstore-js's tufMirrorURL. */
+export const tufMirrorUrl = tuf ? hosts.url("tuf") : "";
+/** The initial root.json to distribute offline (cosign initialize --root); its SHA-256 is tufRepository.rootSha256. */
+export const tufRoot = tuf ? tuf.initialRoot : "";

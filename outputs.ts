@@ -10,6 +10,7 @@ import { CtLog } from "./components/ctlog";
 import { Fulcio } from "./components/fulcio";
 import { Rekor } from "./components/rekor";
 import { TimestampAuthority, timestampPath } from "./components/timestamp-authority";
+import { TufRepository } from "./components/tuf-repository";
 
 export const outputsVersion = 1;
 
@@ -65,10 +66,10 @@ export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
 }
 
 /** Who is trusted, as data for other stacks and admission controllers (policy-controller objects). */
-export function verificationPolicyOutput(i: TrustInputs & { name: string }) {
+export function verificationPolicyOutput(i: TrustInputs & { name: string; tuf?: { mirrorUrl: string; initialRoot: pulumi.Output<string> } }) {
     return pulumi
-        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.tsa?.generations ?? []])
-        .apply(([cas, rekorKeys, ctlogs, tsaChains]) =>
+        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.tsa?.generations ?? [], i.tuf?.initialRoot])
+        .apply(([cas, rekorKeys, ctlogs, tsaChains, tufRoot]) =>
             verificationPolicy({
                 name: i.name,
                 issuerUrl: i.oidc.issuerUrl,
@@ -78,8 +79,32 @@ export function verificationPolicyOutput(i: TrustInputs & { name: string }) {
                 rekorPublicKeyPems: rekorKeys.map((k) => k.publicKeyPem),
                 ctlogs: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem })),
                 tsa: i.tsa ? { url: timestampUrl(i.hosts), chainPems: tsaChains.map((c) => c.chainPem) } : undefined,
+                tuf: i.tuf && tufRoot ? { mirrorUrl: i.tuf.mirrorUrl, initialRoot: tufRoot } : undefined,
             }),
         );
+}
+
+/** The TUF targets: the exact bytes of the trustedRoot and signingConfig outputs, under the names clients fetch. */
+export function tufTargets(client: pulumi.Output<ClientMaterial>): pulumi.Output<Record<string, string>> {
+    return client.apply((c): Record<string, string> => ({ "trusted_root.json": c.trustedRoot, "signing_config.v0.2.json": c.signingConfig }));
+}
+
+/** The TUF repository as other stacks and operators consume it (docs/outputs.md). */
+export function tufOutput(mirrorUrl: string, tuf: TufRepository) {
+    return pulumi.all([tuf.initialRoot, tuf.initialRootSha256, tuf.schedule]).apply(([root, sha256, schedule]) => ({
+        enabled: true,
+        mirrorUrl,
+        root,
+        rootSha256: sha256,
+        /** For `cosign initialize --root-checksum`. */
+        rootChecksum: `sha256:${sha256}`,
+        roles: {
+            root: { version: schedule.roots[schedule.roots.length - 1].version, expires: schedule.roots[schedule.roots.length - 1].expires },
+            targets: { version: schedule.targets.version, expires: schedule.targets.expires },
+            snapshot: { version: schedule.snapshot.version, expires: schedule.snapshot.expires },
+            timestamp: { version: schedule.timestamp.version, expires: schedule.timestamp.expires },
+        },
+    }));
 }
 
 /** Every image the stack runs, sorted: what an air-gapped cluster's registry must mirror. */

@@ -18,6 +18,8 @@ export const upstream = {
     dex: "v2.45.1",
     /** github.com/sigstore/timestamp-authority/v2: timestamp-server image (RFC 3161 timestamps). */
     timestampAuthority: "v2.1.3",
+    /** nginx (the unprivileged image, uid 101, port 8080): serves the TUF repository's static files. */
+    tufServer: "1.28.0-alpine",
     /** Redis for Rekor's index (the official image; any Redis >= 6 works). */
     redis: "7.4.2",
 } as const;
@@ -33,6 +35,7 @@ export const upstreamImages = {
     redis: `docker.io/library/redis:${upstream.redis}`,
     dex: `ghcr.io/dexidp/dex:${upstream.dex}`,
     timestampAuthority: `ghcr.io/sigstore/timestamp-server:${upstream.timestampAuthority}`,
+    tufServer: `docker.io/nginxinc/nginx-unprivileged:${upstream.tufServer}`,
 } as const;
 
 export type ImageName = keyof typeof upstreamImages;

@@ -39,6 +39,11 @@ export function generatedKey(name: string, curve: "P256" | "P384", opts: pulumi.
     return new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: curve }, { ...opts, ignoreChanges: keyIgnoreChanges });
 }
 
+/** An Ed25519 key generated once: TUF's roles sign with it (deterministic signatures, so files re-render byte for byte). */
+export function generatedEd25519Key(name: string, opts: pulumi.CustomResourceOptions): tls.PrivateKey {
+    return new tls.PrivateKey(name, { algorithm: "ED25519" }, { ...opts, ignoreChanges: keyIgnoreChanges });
+}
+
 /** An RSA key generated once: for a root whose signatures must be deterministic (RSA PKCS #1 v1.5). */
 export function generatedRsaKey(name: string, bits: 3072 | 4096, opts: pulumi.CustomResourceOptions): tls.PrivateKey {
     return new tls.PrivateKey(name, { algorithm: "RSA", rsaBits: bits }, { ...opts, ignoreChanges: keyIgnoreChanges });

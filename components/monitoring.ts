@@ -14,6 +14,7 @@ import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LabelSelector } from "../lib/parse";
+import { TufRoleName, TufSchedule } from "../lib/tuf-schedule";
 import { ctlogService } from "./ctlog";
 import { dexService } from "./dex";
 import { fulcioService } from "./fulcio";
@@ -71,6 +72,8 @@ export interface MonitoringArgs {
     readonly backup?: BackupWatch;
     /** The timestamp authority, if deployed: its certificate's expiry, its errors and (with NTP servers) its clock. */
     readonly tsa?: TsaWatch;
+    /** The TUF repository, if deployed: when each role's metadata expires, and the `up` that re-signs it. */
+    readonly tuf?: { readonly schedule: pulumi.Input<TufSchedule>; readonly renewalDays: number; readonly stack: string };
 }
 
 /** Seconds since the epoch at which the CA expiry alert starts firing. */
@@ -87,6 +90,7 @@ export function alertRules(
     days: number,
     backup?: BackupWatch,
     tsa?: TsaWatch,
+    tuf?: TufWatch,
 ): Array<Record<string, unknown>> {
     const inNs = `namespace="${ns}"`;
     const rules: Array<Record<string, unknown>> = [
@@ -130,7 +134,49 @@ export function alertRules(
     }
     if (backup) rules.push(...backupRules(ns, backup));
     if (tsa) rules.push(...tsaRules(ns, days, tsa));
+    if (tuf) rules.push(...tufRules(tuf));
     return rules;
+}
+
+/** The TUF roles' current versions and expiry dates, the renewal window, and the stack whose `up` re-signs them. */
+export interface TufWatch {
+    roles: Array<{ role: TufRoleName; version: number; expires: string }>;
+    renewalDays: number;
+    stack: string;
+}
+
+export function tufWatch(schedule: TufSchedule, renewalDays: number, stack: string): TufWatch {
+    const root = schedule.roots[schedule.roots.length - 1];
+    const roles = (["targets", "snapshot", "timestamp"] as const).map((role) => ({ role, version: schedule[role].version, expires: schedule[role].expires }));
+    return { roles: [{ role: "root", version: root.version, expires: root.expires }, ...roles], renewalDays, stack };
+}
+
+/**
+ * Nothing re-signs the TUF metadata but an `up`, and clients refuse it once expired: each role
+ * warns when it enters the renewal window (an `up` now re-signs it) and is critical a day before
+ * it expires. The times are constants of this `up`; the next one rewrites them.
+ */
+function tufRules(t: TufWatch): Array<Record<string, unknown>> {
+    return t.roles.flatMap(({ role, version, expires }) => {
+        const at = Math.floor(Date.parse(expires) / 1000);
+        const fix = `run \`pulumi up -s ${t.stack}\` to re-sign it (docs/tuf.md, "Expiry")`;
+        return [
+            {
+                alert: "TufMetadataExpiring",
+                expr: `time() > ${at - t.renewalDays * 86400}`,
+                labels: { severity: "warning", role },
+                annotations: { summary: `TUF ${role} metadata version ${version} expires at ${expires}: ${fix}.` },
+            },
+            {
+                alert: "TufMetadataExpiringSoon",
+                expr: `time() > ${at - 86400}`,
+                labels: { severity: "critical", role },
+                annotations: {
+                    summary: `TUF ${role} metadata version ${version} expires at ${expires}, within a day; after that no client can refresh its trust: ${fix}.`,
+                },
+            },
+        ];
+    });
 }
 
 /** The timestamp authority to watch; its NTP monitor's errors only when it has NTP servers (the series exists only then). */
@@ -243,7 +289,9 @@ export class Monitoring extends pulumi.ComponentResource {
             );
         }
 
-        const rules = pulumi.all([args.databaseClaimName, args.fulcioChainPem]).apply(([claim, chain]) =>
+        const tuf = args.tuf;
+        const tufSchedule = tuf ? pulumi.output(tuf.schedule) : pulumi.output(undefined);
+        const rules = pulumi.all([args.databaseClaimName, args.fulcioChainPem, tufSchedule]).apply(([claim, chain, schedule]) =>
             alertRules(
                 args.namespaceName,
                 args.targets.map((t) => t.service),
@@ -252,6 +300,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 args.caExpiryWarningDays,
                 args.backup,
                 args.tsa,
+                tuf && schedule ? tufWatch(schedule, tuf.renewalDays, tuf.stack) : undefined,
             ),
         );
         new k8s.apiextensions.CustomResource(

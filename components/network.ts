@@ -27,6 +27,7 @@ import { labels, selector } from "./kube";
 import { rekorPorts, rekorService, redisService } from "./rekor";
 import { tsaPorts, tsaService } from "./timestamp-authority";
 import { logServerService, logSignerService, trillianPorts } from "./trillian";
+import { tufPorts, tufService } from "./tuf-repository";
 
 export type Protocol = "TCP" | "UDP";
 export interface PortSpec {
@@ -102,6 +103,8 @@ export interface EdgeInputs {
     dex?: { ldapPort: number };
     /** The timestamp authority (timestampAuthority), and whether it asks the organisation's NTP servers. */
     tsa?: { ntp: boolean };
+    /** The TUF repository (tuf): static files behind the ingress, dialling nothing. */
+    tuf?: boolean;
 }
 
 /** Every edge of the deployment. */
@@ -176,6 +179,14 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
                 why: "the NTP monitor checks the clock",
             });
         }
+    }
+    if (input.tuf) {
+        edges.push({
+            from: ingressController,
+            to: app(tufService),
+            ports: tcp(tufPorts.http),
+            why: "clients (cosign, policy-controller) fetch the TUF metadata and targets",
+        });
     }
     if (input.createtreeInPod)
         edges.push({ from: app(createtreeApp), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "createtree creates the log trees" });

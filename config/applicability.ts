@@ -146,6 +146,21 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: fixed("only applies with tsaNtpServers (NTP monitoring is off without them)"),
     },
     {
+        keys: [
+            "tufReplicas",
+            "tufRootGeneration",
+            "tufRootKeyCount",
+            "tufRootThreshold",
+            "tufRootExpiryDays",
+            "tufTargetsExpiryDays",
+            "tufSnapshotExpiryDays",
+            "tufTimestampExpiryDays",
+            "tufRenewalDays",
+        ],
+        applies: (s) => s("tuf") === "true",
+        why: fixed("only applies with tuf true (no TUF repository is deployed without it)"),
+    },
+    {
         keys: ["ingressClusterIssuer", "ingressTlsSecret"],
         applies: (s) => s("ingressClassName") !== "",
         why: fixed("only applies with ingressClassName (no Ingresses are created without it)"),

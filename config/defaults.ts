@@ -29,6 +29,7 @@ export const defaults = {
     redisTag: upstream.redis,
     dexTag: upstream.dex,
     tsaTag: upstream.timestampAuthority,
+    tufServerTag: upstream.tufServer,
     databaseMode: "in-cluster",
     databaseStorageSize: "10Gi",
     expectedSigningsPerDay: 0,
@@ -137,6 +138,19 @@ export const defaults = {
     tsaCertChain: "",
     tsaNtpServers: "",
     tsaNtpEgressCidrs: "",
+    tuf: true,
+    tufReplicas: 1,
+    tufResources: "cpu=20m/200m,memory=16Mi/64Mi",
+    tufRootGeneration: 1,
+    tufRootKeyCount: 1,
+    tufRootThreshold: 1,
+    // Re-signing happens at `pulumi up`, not on a schedule: periods long enough for a monthly
+    // change window, short enough that a frozen or replayed repository is noticed.
+    tufRootExpiryDays: 365,
+    tufTargetsExpiryDays: 180,
+    tufSnapshotExpiryDays: 60,
+    tufTimestampExpiryDays: 60,
+    tufRenewalDays: 21,
 } as const;
 
 export type DefaultedKey = keyof typeof defaults;

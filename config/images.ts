@@ -28,6 +28,7 @@ export function readImages(r: Reader): ImagesConfig {
         redis: r.string("redisTag", defaults.redisTag, imageTag),
         dex: r.string("dexTag", defaults.dexTag, imageTag),
         timestampAuthority: r.string("tsaTag", defaults.tsaTag, imageTag),
+        tufServer: r.string("tufServerTag", defaults.tufServerTag, imageTag),
     };
     const refs = {} as Record<ImageName, string>;
     for (const name of Object.keys(upstreamImages) as ImageName[]) {

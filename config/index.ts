@@ -2,7 +2,7 @@
  * The one place that reads stack configuration: `loadConfig` returns a typed, validated
  * `SigstoreConfig`, or throws one error listing every problem, each naming the key, the offending
  * value and what is allowed. One module per concern (images, database, trillian, ca, identity,
- * network, monitoring, backup, resources, tsa); keys that only apply under a condition are refused in
+ * network, monitoring, backup, resources, tsa, tuf); keys that only apply under a condition are refused in
  * one place (applicability.ts); defaults live in defaults.ts and equal Pulumi.yaml's.
  */
 import { refuseInapplicableKeys } from "./applicability";
@@ -19,6 +19,7 @@ import { ConfigSource, pulumiConfigSource, Reader } from "./reader";
 import { readResources } from "./resources";
 import { readTrillian } from "./trillian";
 import { readTsa } from "./tsa";
+import { readTuf } from "./tuf";
 import { SigstoreConfig } from "./types";
 
 export * from "./types";
@@ -75,6 +76,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         policyControllerResources: r.bool("policyControllerResources", defaults.policyControllerResources),
         monitoring: readMonitoring(r),
         timestampAuthority,
+        tuf: readTuf(r),
     };
 
     if (r.problems.length > 0) {

@@ -159,7 +159,7 @@ export interface BackupConfig {
 export type IdentityConfig = { provider: "external" } | { provider: "dex"; ldap: LdapConfig };
 
 /** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
-export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex", "backup", "tsa"] as const;
+export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex", "backup", "tsa", "tuf"] as const;
 export type Workload = (typeof workloads)[number];
 
 /**
@@ -199,6 +199,19 @@ export interface TsaConfig {
     chain: TsaChainConfig;
     /** The organisation's NTP servers the server monitors its clock against; absent: monitoring off. */
     ntpServers?: string[];
+}
+
+/** The TUF repository (components/tuf-repository.ts); absent when tuf is false. */
+export interface TufConfig {
+    replicas: number;
+    /** Which set of keys signs (tufRootGeneration): raising it rotates every key; the new root is signed by old and new root keys. */
+    generation: number;
+    rootKeyCount: number;
+    rootThreshold: number;
+    /** How long each role's metadata is valid when signed. */
+    expiryDays: { root: number; targets: number; snapshot: number; timestamp: number };
+    /** An `up` re-signs any role that expires within this many days. */
+    renewalDays: number;
 }
 
 export interface MonitoringConfig {
@@ -255,4 +268,6 @@ export interface SigstoreConfig {
     monitoring?: MonitoringConfig;
     /** RFC 3161 timestamps (components/timestamp-authority.ts); absent when timestampAuthority is false. */
     timestampAuthority?: TsaConfig;
+    /** Trust distribution by TUF (components/tuf-repository.ts); absent when tuf is false. */
+    tuf?: TufConfig;
 }

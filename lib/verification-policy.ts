@@ -29,6 +29,8 @@ export interface VerificationPolicyInputs {
     ctlogs: Array<{ baseUrl: string; publicKeyPem: string }>;
     /** The timestamp authority, if deployed: its URL and every chain it has had (leaf first), oldest first. */
     tsa?: { url: string; chainPems: string[] };
+    /** The TUF repository, if deployed: its mirror and the initial root.json (for the remote TrustRoot). */
+    tuf?: { mirrorUrl: string; initialRoot: string };
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -81,5 +83,14 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
             ],
         },
     };
-    return { issuer: i.issuerUrl, subjectRegExp, trustRoot, clusterImagePolicy };
+    // The same trust, followed through the TUF repository: policy-controller refreshes it from the mirror.
+    const trustRootRemote = i.tuf
+        ? {
+              apiVersion: policyControllerApiVersion,
+              kind: "TrustRoot",
+              metadata: { name: `${i.name}-tuf` },
+              spec: { remote: { mirror: i.tuf.mirrorUrl, root: b64(i.tuf.initialRoot), trustedRootTarget: "trusted_root.json" } },
+          }
+        : undefined;
+    return { issuer: i.issuerUrl, subjectRegExp, trustRoot, ...(trustRootRemote ? { trustRootRemote } : {}), clusterImagePolicy };
 }

@@ -35,7 +35,7 @@ describe("rotation: fulcioCaGeneration", () => {
 
     it("what the provider replaces (the CA Secret, Fulcio's chain and the CT log's roots: their data changed) is not protected; the CA Secret is retained", () => {
         const replaced = replacedByProvider(first, rotated);
-        assert.deepEqual(replaced.map((r) => r.name).sort(), ["ctlog-roots", "fulcio-ca", "fulcio-config"]);
+        assert.deepEqual(replaced.map((r) => r.name).sort(), ["ctlog-roots", "fulcio-ca", "fulcio-config", "tuf-content"]);
         for (const r of replaced) assert.equal(r.protect, false, r.name);
         assert.equal(replaced.find((r) => r.name === "fulcio-ca")!.retainOnDelete, true);
     });

@@ -52,6 +52,8 @@ describe("monitoring", () => {
             "TrillianDatabaseDiskFilling",
             "TrillianNoSequencerElected",
             "TrillianSignerNotSequencing",
+            ...Array(4).fill("TufMetadataExpiring"),
+            ...Array(4).fill("TufMetadataExpiringSoon"),
         ]);
         // The backup alerts watch the CronJob the program creates, with backupMaxAgeHours (36 h by default).
         const cronJob = prod.cloud.ofType("kubernetes:batch/v1:CronJob")[0].inputs.metadata.name;

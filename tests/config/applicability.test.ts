@@ -70,6 +70,15 @@ const sample: Record<string, string> = {
     tsaCertChain: pem,
     tsaNtpServers: "ntp1.corp.example",
     tsaNtpEgressCidrs: "10.0.0.123/32",
+    tufReplicas: "2",
+    tufRootGeneration: "2",
+    tufRootKeyCount: "3",
+    tufRootThreshold: "2",
+    tufRootExpiryDays: "200",
+    tufTargetsExpiryDays: "90",
+    tufSnapshotExpiryDays: "30",
+    tufTimestampExpiryDays: "14",
+    tufRenewalDays: "7",
 };
 
 const dex = {
@@ -89,6 +98,7 @@ function whereRuleDoesNotHold(keys: readonly string[]): Record<string, string | 
     if (keys.includes("fulcioCaGeneration")) return { caMode: "kms", caKmsResource: sample.caKmsResource, caCertChain: pem };
     if (keys.length === 3 && keys.includes("ldapGroupFilter")) return dex;
     if (keys.includes("tsaReplicas")) return { timestampAuthority: "false" };
+    if (keys.includes("tufReplicas")) return { tuf: "false" };
     if (keys.length === 3 && keys.includes("tsaOrganization")) return { tsaCertChain: tsa.chainPem };
     return {};
 }

@@ -376,4 +376,16 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
     it("uses the project name given in the key", () => {
         assert.throws(() => loadConfig(fakeSource({}).source, "other"), /other:oidcIssuerUrl = undefined/);
     });
+
+    it("a TUF root threshold above its key count, and a renewal window as long as an expiry", () => {
+        expectProblem(
+            { tufRootKeyCount: "2", tufRootThreshold: "3" },
+            "tufRootThreshold",
+            "3",
+            /must not exceed tufRootKeyCount \(2\): no root could ever be trusted/,
+        );
+        expectProblem({ tufRenewalDays: "60" }, "tufRenewalDays", "60", /must be shorter than every role's expiry; the snapshot role expires after 60 days/);
+        expectProblem({ tufTimestampExpiryDays: "7", tufRenewalDays: "7" }, "tufRenewalDays", "7", /the timestamp role expires after 7 days/);
+        expectProblem({ tufRootKeyCount: "0" }, "tufRootKeyCount", "0", wholeNumber(1, 10));
+    });
 });

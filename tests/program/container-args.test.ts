@@ -16,7 +16,7 @@ const binaryByImage: Array<[RegExp, Binary]> = [
     [/\/timestamp-server[:@]/, "timestamp-server serve"],
 ];
 /** Images whose arguments are not flags of a Sigstore binary (checked elsewhere or have none). */
-const imagesWithoutFlagCheck = [/\/redis[:@]/, /\/db_server[:@]/];
+const imagesWithoutFlagCheck = [/\/redis[:@]/, /\/db_server[:@]/, /\/nginx-unprivileged[:@]/];
 
 describeEachStack(({ evaluation }) => {
     let ev: Evaluation;

@@ -27,6 +27,7 @@ describeEachStack(({ prod, evaluation }) => {
                 "fulcio.sigstore.corp.example",
                 "rekor.sigstore.corp.example",
                 "tsa.sigstore.corp.example",
+                "tuf.sigstore.corp.example",
             ]);
             // TLS at the public edge from cert-manager (ingressClusterIssuer), one certificate Secret per host.
             for (const i of ingresses) {

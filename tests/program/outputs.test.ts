@@ -33,6 +33,9 @@ describeEachStack(({ prod, evaluation }) => {
             "signingConfig",
             "timestampAuthority",
             "trustedRoot",
+            "tufMirrorUrl",
+            "tufRepository",
+            "tufRoot",
             "urls",
             "verificationPolicy",
         ]);
@@ -60,6 +63,8 @@ describeEachStack(({ prod, evaluation }) => {
             "trustedRoot",
             "signingConfig",
             "namespaceName",
+            "tufMirrorUrl",
+            "tufRoot",
         ]) {
             assert.equal(await exportIsSecret(ev.exports[name]), false, `${name} is public material and must not be secret`);
             assert.equal(typeof ev.outputs[name], "string", name);

@@ -19,6 +19,7 @@ const components = {
     Monitoring: "monitoring",
     DatabaseBackup: "backup",
     TimestampAuthority: "tsa",
+    TufRepository: "tuf",
 } as const;
 /** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod). */
 const optionalComponents: Record<string, (stack: string) => boolean> = {
