@@ -23,7 +23,10 @@ import "reflect-metadata";
 import { evaluate, Evaluation, MockCloud, repoRoot, StackState } from "../tests/support/mocks";
 import { ensureBinaries, trillianSchemaPath } from "./binaries";
 import { anyPod, LocalCluster, registeredObjects, tail } from "./local-cluster";
+import { tufService } from "../components/tuf-repository";
 import { removeStalePodNetworks } from "./pod-network";
+import { LocalIngress, startIngress } from "./ingress";
+import { startTufServer } from "./tuf-server";
 
 const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -170,14 +173,16 @@ export interface Stack {
     outputs: Evaluation["outputs"];
     /** What each Trillian admin Command (createtree, freeze) printed, by resource name (the latest run). */
     createtreePrinted: Record<string, string>;
-    /** Another `up` against the running servers (e.g. with lost state: a fresh Map). */
-    up(state: StackState, overrides?: Record<string, string>): Promise<Evaluation>;
+    /** Another `up` against the running servers (e.g. with lost state: a fresh Map), at `now` (default: the real clock). */
+    up(state: StackState, overrides?: Record<string, string>, now?: () => Date): Promise<Evaluation>;
     /**
      * A config change applied to the running stack: evaluates again on the first `up`'s state with
      * `overrides`, points the local cluster at the new objects, restarts `apps` from them and
      * rewrites the client material; returns the new evaluation.
      */
-    reconfigure(overrides: Record<string, string>, apps: string[]): Promise<Evaluation>;
+    reconfigure(overrides: Record<string, string>, apps: string[], now?: () => Date): Promise<Evaluation>;
+    /** The ingress controller's stand-in, when the stack has Ingresses (config ingressClassName): the public URLs work as they are. */
+    ingress?: LocalIngress;
     cluster: LocalCluster;
     rekorUrl: string;
     /** Rekor's search index: the UUIDs of the entries for an artifact's SHA-256 (hex); fails unless Rekor answers 200. */
@@ -266,12 +271,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const ownDb = options.database !== undefined;
     let dbCreated = false;
     let dbServer: MysqlServer;
+    let ingress: LocalIngress | undefined;
     const createtreePrinted: Record<string, string> = {};
 
     let stopped: Promise<void> | undefined;
     const stop = () =>
         (stopped ??= (async () => {
             active.delete(stop);
+            await ingress?.stop();
             await cluster?.stopAll();
             await issuer?.stop();
             if (dbCreated && ownDb) dropTrillianDatabase(db);
@@ -334,8 +341,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     /** Evaluates the dev stack pointed at the local OIDC issuer; the Trillian admin Commands (createtree, freeze) run for real. */
-    async function up(state: StackState, overrides: Record<string, string> = {}): Promise<Evaluation> {
-        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runAdminCommand(cloud, n, i) }, state);
+    async function up(state: StackState, overrides: Record<string, string> = {}, now?: () => Date): Promise<Evaluation> {
+        const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runAdminCommand(cloud, n, i), now }, state);
         return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides, ...overrides } });
     }
 
@@ -367,10 +374,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
         // Its metrics port is fixed at :2112 like Rekor's: a network namespace of its own, as its pod has.
         if (outputs.timestampAuthority.enabled) await c.start("tsa-server", bins["timestamp-server"], [], anyPod, true, { ownNetwork: true });
+        if (outputs.tufRepository.enabled) await startTufServer(c);
+        if (c.objects.ingresses().length > 0) ingress = await startIngress(c, path.join(work, "ingress"));
 
         const rekorUrl = writeClientMaterial(work, outputs, c);
 
-        const env = { PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`, HOME: work, TUF_ROOT: path.join(work, "tuf") };
+        const env = {
+            PATH: `${path.dirname(bins.cosign)}:${process.env.PATH}`,
+            HOME: work,
+            TUF_ROOT: path.join(work, "tuf"),
+            // Go's TLS trusts exactly this file: the ingress stand-in's CA, as a cluster's clients trust the organisation's.
+            ...(ingress ? { SSL_CERT_FILE: ingress.caFile } : {}),
+        };
         const signer = issuer;
         const logs = () => c.processes.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join("\n");
         return {
@@ -383,15 +398,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             cluster: c,
             rekorUrl,
             stop,
-            reconfigure: async (overrides, apps) => {
-                const next = await up(first.cloud.stackState, overrides);
+            ingress,
+            reconfigure: async (overrides, apps, now) => {
+                const next = await up(first.cloud.stackState, overrides, now);
                 recordAppliedConfigMaps(next);
                 c.objects = registeredObjects(next.cloud);
                 for (const app of apps) {
                     const running = c.processes.find((p) => p.name === app && p.child.exitCode === null);
                     if (!running) throw new Error(`reconfigure: ${app} is not running`);
                     await c.stop(app);
-                    await c.start(app, running.binary, [], anyPod, true, running.adapt);
+                    if (app === tufService) await startTufServer(c);
+                    else await c.start(app, running.binary, [], anyPod, true, running.adapt);
                 }
                 writeClientMaterial(work, next.outputs, c);
                 return next;

@@ -37,6 +37,8 @@ export interface ClusterObjects {
     workload(app: string): KubeObject;
     /** ConfigMap data, or Secret data decoded (stringData included). */
     data(kind: "ConfigMap" | "Secret", name: string): Record<string, string>;
+    /** The Ingresses: what the ingress controller serves (e2e/ingress.ts). */
+    ingresses(): KubeObject[];
 }
 
 export const appLabel = "app.kubernetes.io/name";
@@ -55,6 +57,7 @@ export function objectText(kind: "ConfigMap" | "Secret", obj: KubeObject): Recor
 export function registeredObjects(cloud: MockCloud): ClusterObjects {
     return {
         services: () => cloud.ofType("kubernetes:core/v1:Service").map((s) => s.inputs as KubeObject),
+        ingresses: () => cloud.ofType("kubernetes:networking.k8s.io/v1:Ingress").map((s) => s.inputs as KubeObject),
         workload: (app) => {
             const w = [...cloud.ofType("kubernetes:apps/v1:Deployment"), ...cloud.ofType("kubernetes:apps/v1:StatefulSet")].find(
                 (d) => d.inputs.spec.selector.matchLabels[appLabel] === app,
@@ -112,6 +115,8 @@ export interface ArgAdaptation {
      * port another one here binds too; it is then reached at `address(app)`.
      */
     ownNetwork?: boolean;
+    /** Mounted files used byte for byte, never translated (signed metadata whose hashes clients check). */
+    verbatim?: (file: string) => boolean;
 }
 
 const hostsFile = "/etc/hosts";
@@ -252,6 +257,7 @@ export class LocalCluster {
             // Mounted config names hosts and paths too (e.g. ct_server's log_config).
             const text = fs.readFileSync(file, "utf8");
             if (text.includes("-----BEGIN")) continue; // keys and certificates are used byte for byte
+            if (adapt.verbatim?.(path.relative(root, file))) continue; // e.g. signed files, whose bytes are checked
             const translated = this.translate(text, mounts);
             const rewritten = adapt.rewriteFile ? adapt.rewriteFile(path.relative(root, file), translated) : translated;
             if (rewritten !== text) fs.writeFileSync(file, rewritten);
@@ -336,7 +342,11 @@ export class LocalCluster {
             else if (volume?.secret) data = this.objectData("Secret", volume.secret.secretName);
             const items: Array<{ key: string; path: string }> | undefined = volume?.configMap?.items ?? volume?.secret?.items;
             const files = items ? items.map((i) => [i.path, data[i.key]] as const) : Object.entries(data);
-            for (const [name, content] of files) fs.writeFileSync(path.join(dir, name), content, { mode: 0o600 });
+            for (const [name, content] of files) {
+                // An item's path may name a subdirectory (the TUF repository's targets/).
+                fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+                fs.writeFileSync(path.join(dir, name), content, { mode: 0o600 });
+            }
             mounts[mount.mountPath] = dir;
         }
         return mounts;
