@@ -8,7 +8,7 @@
  * from the kwok module at the version we build: giving kwokctl any stage replaces all its defaults.
  * The PortForward CRDs are on, so `kubectl port-forward` reaches local processes (ClusterPortForward).
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
@@ -114,6 +114,37 @@ export class ControlPlane {
             encoding: "utf8",
             stdio: ["pipe", "pipe", "pipe"],
             maxBuffer: 256 << 20,
+        });
+    }
+
+    /**
+     * `kubectl port-forward <target> :<port>` in the background, as a user reaches a Service from
+     * outside the cluster: resolves with the local port kubectl chose once it forwards.
+     */
+    portForward(namespace: string, target: string, port: number): Promise<{ port: number; stop(): void }> {
+        const child = spawn(path.join(toolchainBin, "kubectl"), ["port-forward", "--namespace", namespace, target, `:${port}`], {
+            env: { ...process.env, KUBECONFIG: this.kubeconfig },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let output = "";
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                child.kill();
+                reject(new Error(`kubectl port-forward ${target} did not start:\n${output}`));
+            }, 30_000);
+            const onData = (chunk: Buffer) => {
+                output += chunk.toString();
+                const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(output);
+                if (!m) return;
+                clearTimeout(timer);
+                resolve({ port: Number(m[1]), stop: () => child.kill() });
+            };
+            child.stdout.on("data", onData);
+            child.stderr.on("data", onData);
+            child.on("exit", (code) => {
+                clearTimeout(timer);
+                reject(new Error(`kubectl port-forward ${target} exited with ${code}:\n${output}`));
+            });
         });
     }
 

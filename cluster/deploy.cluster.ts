@@ -50,7 +50,8 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
         let d: LiveDeployment;
 
         before(async function () {
-            d = await lab.deploy("cluster-dev", "dev");
+            // With Ingresses (no controller runs them): the TUF client below signs through the stack's public URLs.
+            d = await lab.deploy("cluster-dev", "dev", { config: { ingressClassName: "nginx" } });
         });
 
         after(async function () {
@@ -114,6 +115,11 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.match(result.verify, /Verified OK/);
             assert.notEqual(result.wrongIdentity, 0, "verification with a wrong identity passed");
             assert.notEqual(result.tampered, 0, "verification of a tampered blob passed");
+        });
+
+        it("TUF: the served repository bootstraps cosign through a port-forward; then sign-blob and verify-blob with no trust flags", async function () {
+            const { verify } = await lab.signWithServedTrust(d);
+            assert.match(verify, /Verified OK/);
         });
 
         it("preview --expect-no-changes passes right after up", async function () {

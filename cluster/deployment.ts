@@ -14,6 +14,8 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { ensureBinaries } from "../e2e/binaries";
 import { dropTrillianDatabase, forBlob, mysql, oidc, requireLocalServices, shellResult, writeClientMaterial } from "../e2e/harness";
 import { logServerService, trillianPorts } from "../components/trillian";
+import { tufPorts, tufService } from "../components/tuf-repository";
+import { startIngress } from "../e2e/ingress";
 import { ControlPlane } from "./control-plane";
 import { PodRunner } from "./pod-runner";
 import { cliEnv, CliEnvironment, createStack, Diagnostics, installPlugins, removeStack } from "./pulumi-cli";
@@ -140,7 +142,11 @@ export class ClusterLab {
             workDir: path.join(dir, "pods"),
             binaries: this.binaries,
             database,
-            portForwards: [{ app: logServerService, port: trillianPorts.grpc }],
+            portForwards: [
+                { app: logServerService, port: trillianPorts.grpc },
+                // How a client outside the cluster reaches the TUF repository here (`kubectl port-forward`).
+                { app: tufService, port: tufPorts.http },
+            ],
             log: (l) => this.log(`[pods] ${l}`),
         });
         const d: Deployed = { name, cp, runner, stack: undefined, work: dir, database, warnings: [], upSeconds: 0, created: 0 };
@@ -230,12 +236,54 @@ export class ClusterLab {
         await d.stack.setConfig(`sigstore:${configKey}`, { value: "2" });
         const result = await operation(d, (onEvent) => d.stack.up({ onEvent }));
         const changes = result.summary.resourceChanges ?? {};
-        assert.deepEqual([changes.create, changes.replace, changes.delete], [creates, 1, undefined], JSON.stringify(changes));
-        for (const app of apps) await d.runner.restart(app); // the rollouts the new pod templates ask for
+        // With the TUF repository, its files' ConfigMap too: the trusted root it serves changed.
+        const tuf = before.tufRepository.enabled === true;
+        assert.deepEqual([changes.create, changes.replace, changes.delete], [creates, tuf ? 2 : 1, undefined], JSON.stringify(changes));
+        for (const app of [...apps, ...(tuf ? [tufService] : [])]) await d.runner.restart(app); // the rollouts the new pod templates ask for
         assert.match((await this.signAndVerify(d, `${configKey}-after`)).verify, /Verified OK/);
         const earlier = await this.verify(d, `${configKey}-before`);
         assert.equal(earlier.status, 0, `the signature made before the rotation no longer verifies:\n${earlier.output}`);
         return { before, after: await stackOutputs(d) };
+    }
+
+    /**
+     * A client that knows only the TUF repository: `cosign initialize` from the exported initial root
+     * through `kubectl port-forward` to the TUF Service, then keyless sign-blob and verify-blob with
+     * no --trusted-root and no --signing-config. The signing config it fetched names the stack's
+     * public URLs; e2e/ingress.ts stands in for the ingress controller behind them.
+     */
+    async signWithServedTrust(d: LiveDeployment, name = "tuf"): Promise<{ initialize: string; verify: string }> {
+        const outputs = await stackOutputs(d);
+        const dir = path.join(d.work, "tuf-client");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "root.json"), outputs.tufRoot);
+        fs.writeFileSync(path.join(dir, `${name}.txt`), `release of ${d.name}: ${name}\n`);
+        const forward = await d.cp.portForward(namespace, `service/${tufService}`, tufPorts.http);
+        const ingress = await startIngress(d.runner.cluster, path.join(dir, "ingress"));
+        try {
+            const env = {
+                PATH: `${path.dirname(this.binaries.cosign)}:${process.env.PATH}`,
+                HOME: dir,
+                TUF_ROOT: path.join(dir, "tuf"),
+                SSL_CERT_FILE: ingress.caFile,
+                ID_TOKEN: await this.getIdToken({ issuer: this.issuer!.issuer, clientId: "sigstore", user }),
+            };
+            const sh = (command: string) => shellResult(promisify(execFile)("bash", ["-c", command], { cwd: dir, timeout: 120_000, env }));
+            const init = await sh(
+                `cosign initialize --mirror=http://127.0.0.1:${forward.port} --root=root.json --root-checksum=${outputs.tufRepository.rootChecksum}`,
+            );
+            assert.equal(init.status, 0, `cosign initialize failed:\n${init.output}`);
+            const sign = await sh(`cosign sign-blob --yes --bundle=${name}.sigstore.json --identity-token="$ID_TOKEN" ${name}.txt`);
+            assert.equal(sign.status, 0, `cosign sign-blob failed:\n${sign.output}`);
+            const verify = await sh(
+                `cosign verify-blob --bundle=${name}.sigstore.json --certificate-identity=${user} --certificate-oidc-issuer=${this.issuer!.issuer} ${name}.txt`,
+            );
+            assert.equal(verify.status, 0, `cosign verify-blob failed:\n${verify.output}`);
+            return { initialize: init.output, verify: verify.output };
+        } finally {
+            await ingress.stop();
+            forward.stop();
+        }
     }
 
     /** Verifies the blob `<name>.txt` signed earlier with the stack's current verify command and trusted root. */

@@ -20,6 +20,7 @@ import * as net from "node:net";
 import { BinaryName } from "../e2e/binaries";
 import { createTrillianDatabase, databaseRequiresTls, MysqlServer, ownDatabase, redisListenArgs, startOwnMariadb } from "../e2e/harness";
 import { anyPod, appLabel, ClusterObjects, freePort, KubeObject, LocalCluster, objectText } from "../e2e/local-cluster";
+import { startTufServer } from "../e2e/tuf-server";
 import { removeStalePodNetworks } from "../e2e/pod-network";
 import { ControlPlane } from "./control-plane";
 
@@ -34,7 +35,7 @@ export class ApiObjects implements ClusterObjects {
 
     refresh(): void {
         const list = JSON.parse(
-            this.cp.kubectl(["get", "deployments,statefulsets,services,configmaps,secrets,pods", "--namespace", this.namespace, "--output=json"]),
+            this.cp.kubectl(["get", "deployments,statefulsets,services,configmaps,secrets,pods,ingresses", "--namespace", this.namespace, "--output=json"]),
         );
         this.items = list.items;
     }
@@ -45,6 +46,10 @@ export class ApiObjects implements ClusterObjects {
 
     services(): KubeObject[] {
         return this.ofKind("Service");
+    }
+
+    ingresses(): KubeObject[] {
+        return this.ofKind("Ingress");
     }
 
     findWorkload(app: string): KubeObject | undefined {
@@ -95,6 +100,8 @@ const binaryOfImage: Record<string, BinaryName | "redis-server"> = {
 const ownNetwork = new Set<string>(["timestamp-server"]);
 
 const databaseImage = "db_server";
+/** The TUF repository's nginx: run by the Debian nginx with the image's main config (e2e/tuf-server.ts). */
+const tufServerImage = "nginx-unprivileged";
 
 function imageName(image: string): string {
     return image
@@ -256,6 +263,12 @@ export class PodRunner {
     }
 
     private async startServer(app: string, image: string, podNames: string[], serviceAccount?: string): Promise<void> {
+        if (image === tufServerImage) {
+            await this.cluster.allocateServicePorts();
+            await startTufServer(this.cluster);
+            this.options.log?.(`${app}: nginx serving the TUF repository`);
+            return;
+        }
         const binaryName = binaryOfImage[image];
         if (!binaryName) throw new Error(`no local binary for image ${image}`);
         const binary = binaryName === "redis-server" ? "redis-server" : this.options.binaries[binaryName];

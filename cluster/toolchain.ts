@@ -68,12 +68,26 @@ export function missingPlugins(): string[] {
 
 /** Builds whatever Go-module piece is missing (cluster/toolchain.sh; a warm cache builds nothing). */
 export function ensureToolchain(log: (line: string) => void = () => {}): void {
+    ensureDynamicProviderHost();
     const missing = goPieces.filter((b) => !isExecutable(path.join(toolchainBin, b)));
     if (!monitoringCrdFiles().every((f) => fs.existsSync(f))) missing.push("the Prometheus Operator CRDs");
     if (!policyControllerCrdFiles().every((f) => fs.existsSync(f))) missing.push("the policy-controller CRDs");
     if (missing.length === 0) return;
     log(`building ${missing.join(", ")} from the Go module proxy (cold cache: about 45 minutes on 2 cores)`);
     execFileSync("bash", [path.join(repoRoot, "cluster", "toolchain.sh")], { env: goEnv(), stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/**
+ * The Node.js dynamic provider host (the TUF repository's `tuf-schedule` resource): release archives
+ * ship `pulumi-resource-pulumi-nodejs` beside `pulumi`, a two-line script that runs the SDK's
+ * cmd/dynamic-provider from the program's node_modules. The CLI built here has none; it finds this
+ * one where a release keeps it.
+ */
+export function ensureDynamicProviderHost(): void {
+    const host = path.join(toolchainBin, "pulumi-resource-pulumi-nodejs");
+    if (isExecutable(host)) return;
+    fs.mkdirSync(toolchainBin, { recursive: true });
+    fs.writeFileSync(host, "#!/bin/sh\nnode ./node_modules/@pulumi/pulumi/cmd/dynamic-provider $@\n", { mode: 0o755 });
 }
 
 /** A version pinned in cluster/versions.sh (what toolchain.sh builds). */
