@@ -12,7 +12,7 @@ import { upstreamImages } from "../../versions";
 import { Evaluation, StackState } from "../support/mocks";
 import { kubeObjects, workloadOf } from "../support/program";
 import { load } from "../support/config-source";
-import { evaluateRecorded, januaryDay, registration } from "../support/registrations";
+import { evaluateExpectingFailure, evaluateRecorded, januaryDay, registration } from "../support/registrations";
 import { serveFiles, TufClientCache } from "../support/tuf-client";
 
 const scheduleType = "pulumi-nodejs:dynamic/tuf:Schedule";
@@ -149,6 +149,16 @@ describe("TUF repository (tuf)", function () {
             registration(rotated.cloud, "tls:index/privateKey:PrivateKey", `tuf-${role}`);
             registration(rotated.cloud, "tls:index/privateKey:PrivateKey", `tuf-${role}-g2`);
         }
+    });
+
+    it("lowering tufRootKeyCount is refused: a key that signed a published root must be kept", async () => {
+        const state: StackState = new Map();
+        await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(1) } });
+        const { errors } = await evaluateExpectingFailure({ stack: "prod", state, hooks: { now: januaryDay(2) }, overrides: { tufRootKeyCount: "2" } });
+        assert.ok(
+            errors.some((e) => /no private key for TUF key [0-9a-f]{64}: a key that signed a published root must be kept/.test(e.message)),
+            errors.map((e) => e.message).join("\n"),
+        );
     });
 
     it("prod: two replicas behind a PodDisruptionBudget; every key and the schedule protected", () => {
