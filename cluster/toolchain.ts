@@ -79,9 +79,9 @@ export function ensureToolchain(log: (line: string) => void = () => {}): void {
 
 /**
  * The Node.js dynamic provider host (the TUF repository's `tuf-schedule` resource): release archives
- * ship `pulumi-resource-pulumi-nodejs` beside `pulumi`, a two-line script that runs the SDK's
- * cmd/dynamic-provider from the program's node_modules. The CLI built here has none; it finds this
- * one where a release keeps it.
+ * ship `pulumi-resource-pulumi-nodejs` beside `pulumi`, a small shell script that runs the SDK's
+ * cmd/dynamic-provider from the program's node_modules (the engine starts it in the project
+ * directory). The CLI built here has none; this one is ours, where a release keeps it.
  */
 export function ensureDynamicProviderHost(): void {
     const host = path.join(toolchainBin, "pulumi-resource-pulumi-nodejs");
