@@ -99,6 +99,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "trillian-log-server",
                 "trillian-log-signer",
                 "tsa-server",
+                "tuf-server",
             ]);
         });
 
