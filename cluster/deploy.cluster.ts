@@ -281,6 +281,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "trillian-log-server",
                 "trillian-log-signer",
                 "tsa-server",
+                "tuf-server",
             ]);
             const tlsSecrets = JSON.parse(
                 d.cp.kubectl(["get", "secrets", "--namespace", namespace, "--field-selector=type=kubernetes.io/tls", "--output=json"]),
@@ -402,8 +403,8 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 const preview = await operation(d, (onEvent) => d.stack.preview({ onEvent }));
                 const changes = preview.changeSummary as Record<string, number>;
                 // Created: the generation-2 key, certificate request, certificate and key password. Replaced: the
-                // CA Secret, Fulcio's ConfigMap and the CT log's roots (auto-named, their data changed).
-                assert.deepEqual([changes.create, changes.replace, changes.delete], [4, 3, undefined], JSON.stringify(changes));
+                // CA Secret, Fulcio's ConfigMap, the CT log's roots and the TUF repository's files (auto-named, their data changed).
+                assert.deepEqual([changes.create, changes.replace, changes.delete], [4, 4, undefined], JSON.stringify(changes));
             } finally {
                 await d.stack.removeConfig("sigstore:fulcioCaGeneration");
             }
