@@ -12,7 +12,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Stack, startStack, stopAllStacks, timestampUrl } from "../e2e/harness";
+import { runOnStack, Stack, timestampUrl } from "../e2e/harness";
 import { inParallel, percentile, table } from "./stats";
 
 export interface TimestampLevel {
@@ -119,25 +119,10 @@ export function printTimestamps(t: TimestampBench): number {
 }
 
 if (require.main === module) {
-    (async () => {
-        const s = await startStack({ log: (l) => console.log(`  ${l}`) });
-        try {
-            const result = await benchTimestamps(s, Number(process.env.BENCH_SIGNS ?? 10), Number(process.env.BENCH_TSA_SECONDS ?? 10));
-            const errors = printTimestamps(result);
-            fs.writeFileSync(process.env.BENCH_OUT ?? "/tmp/sigstore-bench-tsa.json", JSON.stringify(result, null, 2) + "\n");
-            return errors > 0 ? 1 : 0;
-        } finally {
-            await s.stop();
-        }
-    })().then(
-        async (code) => {
-            await stopAllStacks();
-            process.exit(code);
-        },
-        async (e) => {
-            console.error(e);
-            await stopAllStacks();
-            process.exit(1);
-        },
-    );
+    runOnStack({ log: (l) => console.log(`  ${l}`) }, async (s) => {
+        const result = await benchTimestamps(s, Number(process.env.BENCH_SIGNS ?? 10), Number(process.env.BENCH_TSA_SECONDS ?? 10));
+        const errors = printTimestamps(result);
+        fs.writeFileSync(process.env.BENCH_OUT ?? "/tmp/sigstore-bench-tsa.json", JSON.stringify(result, null, 2) + "\n");
+        return errors > 0 ? 1 : 0;
+    });
 }

@@ -14,7 +14,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tufService } from "../components/tuf-repository";
-import { Stack, startStack, stopAllStacks, user } from "../e2e/harness";
+import { runOnStack, Stack, user } from "../e2e/harness";
 import { renderTufRepository, rootBody, targetsDigest, tufPublicKey } from "../lib/tuf-repository";
 import { planTufSchedule } from "../lib/tuf-schedule";
 import { inParallel, percentile, table } from "./stats";
@@ -97,53 +97,38 @@ async function serveLevel(url: string, concurrency: number, seconds: number) {
 }
 
 if (require.main === module) {
-    (async () => {
-        const s = await startStack({ log: (l) => console.log(`  ${l}`), overrides: { ingressClassName: "nginx" } });
-        try {
-            fs.writeFileSync(path.join(s.work, "tuf-root.json"), s.outputs.tufRoot);
-            const targets = { "trusted_root.json": s.outputs.trustedRoot, "signing_config.v0.2.json": s.outputs.signingConfig };
-            const render = { oneRootKey: renderMs(targets, 1, 50), threeRootKeys: renderMs(targets, 3, 50) };
-            const verify = await verifyBothWays(s, Number(process.env.BENCH_VERIFIES ?? 20));
-            const seconds = Number(process.env.BENCH_TUF_SECONDS ?? 10);
-            const direct = `http://127.0.0.1:${s.cluster.localPort(tufService, 8080)}/timestamp.json`;
-            const serving = [await serveLevel(direct, 1, seconds), await serveLevel(direct, 16, seconds)];
-            table(
-                "Rendering and signing the repository per up (ms, 50 runs)",
-                ["root keys", "p50", "p95"],
-                [
-                    [1, render.oneRootKey.p50, render.oneRootKey.p95],
-                    [3, render.threeRootKeys.p50, render.threeRootKeys.p95],
-                ],
-            );
-            table(
-                "cosign verify-blob: trust from the TUF mirror vs the trusted root file (same run, interleaved; ms)",
-                ["trust", "p50", "p95"],
-                [
-                    ["TUF (refreshes timestamp.json each command)", verify.tuf.p50, verify.tuf.p95],
-                    ["--trusted-root file", verify.file.p50, verify.file.p95],
-                    ["added by TUF (p50)", verify.addedP50, ""],
-                ],
-            );
-            table(
-                "nginx serving timestamp.json (direct to the pod; ms)",
-                ["concurrency", "requests", "per second", "p50", "p95", "errors"],
-                serving.map((l) => [l.concurrency, l.requests, l.perSecond, l.p50, l.p95, l.errors]),
-            );
-            const result = { date: new Date().toISOString(), render, verify, serving };
-            fs.writeFileSync(process.env.BENCH_OUT ?? "/tmp/sigstore-bench-tuf.json", JSON.stringify(result, null, 2) + "\n");
-            return serving.some((l) => l.errors > 0) ? 1 : 0;
-        } finally {
-            await s.stop();
-        }
-    })().then(
-        async (code) => {
-            await stopAllStacks();
-            process.exit(code);
-        },
-        async (e) => {
-            console.error(e);
-            await stopAllStacks();
-            process.exit(1);
-        },
-    );
+    runOnStack({ log: (l) => console.log(`  ${l}`), overrides: { ingressClassName: "nginx" } }, async (s) => {
+        fs.writeFileSync(path.join(s.work, "tuf-root.json"), s.outputs.tufRoot);
+        const targets = { "trusted_root.json": s.outputs.trustedRoot, "signing_config.v0.2.json": s.outputs.signingConfig };
+        const render = { oneRootKey: renderMs(targets, 1, 50), threeRootKeys: renderMs(targets, 3, 50) };
+        const verify = await verifyBothWays(s, Number(process.env.BENCH_VERIFIES ?? 20));
+        const seconds = Number(process.env.BENCH_TUF_SECONDS ?? 10);
+        const direct = `http://127.0.0.1:${s.cluster.localPort(tufService, 8080)}/timestamp.json`;
+        const serving = [await serveLevel(direct, 1, seconds), await serveLevel(direct, 16, seconds)];
+        table(
+            "Rendering and signing the repository per up (ms, 50 runs)",
+            ["root keys", "p50", "p95"],
+            [
+                [1, render.oneRootKey.p50, render.oneRootKey.p95],
+                [3, render.threeRootKeys.p50, render.threeRootKeys.p95],
+            ],
+        );
+        table(
+            "cosign verify-blob: trust from the TUF mirror vs the trusted root file (same run, interleaved; ms)",
+            ["trust", "p50", "p95"],
+            [
+                ["TUF (refreshes timestamp.json each command)", verify.tuf.p50, verify.tuf.p95],
+                ["--trusted-root file", verify.file.p50, verify.file.p95],
+                ["added by TUF (p50)", verify.addedP50, ""],
+            ],
+        );
+        table(
+            "nginx serving timestamp.json (direct to the pod; ms)",
+            ["concurrency", "requests", "per second", "p50", "p95", "errors"],
+            serving.map((l) => [l.concurrency, l.requests, l.perSecond, l.p50, l.p95, l.errors]),
+        );
+        const result = { date: new Date().toISOString(), render, verify, serving };
+        fs.writeFileSync(process.env.BENCH_OUT ?? "/tmp/sigstore-bench-tuf.json", JSON.stringify(result, null, 2) + "\n");
+        return serving.some((l) => l.errors > 0) ? 1 : 0;
+    });
 }

@@ -510,3 +510,28 @@ export async function oidc() {
     const { getIdToken } = await import("../e2e/oidc/token-client.mjs");
     return { startIssuer, getIdToken };
 }
+
+/**
+ * The main of a script that runs on one stack (a benchmark): starts it with `options`, runs `body`,
+ * stops everything whatever happens, and exits with body's code (1 on an error).
+ */
+export function runOnStack(options: StackOptions, body: (s: Stack) => Promise<number>): void {
+    (async () => {
+        const s = await startStack(options);
+        try {
+            return await body(s);
+        } finally {
+            await s.stop();
+        }
+    })().then(
+        async (code) => {
+            await stopAllStacks();
+            process.exit(code);
+        },
+        async (e) => {
+            console.error(e);
+            await stopAllStacks();
+            process.exit(1);
+        },
+    );
+}

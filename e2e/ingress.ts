@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { testCertificates } from "./directory";
-import { appLabel, KubeObject, LocalCluster, tail } from "./local-cluster";
+import { appLabel, KubeObject, LocalCluster, resolveHostNames, tail } from "./local-cluster";
 
 export interface LocalIngress {
     caFile: string;
@@ -41,7 +41,6 @@ export interface IngressOptions {
 }
 
 const backendProtocol = "nginx.ingress.kubernetes.io/backend-protocol";
-const hostsFile = "/etc/hosts";
 const nginxBinary = "/usr/sbin/nginx";
 
 /** Every rule host and path of the Ingresses, routed to the local port of its Service at its pod's address. */
@@ -92,7 +91,7 @@ export async function startIngressFor(routes: IngressRoute[], work: string, addr
     const errorLog = path.join(work, "nginx-error.log");
     fs.writeFileSync(config, nginxConfig(routes, work, address, cert));
     // Before nginx starts: a host that already resolves elsewhere is a setup error, best found with nothing to clean up.
-    const releaseHosts = resolveHostsTo(address, hosts);
+    const releaseHosts = resolveHostNames(`ingress ${address}`, hosts, address);
     let child: ChildProcess | undefined;
     let stopped: Promise<void> | undefined;
     const stop = () =>
@@ -222,38 +221,4 @@ async function stopNginx(child: ChildProcess): Promise<void> {
     } catch {
         // The group is gone already.
     }
-}
-
-/**
- * Makes `names` resolve to `address` through one marked /etc/hosts line (local-cluster.ts's
- * resolveHostNames maps to 127.0.0.1 only); returns its remover. A name that another line already
- * maps elsewhere is an error: the resolver would answer with that line, so requests would miss nginx.
- */
-function resolveHostsTo(address: string, names: string[]): () => void {
-    const marker = `# sigstore-onprem ingress ${address}`;
-    const line = `${address} ${names.join(" ")} ${marker}`;
-    const without = (text: string) =>
-        text
-            .split("\n")
-            .filter((l) => !l.endsWith(marker))
-            .join("\n")
-            .replace(/\n*$/, "\n");
-    const current = fs.readFileSync(hostsFile, "utf8");
-    const mapped = new Map<string, string>();
-    for (const l of current.split("\n")) {
-        if (l.endsWith(marker)) continue;
-        const [ip, ...aliases] = l.replace(/#.*/, "").trim().split(/\s+/);
-        for (const a of aliases) if (!mapped.has(a)) mapped.set(a, ip);
-    }
-    const elsewhere = names.filter((n) => mapped.has(n) && mapped.get(n) !== address);
-    if (elsewhere.length > 0)
-        throw new Error(`${hostsFile} already maps ${elsewhere.map((n) => `${n} to ${mapped.get(n)}`).join(", ")}, not to the ingress at ${address}`);
-    // Already there (e.g. added by CI with sudo, where this process may not write the file): nothing to do.
-    if (names.every((n) => mapped.get(n) === address)) return () => {};
-    try {
-        fs.writeFileSync(hostsFile, `${without(current)}${line}\n`);
-    } catch (e) {
-        throw new Error(`the ingress needs its hosts in ${hostsFile} (${(e as Error).message}); add this line: ${line}`);
-    }
-    return () => fs.writeFileSync(hostsFile, without(fs.readFileSync(hostsFile, "utf8")));
 }

@@ -132,10 +132,14 @@ export function resolveServiceNames(namespace: string, services: string[]): () =
     );
 }
 
-/** Makes `names` resolve to 127.0.0.1 through one /etc/hosts line marked with `purpose`; returns its remover. */
-export function resolveHostNames(purpose: string, names: string[]): () => void {
+/**
+ * Makes `names` resolve to `address` through one /etc/hosts line marked with `purpose`; returns its
+ * remover. A name another line already maps elsewhere is an error: the resolver would answer with
+ * that line, so requests would miss whatever listens at `address`.
+ */
+export function resolveHostNames(purpose: string, names: string[], address = "127.0.0.1"): () => void {
     const marker = `# sigstore-onprem ${purpose}`;
-    const line = `127.0.0.1 ${names.join(" ")} ${marker}`;
+    const line = `${address} ${names.join(" ")} ${marker}`;
     const without = (text: string) =>
         text
             .split("\n")
@@ -143,16 +147,21 @@ export function resolveHostNames(purpose: string, names: string[]): () => void {
             .join("\n")
             .replace(/\n*$/, "\n");
     const current = fs.readFileSync(hostsFile, "utf8");
+    const mapped = new Map<string, string>();
+    for (const l of current.split("\n")) {
+        if (l.endsWith(marker)) continue;
+        const [ip, ...aliases] = l.replace(/#.*/, "").trim().split(/\s+/);
+        for (const a of aliases) if (!mapped.has(a)) mapped.set(a, ip);
+    }
+    const elsewhere = names.filter((n) => mapped.has(n) && mapped.get(n) !== address);
+    if (elsewhere.length > 0)
+        throw new Error(`${hostsFile} already maps ${elsewhere.map((n) => `${n} to ${mapped.get(n)}`).join(", ")}, not to ${address} (${purpose})`);
     // Already there (e.g. added by CI with sudo, where this process may not write the file): nothing to do.
-    const present = current
-        .split("\n")
-        .filter((l) => /^127\.0\.0\.1\s/.test(l) && !l.endsWith(marker))
-        .flatMap((l) => l.split(/\s+/).slice(1));
-    if (names.every((n) => present.includes(n))) return () => {};
+    if (names.every((n) => mapped.get(n) === address)) return () => {};
     try {
         fs.writeFileSync(hostsFile, `${without(current)}${line}\n`);
     } catch (e) {
-        throw new Error(`the local cluster needs its Service names in ${hostsFile} (${(e as Error).message}); add this line: ${line}`);
+        throw new Error(`${purpose} needs its names in ${hostsFile} (${(e as Error).message}); add this line: ${line}`);
     }
     return () => fs.writeFileSync(hostsFile, without(fs.readFileSync(hostsFile, "utf8")));
 }

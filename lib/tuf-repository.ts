@@ -9,7 +9,7 @@
  */
 import * as crypto from "node:crypto";
 import { Metadata, Root, Signature, Snapshot, TargetFile, Targets, Timestamp } from "@tufjs/models";
-import { TufSchedule } from "./tuf-schedule";
+import { RoleVersion, TufSchedule } from "./tuf-schedule";
 
 export const tufSpecVersion = "1.0.31";
 
@@ -107,24 +107,16 @@ export function renderTufRepository(input: TufRepositoryInput): TufFiles {
     }
     files[`${schedule.targets.version}.targets.json`] = serialize(signedBy(targets, [schedule.targets.keyId], signer));
 
-    const snapshot = Snapshot.fromJSON({
-        _type: "snapshot",
-        spec_version: tufSpecVersion,
-        version: schedule.snapshot.version,
-        expires: schedule.snapshot.expires,
-        meta: { "targets.json": { version: schedule.targets.version } },
-    });
+    const snapshot = Snapshot.fromJSON(listing("snapshot", schedule.snapshot, "targets.json", schedule.targets.version));
     files[`${schedule.snapshot.version}.snapshot.json`] = serialize(signedBy(snapshot, [schedule.snapshot.keyId], signer));
-
-    const timestamp = Timestamp.fromJSON({
-        _type: "timestamp",
-        spec_version: tufSpecVersion,
-        version: schedule.timestamp.version,
-        expires: schedule.timestamp.expires,
-        meta: { "snapshot.json": { version: schedule.snapshot.version } },
-    });
+    const timestamp = Timestamp.fromJSON(listing("timestamp", schedule.timestamp, "snapshot.json", schedule.snapshot.version));
     files["timestamp.json"] = serialize(signedBy(timestamp, [schedule.timestamp.keyId], signer));
     return files;
+}
+
+/** The signed part of a snapshot or timestamp: each lists the one metadata file below it, by version. */
+function listing(type: "snapshot" | "timestamp", role: RoleVersion, listed: string, listedVersion: number) {
+    return { _type: type, spec_version: tufSpecVersion, version: role.version, expires: role.expires, meta: { [listed]: { version: listedVersion } } };
 }
 
 function signedBy<T extends Root | Targets | Snapshot | Timestamp>(
