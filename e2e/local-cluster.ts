@@ -331,6 +331,11 @@ export class LocalCluster {
 
     private materializeVolumes(pod: any, container: any, root: string): Record<string, string> {
         const mounts: Record<string, string> = {};
+        // A new pod gets its ConfigMaps and Secrets afresh: nothing of a previous pod's stays (e.g. superseded TUF targets).
+        for (const mount of container.volumeMounts ?? []) {
+            const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);
+            if (volume?.configMap || volume?.secret) fs.rmSync(path.join(root, mount.mountPath), { recursive: true, force: true });
+        }
         for (const mount of container.volumeMounts ?? []) {
             const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);
             const dir = path.join(root, mount.mountPath);
