@@ -20,6 +20,8 @@ export const upstream = {
     timestampAuthority: "v2.1.3",
     /** nginx (the unprivileged image, uid 101, port 8080): serves the TUF repository's static files. */
     tufServer: "1.28.0-alpine",
+    /** github.com/sigstore/rekor-tiles/v2: Rekor v2's POSIX server (the version cosign v3.1.2 links). */
+    rekorTiles: "v2.3.0",
     /** Redis for Rekor's index (the official image; any Redis >= 6 works). */
     redis: "7.4.2",
 } as const;

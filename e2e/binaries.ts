@@ -31,6 +31,8 @@ const goBinaries = {
     "backfill-index": { pkg: "github.com/sigstore/rekor/cmd/backfill-index", version: upstream.rekor, dir: "rekor" },
     fulcio: { pkg: "github.com/sigstore/fulcio", version: upstream.fulcio, dir: "fulcio" },
     cosign: { pkg: "github.com/sigstore/cosign/v3/cmd/cosign", version: upstream.cosign, dir: "cosign" },
+    /** Rekor v2 on POSIX storage (rekor-tiles), proven by the Rekor v2 e2e. */
+    posix: { pkg: "github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix", version: upstream.rekorTiles, dir: "rekor-tiles" },
     /** The timestamp authority (RFC 3161), proven by the timestamp e2e. */
     "timestamp-server": { pkg: "github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server", version: upstream.timestampAuthority, dir: "tsa" },
 } satisfies Record<string, GoBinary>;

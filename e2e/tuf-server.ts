@@ -12,7 +12,7 @@ import { anyPod, LocalCluster } from "./local-cluster";
 export const nginxBinary = "/usr/sbin/nginx";
 
 /** nginx-unprivileged's /etc/nginx/nginx.conf, its paths under `dir` and the conf.d mount at `confD`. */
-function imageMainConfig(dir: string, confD: string): string {
+export function nginxMainConfig(dir: string, confD: string): string {
     const temp = (name: string) => `${name}_temp_path ${path.join(dir, `${name}_temp`)};`;
     return [
         // The materialised files are root's (mode 0600): the workers read them as the user the master runs as.
@@ -39,7 +39,7 @@ export async function startTufServer(c: LocalCluster): Promise<void> {
     // start() materialises the pod's volumes under <workDir>/<app>/<mountPath>.
     const confD = path.join(c.workDir, tufService, "etc", "nginx", "conf.d");
     const main = path.join(dir, "nginx.conf");
-    fs.writeFileSync(main, imageMainConfig(dir, confD));
+    fs.writeFileSync(main, nginxMainConfig(dir, confD));
     await c.start(tufService, nginxBinary, [], anyPod, true, {
         prefix: ["-p", dir, "-e", path.join(dir, "error.log"), "-c", main, "-g", "daemon off;"],
         // The kubelet gives the pod its own address; here it listens on its Service's local port.

@@ -11,6 +11,7 @@
 import { createHash, createPublicKey, KeyObject, X509Certificate } from "node:crypto";
 import { requireHttpUrl, requireText } from "./checks";
 import { isSelfSigned, parseCertificateBundle, parseRfc3339, subjectAttributes } from "./pem";
+import { rekorV2LogId } from "./rekor-v2";
 
 export interface CaEntry {
     /** Service URL (CertificateAuthority.uri). */
@@ -38,6 +39,12 @@ export interface LogEntry {
     validTo?: string;
     /** Informational (TransparencyLogInstance.operator). */
     operator?: string;
+    /**
+     * A Rekor v2 log's checkpoint origin: its log ID is then the note key hash of origin and key
+     * (lib/rekor-v2.ts), and baseUrl's host must be the origin (sigstore-go verifies checkpoints
+     * under that name).
+     */
+    checkpointOrigin?: string;
 }
 
 export const TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
@@ -81,7 +88,8 @@ export function buildTrustedRoot(input: {
 export function buildSigningConfig(input: {
     caUrls: string[];
     oidcUrls: string[];
-    rekorUrls: string[];
+    /** Rekor v1 URLs, or `{url, majorApiVersion}` to name a Rekor v2 log (majorApiVersion 2). */
+    rekorUrls: Array<string | { url: string; majorApiVersion: 1 | 2 }>;
     tsaUrls?: string[];
     validFrom: string;
     /** Service.operator for every entry; default DEFAULT_OPERATOR. */
@@ -91,15 +99,18 @@ export function buildSigningConfig(input: {
     const start = parseRfc3339(input.validFrom, "validFrom").canonical;
     const operator = input.operator ?? DEFAULT_OPERATOR;
     requireText(operator, "operator");
-    // majorApiVersion 1 everywhere: Fulcio v1 API, OIDC (cosign only accepts 1),
-    // Rekor v1.x API, and RFC 3161 TSA v1 (sigstore-go sign.*APIVersions).
+    // majorApiVersion 1 for Fulcio v1, OIDC (cosign only accepts 1) and the RFC 3161 TSA v1; Rekor 1,
+    // or 2 for a Rekor v2 log (sigstore-go sign.*APIVersions).
     const services = (urls: string[], field: string, checkSlash: boolean) =>
         urls.map((url, i) => service(validateUrl(url, `${field}[${i}]`, checkSlash), start, operator));
     const config: Record<string, unknown> = { mediaType: SIGNING_CONFIG_MEDIA_TYPE };
     config.caUrls = services(nonEmptyList(input.caUrls, "caUrls"), "caUrls", true);
     // The OIDC URL must equal the issuer exactly, so it is never slash-checked or rewritten.
     config.oidcUrls = services(nonEmptyList(input.oidcUrls, "oidcUrls"), "oidcUrls", false);
-    config.rekorTlogUrls = services(nonEmptyList(input.rekorUrls, "rekorUrls"), "rekorUrls", true);
+    config.rekorTlogUrls = nonEmptyList(input.rekorUrls, "rekorUrls").map((r, i) => {
+        const { url, majorApiVersion } = typeof r === "string" ? { url: r, majorApiVersion: 1 } : r;
+        return service(validateUrl(url, `rekorUrls[${i}]`, true), start, operator, majorApiVersion);
+    });
     // Always present: sigstore-go's RekorLogURLsConfig()/TimestampAuthorityURLsConfig()
     // dereference these messages without a nil check.
     config.rekorTlogConfig = { selector: "ANY" };
@@ -110,8 +121,8 @@ export function buildSigningConfig(input: {
     return config;
 }
 
-function service(url: string, start: string, operator: string): object {
-    return { url, majorApiVersion: 1, validFor: { start }, operator };
+function service(url: string, start: string, operator: string, majorApiVersion = 1): object {
+    return { url, majorApiVersion, validFor: { start }, operator };
 }
 
 function logInstances(entries: LogEntry[], field: string): object[] {
@@ -139,9 +150,17 @@ function logInstance(entry: LogEntry, at: string) {
             keyDetails: keyDetailsOf(key, `${at}.publicKeyPem`),
             validFor: timeRange(entry.validFrom, entry.validTo, at),
         },
-        logId: { keyId: createHash("sha256").update(der).digest("base64") },
+        logId: { keyId: entry.checkpointOrigin === undefined ? createHash("sha256").update(der).digest("base64") : v2LogId(entry, at) },
     };
     return entry.operator === undefined ? instance : { ...instance, operator: requireText(entry.operator, `${at}.operator`) };
+}
+
+/** A Rekor v2 log's ID, after checking that clients will verify its checkpoints under its baseUrl's host. */
+function v2LogId(entry: LogEntry, at: string): string {
+    const origin = entry.checkpointOrigin!;
+    const host = new URL(entry.baseUrl).hostname;
+    if (host !== origin) throw new Error(`${at}.baseUrl's host ${host} is not the log's checkpoint origin ${origin}: clients would reject every checkpoint`);
+    return rekorV2LogId(entry.publicKeyPem, origin);
 }
 
 /**

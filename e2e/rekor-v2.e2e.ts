@@ -1,0 +1,189 @@
+/**
+ * End-to-end: Rekor v2 as lib/rekor-v2.ts describes it, against the real rekor-tiles v2.3.0 POSIX
+ * server, nginx and cosign v3.1.2. The server runs with exactly rekorV2ServerArgs (ports moved to
+ * free local ones), the read path with rekorV2ReadPathConfig, and cosign with a trusted root and a
+ * signing config from lib/trust-material.ts. The log key is an ECDSA P-256 key in the SEC1 form
+ * @pulumi/tls writes.
+ *
+ * - Keyed `cosign sign-blob` writes through the v2 API; `verify-blob` with the trusted root passes.
+ * - The bundle's inclusion proof leads to the root of the checkpoint it carries; that checkpoint and
+ *   the one the read path serves verify with the log's key; the read path hides `.state/`.
+ * - A trusted root naming another origin fails.
+ * - A restarted server keeps its state: the next entry follows on, and the first still verifies.
+ */
+import * as assert from "node:assert/strict";
+import { ChildProcess, execFile, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { rekorV2Ports, rekorV2ReadPathConfig, rekorV2ServerArgs, verifyCheckpoint } from "../lib/rekor-v2";
+import { buildSigningConfig, buildTrustedRoot } from "../lib/trust-material";
+import { privateKey, selfSignedCert } from "../tests/support/tls-emulator";
+import { ensureBinaries } from "./binaries";
+import { shellResult } from "./harness";
+import { freePort, stopProcess } from "./local-cluster";
+import { leafHash, verifyInclusion } from "./merkle";
+import { nginxBinary, nginxMainConfig } from "./tuf-server";
+
+const origin = "rekor-v2.sigstore.test";
+const run = promisify(execFile);
+
+describe("end-to-end: Rekor v2 (rekor-tiles POSIX) with the flags, trust material and read path the program renders", function () {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "rekor-v2-e2e-"));
+    const storage = path.join(work, "log");
+    let bins: ReturnType<typeof ensureBinaries>;
+    let server: ChildProcess | undefined;
+    let reader: ChildProcess | undefined;
+    let ports: { http: number; grpc: number; metrics: number; read: number };
+    let logPublicKeyPem: string;
+
+    /** The program's flags, its ports moved to this run's and its listener kept on loopback. */
+    const startServer = async () => {
+        const args = rekorV2ServerArgs({ origin, storageDir: storage, signerPath: path.join(work, "signer.pem"), checkpointInterval: "1s" }).map((a) =>
+            a
+                .replace(`--http-port=${rekorV2Ports.http}`, `--http-port=${ports.http}`)
+                .replace(`--grpc-port=${rekorV2Ports.grpc}`, `--grpc-port=${ports.grpc}`)
+                .replace(`--http-metrics-port=${rekorV2Ports.metrics}`, `--http-metrics-port=${ports.metrics}`)
+                .replace("--http-address=0.0.0.0", "--http-address=127.0.0.1"),
+        );
+        const log = fs.openSync(path.join(work, "server.log"), "a");
+        server = spawn(bins.posix, args, { stdio: ["ignore", log, log] });
+        for (let i = 0; i < 100; i++) {
+            if (server.exitCode !== null) throw new Error(`rekor-tiles exited: ${fs.readFileSync(path.join(work, "server.log"), "utf8")}`);
+            if ((await fetch(`http://127.0.0.1:${ports.http}/healthz`).catch(() => undefined))?.ok) return;
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error("rekor-tiles did not become healthy");
+    };
+    const cosign = (args: string) =>
+        shellResult(
+            run("bash", ["-c", `${bins.cosign} ${args}`], {
+                cwd: work,
+                env: { ...process.env, COSIGN_PASSWORD: "", HOME: work, TUF_ROOT: path.join(work, "tuf") },
+            }),
+        );
+
+    /** A trusted root listing the log under `logOrigin` (with a CA and CT log that keyed signing never uses). */
+    const writeTrustedRoot = async (file: string, logOrigin: string) => {
+        const caKey = privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+        const ca = await selfSignedCert({
+            privateKeyPem: caKey.privateKeyPem,
+            subject: { commonName: "unused CA" },
+            isCaCertificate: true,
+            allowedUses: ["cert_signing"],
+            validityPeriodHours: 24,
+        });
+        const root = buildTrustedRoot({
+            certificateAuthorities: [{ url: "https://fulcio.sigstore.test", certChainPem: ca.certPem, validFrom: "2026-01-01T00:00:00Z" }],
+            tlogs: [{ baseUrl: `https://${logOrigin}`, publicKeyPem: logPublicKeyPem, validFrom: "2026-01-01T00:00:00Z", checkpointOrigin: logOrigin }],
+            ctlogs: [
+                {
+                    baseUrl: "https://ctlog.sigstore.test",
+                    publicKeyPem: privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" }).publicKeyPem,
+                    validFrom: "2026-01-01T00:00:00Z",
+                },
+            ],
+        });
+        fs.writeFileSync(path.join(work, file), JSON.stringify(root));
+    };
+
+    const sign = async (name: string) => {
+        fs.writeFileSync(path.join(work, `${name}.txt`), `${name} ${Date.now()}\n`);
+        const signed = await cosign(
+            `sign-blob --yes --key=cosign.key --signing-config=signing_config.json --trusted-root=trusted_root.json --bundle=${name}.json ${name}.txt`,
+        );
+        assert.equal(signed.status, 0, `${signed.output}\n${fs.readFileSync(path.join(work, "server.log"), "utf8").slice(-2000)}`);
+        return JSON.parse(fs.readFileSync(path.join(work, `${name}.json`), "utf8"));
+    };
+    const verify = (name: string, trustedRoot = "trusted_root.json") =>
+        cosign(`verify-blob --key=cosign.pub --trusted-root=${trustedRoot} --bundle=${name}.json ${name}.txt`);
+
+    before(async function () {
+        bins = ensureBinaries((l) => console.log(`    ${l}`));
+        ports = { http: await freePort(), grpc: await freePort(), metrics: await freePort(), read: await freePort() };
+        const key = privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+        fs.writeFileSync(path.join(work, "signer.pem"), key.privateKeyPem, { mode: 0o600 });
+        logPublicKeyPem = key.publicKeyPem;
+        await startServer();
+        // The read path: nginx with the program's server block over the same storage.
+        const confD = path.join(work, "nginx-conf.d");
+        fs.mkdirSync(confD, { recursive: true });
+        fs.writeFileSync(
+            path.join(confD, "read.conf"),
+            rekorV2ReadPathConfig(storage, ports.read).replace(`listen ${ports.read};`, `listen 127.0.0.1:${ports.read};`),
+        );
+        fs.writeFileSync(path.join(work, "nginx.conf"), nginxMainConfig(work, confD));
+        reader = spawn(nginxBinary, ["-p", work, "-e", path.join(work, "nginx-error.log"), "-c", path.join(work, "nginx.conf"), "-g", "daemon off;"], {
+            stdio: "ignore",
+        });
+        await writeTrustedRoot("trusted_root.json", origin);
+        fs.writeFileSync(
+            path.join(work, "signing_config.json"),
+            JSON.stringify(
+                buildSigningConfig({
+                    caUrls: ["https://fulcio.sigstore.test"],
+                    oidcUrls: ["https://oidc.sigstore.test"],
+                    rekorUrls: [{ url: `http://127.0.0.1:${ports.http}`, majorApiVersion: 2 }],
+                    validFrom: "2026-01-01T00:00:00Z",
+                }),
+            ),
+        );
+        const keys = await cosign("generate-key-pair");
+        assert.equal(keys.status, 0, keys.output);
+    });
+
+    after(async function () {
+        if (server) await stopProcess(server);
+        if (reader) await stopProcess(reader);
+        if (!process.env.E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("keyed cosign sign-blob writes through the v2 API, and verify-blob passes with the trusted root", async () => {
+        const bundle = await sign("first");
+        const entry = bundle.verificationMaterial.tlogEntries[0];
+        assert.deepEqual(entry.kindVersion, { kind: "hashedrekord", version: "0.0.2" });
+        assert.equal(entry.integratedTime, undefined, "a v2 log has no integrated time");
+        const verified = await verify("first");
+        assert.equal(verified.status, 0, verified.output);
+    });
+
+    it("the inclusion proof leads to the root of the bundle's checkpoint; that and the read path's checkpoint verify with the log's key", async () => {
+        const entry = JSON.parse(fs.readFileSync(path.join(work, "first.json"), "utf8")).verificationMaterial.tlogEntries[0];
+        const proof = entry.inclusionProof;
+        const carried = verifyCheckpoint(proof.checkpoint.envelope, logPublicKeyPem, origin);
+        const index = Number(proof.logIndex ?? 0);
+        const hashes = (proof.hashes ?? []).map((h: string) => Buffer.from(h, "base64"));
+        const leaf = Buffer.from(entry.canonicalizedBody, "base64");
+        // The leaf is the entry as the log stores it (its canonicalized body), hashed as RFC 9162 hashes leaves.
+        assert.ok(
+            verifyInclusion(index, Number(proof.treeSize), leafHash(leaf), hashes, carried.rootHash),
+            "the inclusion proof does not reach the checkpoint's root",
+        );
+        assert.ok(!verifyInclusion(index, Number(proof.treeSize), leafHash(Buffer.concat([leaf, Buffer.from(" ")])), hashes, carried.rootHash));
+        const served = await (await fetch(`http://127.0.0.1:${ports.read}/checkpoint`)).text();
+        const latest = verifyCheckpoint(served, logPublicKeyPem, origin);
+        assert.ok(latest.size >= carried.size);
+        if (latest.size === carried.size) assert.deepEqual(latest.rootHash, carried.rootHash);
+        assert.equal((await fetch(`http://127.0.0.1:${ports.read}/.state/treeState`)).status, 404, "the read path hides the server's state");
+        assert.equal((await fetch(`http://127.0.0.1:${ports.read}/checkpoint`, { method: "POST" })).status, 405);
+    });
+
+    it("a trusted root that names another origin fails", async () => {
+        await writeTrustedRoot("wrong-origin.json", "rekor.sigstore.test");
+        const refused = await verify("first", "wrong-origin.json");
+        assert.notEqual(refused.status, 0, refused.output);
+        assert.match(refused.output, /no verifiable signatures|not enough verified log entries/);
+    });
+
+    it("a restarted server keeps its state: the next entry follows on, and the first still verifies", async () => {
+        await stopProcess(server!);
+        await startServer();
+        const second = await sign("second");
+        assert.equal(Number(second.verificationMaterial.tlogEntries[0].logIndex), 1);
+        for (const name of ["first", "second"]) {
+            const verified = await verify(name);
+            assert.equal(verified.status, 0, `${name}: ${verified.output}`);
+        }
+    });
+});
