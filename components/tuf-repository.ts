@@ -109,7 +109,7 @@ export class TufRepository extends pulumi.ComponentResource {
 
         const content = new k8s.core.v1.ConfigMap(
             `${name}-content`,
-            { metadata: { namespace: args.namespace, labels: labels(tufService, "tuf") }, data: this.files.apply(configMapData) },
+            { metadata: { namespace: args.namespace, labels: labels(tufService, "tuf") }, data: this.files.apply((f) => configMapLayout(f).data) },
             { parent: this },
         );
         const server = new k8s.core.v1.ConfigMap(
@@ -140,7 +140,7 @@ export class TufRepository extends pulumi.ComponentResource {
                     ],
                 },
                 volumes: [
-                    { name: "content", configMap: { name: content.metadata.name, items: content.data.apply(configMapItems) } },
+                    { name: "content", configMap: { name: content.metadata.name, items: this.files.apply((f) => configMapLayout(f).items) } },
                     { name: "config", configMap: { name: server.metadata.name } },
                     scratchVolume("tmp"),
                 ],
@@ -181,19 +181,18 @@ function privateKeysById(keySets: KeySet[]): pulumi.Output<Record<string, string
         .apply((pairs) => Object.fromEntries(pairs.map(([pub, priv]) => [tufPublicKey(pub).keyId, priv])));
 }
 
-/** A ConfigMap key cannot hold "/": targets/<hash>.<name> is stored as targets_<hash>.<name> and mounted back at its path. */
-function configMapKey(filePath: string): string {
-    return filePath.replace("/", "_");
-}
-
-function configMapData(files: TufFiles): Record<string, string> {
-    return Object.fromEntries(Object.entries(files).map(([p, c]) => [configMapKey(p), c]));
-}
-
-function configMapItems(data: Record<string, string> | undefined): k8s.types.input.core.v1.KeyToPath[] {
-    return Object.keys(data ?? {})
-        .sort()
-        .map((key) => ({ key, path: key.startsWith("targets_") ? key.replace("_", "/") : key }));
+/**
+ * The files as ConfigMap keys and the paths they are mounted at. A key cannot hold "/", and a
+ * target's path carries its content's hash, so `targets/<sha256>.<name>` is stored under
+ * `target.<name>` (a stable key: the same name whatever the content) and mounted back at its path.
+ */
+export function configMapLayout(files: TufFiles): { data: Record<string, string>; items: Array<{ key: string; path: string }> } {
+    const entries = Object.entries(files).map(([filePath, content]) => {
+        const target = /^targets\/[0-9a-f]{64}\.(.+)$/.exec(filePath);
+        return { key: target ? `target.${target[1]}` : filePath, path: filePath, content };
+    });
+    entries.sort((a, b) => a.key.localeCompare(b.key));
+    return { data: Object.fromEntries(entries.map((e) => [e.key, e.content])), items: entries.map(({ key, path }) => ({ key, path })) };
 }
 
 /**

@@ -37,6 +37,8 @@ export interface MockHooks {
     /** Produces a RandomPassword's result. Default: deterministic per resource name. */
     password?: (name: string, length: number) => string;
     now?: () => Date;
+    /** Ed25519 keys derived from the resource name (tests/support/render.ts: identical renders run to run). */
+    seededEd25519Keys?: boolean;
 }
 
 /** Outputs kept between evaluations, keyed by type and name: the "stack state". */
@@ -81,7 +83,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
             case "random:index/randomPassword:RandomPassword":
                 return { ...inputs, result: (this.hooks.password ?? deterministicPassword)(args.name, inputs.length) };
             case "tls:index/privateKey:PrivateKey":
-                return privateKey(inputs);
+                return privateKey(inputs, this.hooks.seededEd25519Keys ? args.name : undefined);
             case "tls:index/selfSignedCert:SelfSignedCert":
                 return selfSignedCert(inputs, now);
             case "tls:index/certRequest:CertRequest":

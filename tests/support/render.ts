@@ -11,7 +11,8 @@
  * Key material differs on every run (the tls emulator makes real keys, ECDSA signatures are
  * randomised), so PEM blocks, long base64 runs and SHA-256 hex digests are replaced by placeholders
  * numbered in order of first appearance: two runs of unchanged code print identical text, and a
- * moved key (e.g. a server given the CA's key) still shows as a different placeholder number.
+ * moved key (e.g. a server given the CA's key) still shows as a different placeholder number. TUF
+ * targets' lengths are masked too, and Ed25519 keys are seeded by resource name (TUF orders keys by ID).
  */
 import { dexOverrides } from "./dex-stack";
 import { evaluateRecorded, januaryDay, registrations } from "./registrations";
@@ -50,9 +51,15 @@ export const variants: Record<string, Variant> = {
 
 export async function evaluateVariant(variant: Variant): Promise<Evaluation> {
     const state: StackState = new Map();
-    const first = await evaluateRecorded({ stack: variant.stack, overrides: variant.overrides, state, hooks: { now: januaryDay(1) } });
+    // Seeded Ed25519 keys: the TUF files order keys by their IDs, which random keys would reorder run to run.
+    const first = await evaluateRecorded({ stack: variant.stack, overrides: variant.overrides, state, hooks: { now: januaryDay(1), seededEd25519Keys: true } });
     if (!variant.rotate) return first;
-    return evaluateRecorded({ stack: variant.stack, overrides: { ...variant.overrides, ...variant.rotate }, state, hooks: { now: januaryDay(20) } });
+    return evaluateRecorded({
+        stack: variant.stack,
+        overrides: { ...variant.overrides, ...variant.rotate },
+        state,
+        hooks: { now: januaryDay(20), seededEd25519Keys: true },
+    });
 }
 
 function sortKeys(value: unknown): unknown {
@@ -77,7 +84,9 @@ export function normalise(text: string): string {
     return text
         .replace(/-----BEGIN ([A-Z0-9 ]+)-----(\\n|\n|[A-Za-z0-9+/=:,\- ])+?-----END \1-----/g, (m, kind) => placeholder(`PEM ${kind}`, m))
         .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, (m) => placeholder("BASE64", m))
-        .replace(/\b[0-9a-f]{64}\b/g, (m) => placeholder("SHA256", m));
+        .replace(/\b[0-9a-f]{64}\b/g, (m) => placeholder("SHA256", m))
+        // A TUF target's length is the trusted root's, whose DER signatures vary by a byte run to run.
+        .replace(/\\"length\\": \d+/g, '\\"length\\": <LENGTH>');
 }
 
 export async function render(name: string, variant: Variant): Promise<string> {

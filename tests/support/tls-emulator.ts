@@ -18,8 +18,11 @@ const curves: Record<string, { node: string; web: string; hash: string }> = {
     P521: { node: "secp521r1", web: "P-521", hash: "SHA-512" },
 };
 
-/** tls.PrivateKey outputs. */
-export function privateKey(inputs: Inputs): Inputs {
+/**
+ * tls.PrivateKey outputs. With a `seed`, an Ed25519 key is derived from it (the same seed, the same
+ * key): for renders that must be identical run to run, where TUF orders keys by their IDs.
+ */
+export function privateKey(inputs: Inputs, seed?: string): Inputs {
     const algorithm = inputs.algorithm ?? "RSA";
     let pair: crypto.KeyPairKeyObjectResult;
     let pem: string;
@@ -32,7 +35,7 @@ export function privateKey(inputs: Inputs): Inputs {
         pair = crypto.generateKeyPairSync("rsa", { modulusLength: inputs.rsaBits ?? 2048 });
         pem = pair.privateKey.export({ type: "pkcs1", format: "pem" }) as string;
     } else if (algorithm === "ED25519") {
-        pair = crypto.generateKeyPairSync("ed25519");
+        pair = seed === undefined ? crypto.generateKeyPairSync("ed25519") : seededEd25519(seed);
         pem = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
     } else {
         throw new Error(`tls emulator: unsupported algorithm ${algorithm}`);
@@ -47,6 +50,17 @@ export function privateKey(inputs: Inputs): Inputs {
         publicKeyPem,
         publicKeyFingerprintSha256: crypto.createHash("sha256").update(spki).digest("base64"),
     };
+}
+
+/** An Ed25519 key pair whose 32-byte private key is SHA-256 of `seed` (PKCS #8: RFC 8410's fixed prefix, then the key). */
+function seededEd25519(seed: string): crypto.KeyPairKeyObjectResult {
+    const prefix = Buffer.from("302e020100300506032b657004220420", "hex");
+    const privateKey = crypto.createPrivateKey({
+        key: Buffer.concat([prefix, crypto.createHash("sha256").update(seed).digest()]),
+        format: "der",
+        type: "pkcs8",
+    });
+    return { privateKey, publicKey: crypto.createPublicKey(privateKey) };
 }
 
 async function importPair(
