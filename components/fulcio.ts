@@ -22,7 +22,7 @@ import * as tls from "@pulumi/tls";
 import { ResourceBounds } from "../lib/resources";
 import { renderFulcioConfig } from "../lib/fulcio-config";
 import { parseCertificateBundle } from "../lib/pem";
-import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, generationSuffix } from "./key-material";
+import { caCertIgnoreChanges, encryptedKeyPem, generatedKey, generatedPassword, generationSuffix, perGeneration } from "./key-material";
 import { caFile, ClientTls, tlsVolumes } from "./internal-tls";
 import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, secretEnv, serverWorkload } from "./kube";
 
@@ -220,7 +220,7 @@ export class Fulcio extends pulumi.ComponentResource {
      * Fulcio signs with the newest. Generation 1 keeps the names of a stack that never rotated.
      */
     private generatedCa(name: string, ca: GeneratedCa, protectData: boolean): CaMaterial {
-        const all = Array.from({ length: ca.generation }, (_, i) => this.generatedCaGeneration(name, ca, protectData, i + 1));
+        const all = perGeneration(ca.generation, (g) => this.generatedCaGeneration(name, ca, protectData, g));
         const active = all[all.length - 1];
         const generations = pulumi
             .all(all.map((g) => pulumi.all([g.chainPem, g.validFrom])))

@@ -16,6 +16,11 @@ export function generationSuffix(generation: number): string {
     return generation === 1 ? "" : `-g${generation}`;
 }
 
+/** One thing per generation (a key, a chain, a key set), oldest first: generation 1 up to `count`; the newest is the active one. */
+export function perGeneration<T>(count: number, make: (generation: number) => T): T[] {
+    return Array.from({ length: count }, (_, i) => make(i + 1));
+}
+
 /** A key's inputs: editing them later must never regenerate it (rotate with `pulumi up --replace`). */
 const keyIgnoreChanges = ["algorithm", "ecdsaCurve", "rsaBits"];
 
@@ -89,7 +94,7 @@ export function encryptedKeyPem(key: tls.PrivateKey, password: random.RandomPass
  * `<name>-signing-key-g<n>`. Each key signs only its own tree.
  */
 export function generationKeys(name: string, generations: number, opts: pulumi.CustomResourceOptions): tls.PrivateKey[] {
-    return Array.from({ length: generations }, (_, i) => generatedKey(`${name}-signing-key${generationSuffix(i + 1)}`, "P256", opts));
+    return perGeneration(generations, (g) => generatedKey(`${name}-signing-key${generationSuffix(g)}`, "P256", opts));
 }
 
 /** A log generation as the trust material lists it: its tree, public key and, once retired, when its tree was frozen. */

@@ -23,7 +23,7 @@ import * as tls from "@pulumi/tls";
 import * as YAML from "yaml";
 import { ResourceBounds } from "../lib/resources";
 import { issueTimestampingLeaf } from "../lib/tsa-chain";
-import { caCertIgnoreChanges, createOnceIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix } from "./key-material";
+import { caCertIgnoreChanges, createOnceIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix, perGeneration } from "./key-material";
 import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, serverWorkload } from "./kube";
 
 export const tsaService = "tsa-server";
@@ -73,7 +73,7 @@ export class TimestampAuthority extends pulumi.ComponentResource {
     constructor(name: string, args: TimestampAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:TimestampAuthority", name, {}, opts);
         this.internalUrl = internalUrl(tsaService, args.namespaceName, tsaPorts.http);
-        const chains = Array.from({ length: args.generation }, (_, i) => this.chain(name, args, i + 1));
+        const chains = perGeneration(args.generation, (g) => this.chain(name, args, g));
         const active = chains[chains.length - 1];
         this.chainPem = active.chainPem;
 

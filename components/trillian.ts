@@ -30,7 +30,7 @@ import * as command from "@pulumi/command";
 import { ResourceBounds } from "../lib/resources";
 import { parseCreatetreeOutput, parseFreezeOutput } from "../lib/tree-id";
 import { DatabaseConnection } from "./database";
-import { createOnceIgnoreChanges, generationSuffix } from "./key-material";
+import { createOnceIgnoreChanges, generationSuffix, perGeneration } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { protectedIf, labels, podNameEnv, secretEnv, ServerWorkload, serverWorkload, serviceHost, goServerContainer } from "./kube";
 
@@ -260,7 +260,7 @@ export class Trillian extends pulumi.ComponentResource {
      * run on the new tree, not longer).
      */
     private logGenerations(name: string, log: TreeName, args: TrillianArgs): LogGenerations {
-        const trees = Array.from({ length: args.keyGenerations[log] }, (_, i) => this.tree(name, log, i + 1, args));
+        const trees = perGeneration(args.keyGenerations[log], (g) => this.tree(name, log, g, args));
         const active = trees[trees.length - 1];
         const retired = trees.slice(0, -1).map((tree, i) => this.freeze(name, log, tree, i + 1, active, args));
         return { retired, active };

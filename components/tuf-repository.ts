@@ -20,7 +20,7 @@ import * as tls from "@pulumi/tls";
 import { ResourceBounds, containerResources } from "../lib/resources";
 import { renderTufRepository, rootBody, targetsDigest, TufFiles, tufPublicKey } from "../lib/tuf-repository";
 import { TufExpiryDays, TufSchedule } from "../lib/tuf-schedule";
-import { generatedEd25519Key, generationSuffix } from "./key-material";
+import { generatedEd25519Key, generationSuffix, perGeneration } from "./key-material";
 import { exposeService, httpProbe, IngressSpec, internalUrl, labels, protectedIf, restrictedContainer, scratchVolume, serverWorkload } from "./kube";
 import { TufScheduleState } from "./tuf-schedule";
 
@@ -71,7 +71,7 @@ export class TufRepository extends pulumi.ComponentResource {
     constructor(name: string, args: TufRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:TufRepository", name, {}, opts);
         this.internalUrl = internalUrl(tufService, args.namespaceName, tufPorts.http);
-        const keySets = Array.from({ length: args.generation }, (_, i) => this.keySet(name, args, i + 1));
+        const keySets = perGeneration(args.generation, (g) => this.keySet(name, args, g));
         const active = keySets[keySets.length - 1];
 
         const roleKeys = pulumi
