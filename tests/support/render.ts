@@ -81,12 +81,14 @@ export function normalise(text: string): string {
         if (!seen.has(material)) seen.set(material, `<${kind} #${seen.size + 1}>`);
         return seen.get(material)!;
     };
-    return text
-        .replace(/-----BEGIN ([A-Z0-9 ]+)-----(\\n|\n|[A-Za-z0-9+/=:,\- ])+?-----END \1-----/g, (m, kind) => placeholder(`PEM ${kind}`, m))
-        .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, (m) => placeholder("BASE64", m))
-        .replace(/\b[0-9a-f]{64}\b/g, (m) => placeholder("SHA256", m))
-        // A TUF target's length is the trusted root's, whose DER signatures vary by a byte run to run.
-        .replace(/\\"length\\": \d+/g, '\\"length\\": <LENGTH>');
+    return (
+        text
+            .replace(/-----BEGIN ([A-Z0-9 ]+)-----(\\n|\n|[A-Za-z0-9+/=:,\- ])+?-----END \1-----/g, (m, kind) => placeholder(`PEM ${kind}`, m))
+            .replace(/[A-Za-z0-9+/]{40,}={0,2}/g, (m) => placeholder("BASE64", m))
+            .replace(/\b[0-9a-f]{64}\b/g, (m) => placeholder("SHA256", m))
+            // A TUF target's length is the trusted root's, whose DER signatures vary by a byte run to run.
+            .replace(/\\"length\\": \d+/g, '\\"length\\": <LENGTH>')
+    );
 }
 
 export async function render(name: string, variant: Variant): Promise<string> {
