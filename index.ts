@@ -1,7 +1,7 @@
 /**
  * Wiring only: reads the config (config/), creates the Kubernetes provider and the namespace, and
  * connects the components: InternalTls, Database, DatabaseBackup, Trillian, Rekor, Dex, Fulcio,
- * CtLog, TimestampAuthority, TufRepository, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
+ * CtLog, TimestampAuthority, RekorV2, TufRepository, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
  * are a versioned contract other stacks consume (docs/outputs.md).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -13,6 +13,7 @@ import {
     imageList as listImages,
     outputsVersion as version,
     PublicHosts,
+    rekorV2Output,
     timestampUrl,
     tufOutput,
     tufTargets,
@@ -32,6 +33,7 @@ import { Rekor, redisService } from "./components/rekor";
 import { TimestampAuthority } from "./components/timestamp-authority";
 import { logServerService, Trillian } from "./components/trillian";
 import { TufRepository } from "./components/tuf-repository";
+import { RekorV2 } from "./components/rekor-v2";
 
 const config = loadConfig();
 const { protectData, identity } = config;
@@ -230,8 +232,27 @@ const tsa = tsaConfig
       )
     : undefined;
 
+// Rekor v2 (rekorVersion v2): takes the writes; Rekor v1 above stays deployed and in the trusted root.
+const rekorV2Config = config.rekorV2;
+const rekorV2 = rekorV2Config
+    ? new RekorV2(
+          "rekor-v2",
+          {
+              ...ns,
+              images: { server: images.rekorV2, readPath: images.tufServer },
+              resources: config.resources.rekorV2,
+              origin: hosts.host("rekor-v2"),
+              checkpointInterval: rekorV2Config.checkpointInterval,
+              storageSize: rekorV2Config.storageSize,
+              ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
+              protectData,
+          },
+          opts,
+      )
+    : undefined;
+
 const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
-const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, tsa, oidc: config.oidc };
+const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, tsa, rekorV2, oidc: config.oidc };
 const client = clientMaterial(trust);
 
 // Trust distribution (tuf): the trusted root and signing config, signed and served, so clients follow every rotation.
@@ -278,6 +299,7 @@ if (config.network) {
                 backup: backup !== undefined,
                 tsa: tsaWatch,
                 tuf: tuf !== undefined,
+                rekorV2: rekorV2 !== undefined,
             }),
         },
         opts,
@@ -305,6 +327,7 @@ if (config.monitoring) {
                 internalTlsCaConfigMapName: internalTls?.caConfigMapName,
                 dex: identity.provider === "dex",
                 tsa: tsa !== undefined,
+                rekorV2: rekorV2 !== undefined,
             }),
             extraLabels: config.monitoring.labels,
             databaseClaimName: database.dataClaimName,
@@ -341,6 +364,7 @@ export const internalUrls = {
     trillian: trillian.logServerAddress,
     ...(tsa ? { tsa: tsa.internalUrl } : {}),
     ...(tuf ? { tuf: tuf.internalUrl } : {}),
+    ...(rekorV2 ? { rekorV2: rekorV2.internalUrl } : {}),
 };
 export const rekorTreeId = trillian.trees.rekor.treeId;
 export const ctlogTreeId = trillian.trees.ctlog.treeId;
@@ -365,7 +389,8 @@ export const imageList = listImages(
     (image) =>
         (image !== "dex" || identity.provider === "dex") &&
         (image !== "timestampAuthority" || tsa !== undefined) &&
-        (image !== "tufServer" || tuf !== undefined),
+        (image !== "tufServer" || tuf !== undefined || rekorV2 !== undefined) &&
+        (image !== "rekorV2" || rekorV2 !== undefined),
 );
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
 export const databaseCapacity = capacity.report;
@@ -393,3 +418,5 @@ export const tufRepository = tuf ? tufOutput(hosts.url("tuf"), tuf) : { enabled:
 export const tufMirrorUrl = tuf ? hosts.url("tuf") : "";
 /** The initial root.json to distribute offline (cosign initialize --root); its SHA-256 is tufRepository.rootSha256. */
 export const tufRoot = tuf ? tuf.initialRoot : "";
+/** Rekor v2 (rekorVersion v2): where clients write, its checkpoint origin and key, and its read path. */
+export const rekorV2Log = rekorV2 ? rekorV2Output(rekorV2) : { enabled: false };

@@ -11,6 +11,7 @@ import { Fulcio } from "./components/fulcio";
 import { Rekor } from "./components/rekor";
 import { TimestampAuthority, timestampPath } from "./components/timestamp-authority";
 import { TufRepository } from "./components/tuf-repository";
+import { RekorV2 } from "./components/rekor-v2";
 
 export const outputsVersion = 1;
 
@@ -39,6 +40,7 @@ interface TrustInputs {
     rekor: Rekor;
     ctlog: CtLog;
     tsa?: TimestampAuthority;
+    rekorV2?: RekorV2;
     oidc: { issuerUrl: string; clientId: string; emailDomain: string };
 }
 
@@ -50,8 +52,8 @@ export function timestampUrl(hosts: PublicHosts): string {
 /** The trusted root, signing config and ready-to-run cosign commands, from every CA and log key generation. */
 export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
     return pulumi
-        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom, i.tsa?.generations ?? []])
-        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom, tsaChains]) =>
+        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom, i.tsa?.generations ?? [], i.rekorV2?.publicKeyPem])
+        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom, tsaChains, rekorV2Key]) =>
             buildClientMaterial({
                 urls: i.urls,
                 fulcioCas,
@@ -59,6 +61,7 @@ export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
                 validFrom,
                 ctlogKeys: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
                 tsa: i.tsa ? { url: timestampUrl(i.hosts), chains: tsaChains } : undefined,
+                rekorV2: i.rekorV2 && rekorV2Key ? { origin: i.rekorV2.origin, publicKeyPem: rekorV2Key } : undefined,
                 oidcClientId: i.oidc.clientId,
                 emailDomain: i.oidc.emailDomain,
             }),
@@ -104,6 +107,18 @@ export function tufOutput(mirrorUrl: string, tuf: TufRepository) {
             snapshot: { version: schedule.snapshot.version, expires: schedule.snapshot.expires },
             timestamp: { version: schedule.timestamp.version, expires: schedule.timestamp.expires },
         },
+    }));
+}
+
+/** Rekor v2 as other stacks and monitors consume it: where to write, the origin clients verify checkpoints under, the key, and the read path. */
+export function rekorV2Output(rekorV2: RekorV2) {
+    return rekorV2.publicKeyPem.apply((publicKeyPem) => ({
+        enabled: true,
+        url: `https://${rekorV2.origin}`,
+        origin: rekorV2.origin,
+        publicKeyPem,
+        /** The signed checkpoint; tiles are below it (`tile/<L>/<N>`, `tile/entries/<N>`). */
+        checkpointUrl: `https://${rekorV2.origin}/checkpoint`,
     }));
 }
 

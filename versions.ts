@@ -38,6 +38,7 @@ export const upstreamImages = {
     dex: `ghcr.io/dexidp/dex:${upstream.dex}`,
     timestampAuthority: `ghcr.io/sigstore/timestamp-server:${upstream.timestampAuthority}`,
     tufServer: `docker.io/nginxinc/nginx-unprivileged:${upstream.tufServer}`,
+    rekorV2: `ghcr.io/sigstore/rekor-tiles/posix:${upstream.rekorTiles}`,
 } as const;
 
 export type ImageName = keyof typeof upstreamImages;

@@ -21,6 +21,7 @@ import { fulcioService } from "./fulcio";
 import { labels, serviceHost } from "./kube";
 import { rekorService } from "./rekor";
 import { tsaService } from "./timestamp-authority";
+import { rekorV2Service } from "./rekor-v2";
 import { logServerService, logSignerService } from "./trillian";
 
 /** A Service whose pods export metrics, and how Prometheus scrapes it. */
@@ -41,6 +42,7 @@ export function sigstoreScrapeTargets(input: {
     internalTlsCaConfigMapName?: pulumi.Input<string>;
     dex: boolean;
     tsa: boolean;
+    rekorV2?: boolean;
 }): ScrapeTarget[] {
     const trillianTls =
         input.internalTlsCaConfigMapName === undefined
@@ -54,6 +56,7 @@ export function sigstoreScrapeTargets(input: {
         { service: logSignerService, port: "http" },
         ...(input.dex ? [{ service: dexService, port: "metrics" }] : []),
         ...(input.tsa ? [{ service: tsaService, port: "metrics" }] : []),
+        ...(input.rekorV2 ? [{ service: rekorV2Service, port: "metrics" }] : []),
     ];
 }
 

@@ -28,6 +28,8 @@ import { rekorPorts, rekorService, redisService } from "./rekor";
 import { tsaPorts, tsaService } from "./timestamp-authority";
 import { logServerService, logSignerService, trillianPorts } from "./trillian";
 import { tufPorts, tufService } from "./tuf-repository";
+import { rekorV2Service } from "./rekor-v2";
+import { rekorV2Ports } from "../lib/rekor-v2";
 
 export type Protocol = "TCP" | "UDP";
 export interface PortSpec {
@@ -105,6 +107,8 @@ export interface EdgeInputs {
     tsa?: { ntp: boolean };
     /** The TUF repository (tuf): static files behind the ingress, dialling nothing. */
     tuf?: boolean;
+    /** Rekor v2 (rekorVersion v2): writes and the read path behind the ingress; it dials nothing. */
+    rekorV2?: boolean;
 }
 
 /** Every edge of the deployment. */
@@ -187,6 +191,13 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
             ports: tcp(tufPorts.http),
             why: "clients (cosign, policy-controller) fetch the TUF metadata and targets",
         });
+    }
+    if (input.rekorV2) {
+        edges.push(
+            { from: ingressController, to: app(rekorV2Service), ports: tcp(rekorV2Ports.http), why: "clients upload entries to Rekor v2" },
+            { from: ingressController, to: app(rekorV2Service), ports: tcp(rekorV2Ports.read), why: "monitors and clients read checkpoints and tiles" },
+            { from: prometheus, to: app(rekorV2Service), ports: tcp(rekorV2Ports.metrics), why: "metrics" },
+        );
     }
     if (input.createtreeInPod)
         edges.push({ from: app(createtreeApp), to: app(logServerService), ports: tcp(trillianPorts.grpc), why: "createtree creates the log trees" });

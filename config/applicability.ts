@@ -146,6 +146,11 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: fixed("only applies with tsaNtpServers (NTP monitoring is off without them)"),
     },
     {
+        keys: ["rekorV2CheckpointInterval", "rekorV2StorageSize"],
+        applies: (s) => s("rekorVersion") === "v2",
+        why: fixed("only applies with rekorVersion v2 (Rekor v2 is not deployed with v1)"),
+    },
+    {
         keys: [
             "tufReplicas",
             "tufRootGeneration",

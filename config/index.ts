@@ -20,6 +20,7 @@ import { readResources } from "./resources";
 import { readTrillian } from "./trillian";
 import { readTsa } from "./tsa";
 import { readTuf } from "./tuf";
+import { readRekorV2 } from "./rekor-v2";
 import { SigstoreConfig } from "./types";
 
 export * from "./types";
@@ -76,6 +77,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         policyControllerResources: r.bool("policyControllerResources", defaults.policyControllerResources),
         monitoring: readMonitoring(r),
         timestampAuthority,
+        rekorV2: readRekorV2(r, timestampAuthority !== undefined),
         tuf: readTuf(r),
     };
 

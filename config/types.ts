@@ -159,7 +159,20 @@ export interface BackupConfig {
 export type IdentityConfig = { provider: "external" } | { provider: "dex"; ldap: LdapConfig };
 
 /** The workloads whose CPU and memory are set in config (`<workload>Resources`, lib/resources.ts). */
-export const workloads = ["fulcio", "rekor", "redis", "ctlog", "trillianServer", "trillianSigner", "database", "dex", "backup", "tsa", "tuf"] as const;
+export const workloads = [
+    "fulcio",
+    "rekor",
+    "redis",
+    "ctlog",
+    "trillianServer",
+    "trillianSigner",
+    "database",
+    "dex",
+    "backup",
+    "tsa",
+    "tuf",
+    "rekorV2",
+] as const;
 export type Workload = (typeof workloads)[number];
 
 /**
@@ -199,6 +212,14 @@ export interface TsaConfig {
     chain: TsaChainConfig;
     /** The organisation's NTP servers the server monitors its clock against; absent: monitoring off. */
     ntpServers?: string[];
+}
+
+/** Rekor v2 (components/rekor-v2.ts); absent with rekorVersion v1. */
+export interface RekorV2Config {
+    /** How often a checkpoint is published (Go duration): a write waits for the next one. */
+    checkpointInterval: string;
+    /** The tile volume (RWO, protected in prod). */
+    storageSize: string;
 }
 
 /** The TUF repository (components/tuf-repository.ts); absent when tuf is false. */
@@ -268,6 +289,8 @@ export interface SigstoreConfig {
     monitoring?: MonitoringConfig;
     /** RFC 3161 timestamps (components/timestamp-authority.ts); absent when timestampAuthority is false. */
     timestampAuthority?: TsaConfig;
+    /** Rekor v2 takes the writes (rekorVersion v2); Rekor v1 stays, readable, in the trusted root. */
+    rekorV2?: RekorV2Config;
     /** Trust distribution by TUF (components/tuf-repository.ts); absent when tuf is false. */
     tuf?: TufConfig;
 }

@@ -63,6 +63,13 @@ const TARGETS: Target[] = [
         parser: "cobra",
         module: "github.com/sigstore/timestamp-authority/v2@v2.1.3",
     },
+    {
+        binary: "posix serve",
+        exe: "rekor-tiles-v2.3.0/posix",
+        subcommand: "serve",
+        parser: "cobra",
+        module: "github.com/sigstore/rekor-tiles/v2@v2.3.0",
+    },
 ];
 
 /** Accepted but absent from --help; read from the source at the pinned tags. */

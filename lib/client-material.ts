@@ -26,6 +26,11 @@ export interface ClientMaterialInput {
      * oldest first, each valid from its leaf's start until the next one took over (tsaGeneration).
      */
     tsa?: { url: string; chains: Array<{ chainPem: string; validFrom: string; validTo?: string }> };
+    /**
+     * Rekor v2, when it takes the writes (rekorVersion v2): its checkpoint origin (the host of its
+     * URL) and key. The signing config then names only it; the v1 keys stay in the trusted root.
+     */
+    rekorV2?: { origin: string; publicKeyPem: string };
     /** RFC 3339; start of validity of the logs and the signing config (the first CA's notBefore, from state: stable). */
     validFrom: string;
     oidcClientId: string;
@@ -50,7 +55,19 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
             validFrom: ca.validFrom,
             validTo: ca.validTo,
         })),
-        tlogs: keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
+        tlogs: [
+            ...keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
+            ...(input.rekorV2
+                ? [
+                      {
+                          baseUrl: `https://${input.rekorV2.origin}`,
+                          publicKeyPem: input.rekorV2.publicKeyPem,
+                          validFrom: input.validFrom,
+                          checkpointOrigin: input.rekorV2.origin,
+                      },
+                  ]
+                : []),
+        ],
         ctlogs: keyWindows(input.ctlogKeys, input.validFrom).map((key, i) => ({ baseUrl: input.ctlogKeys[i].baseUrl, ...key })),
         timestampAuthorities: (input.tsa?.chains ?? []).map((c) => ({
             url: input.tsa!.url,
@@ -62,7 +79,7 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
     const signingConfig = buildSigningConfig({
         caUrls: [input.urls.fulcio],
         oidcUrls: [input.urls.oidcIssuer],
-        rekorUrls: [input.urls.rekor],
+        rekorUrls: input.rekorV2 ? [{ url: `https://${input.rekorV2.origin}`, majorApiVersion: 2 }] : [input.urls.rekor],
         tsaUrls: input.tsa ? [input.tsa.url] : [],
         validFrom: input.validFrom,
     });

@@ -64,6 +64,18 @@ const GOOD: Record<Binary, string[]> = {
         "--certificate-chain-path=/pki/chain.pem",
         "--ntp-monitoring=/etc/ntp/ntpsync.yaml",
     ],
+    // rekor-tiles' posix-compose.yml, with the flags the program adds.
+    "posix serve": [
+        "serve",
+        "--http-address=0.0.0.0",
+        "--grpc-address=0.0.0.0",
+        "--hostname=rekor-local",
+        "--storage-dir=/tmp/posixlog",
+        "--signer-filepath=/pki/ed25519-priv-key.pem",
+        "--checkpoint-interval=2s",
+        "--persistent-antispam=true",
+        "--http-metrics-port=2112",
+    ],
 };
 
 describe("upstream flag data", () => {

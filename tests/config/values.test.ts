@@ -377,6 +377,18 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         assert.throws(() => loadConfig(fakeSource({}).source, "other"), /other:oidcIssuerUrl = undefined/);
     });
 
+    it("Rekor v2 without the timestamp authority, an unknown version and a checkpoint interval out of range", () => {
+        expectProblem(
+            { rekorVersion: "v2", timestampAuthority: "false" },
+            "rekorVersion",
+            "v2",
+            /needs timestampAuthority true: cosign refuses keyless signing against Rekor v2/,
+        );
+        expectProblem({ rekorVersion: "v3" }, "rekorVersion", "v3", /must be one of "v1", "v2"/);
+        expectProblem({ rekorVersion: "v2", rekorV2CheckpointInterval: "10" }, "rekorV2CheckpointInterval", "10", /duration in s or ms/);
+        expectProblem({ rekorVersion: "v2", rekorV2CheckpointInterval: "50ms" }, "rekorV2CheckpointInterval", "50ms", /from 100ms to 60s/);
+    });
+
     it("a TUF root threshold above its key count, and a renewal window as long as an expiry", () => {
         expectProblem(
             { tufRootKeyCount: "2", tufRootThreshold: "3" },

@@ -14,8 +14,9 @@ describeEachStack(({ evaluation }) => {
     });
 
     it("runs exactly the images pinned in versions.ts and lists them in imageList", () => {
-        // Dex runs only with identityProvider dex ("program: identityProvider dex").
-        const { dex: _dex, ...expected }: Record<string, string> = { ...upstreamImages };
+        // Dex runs only with identityProvider dex ("program: identityProvider dex"), Rekor v2 only with
+        // rekorVersion v2 (tests/components/rekor-v2.test.ts).
+        const { dex: _dex, rekorV2: _rekorV2, ...expected }: Record<string, string> = { ...upstreamImages };
         for (const [name, image] of Object.entries(expected)) {
             // db_server runs in several workloads (MySQL, its backup CronJob, the external schema Job) or none
             // (external PostgreSQL): the loop below pins each of its containers like every other.

@@ -13,7 +13,11 @@ describe("program: kubeconfig, context and registry mirror", () => {
     const mirror = "registry.corp.example/mirror";
     let ev: Evaluation;
     before(async () => {
-        ev = await evaluateRecorded({ stack: "dev", overrides: { kubeconfig: "/etc/sigstore/kubeconfig", kubeContext: "onprem", imageRegistry: mirror } });
+        // rekorVersion v2: every image but Dex's runs, Rekor v2's too.
+        ev = await evaluateRecorded({
+            stack: "dev",
+            overrides: { kubeconfig: "/etc/sigstore/kubeconfig", kubeContext: "onprem", imageRegistry: mirror, rekorVersion: "v2" },
+        });
     });
 
     it("the provider and the createtree commands use the same kubeconfig and context", () => {

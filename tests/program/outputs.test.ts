@@ -30,6 +30,7 @@ describeEachStack(({ prod, evaluation }) => {
             "rekorPublicKeyPem",
             "rekorShards",
             "rekorTreeId",
+            "rekorV2Log",
             "signingConfig",
             "timestampAuthority",
             "trustedRoot",

@@ -46,6 +46,7 @@ export const variants: Record<string, Variant> = {
     "prod-dex": { stack: "prod", overrides: dexOverrides },
     "prod-rotated": { stack: "prod", rotate: { fulcioCaGeneration: "2", rekorKeyGeneration: "2", ctlogKeyGeneration: "2", tsaGeneration: "2" } },
     "dev-no-tsa": { stack: "dev", overrides: { timestampAuthority: "false" } },
+    "dev-rekor-v2": { stack: "dev", overrides: { rekorVersion: "v2", ingressClassName: "nginx" } },
     "dev-tsa-ntp": { stack: "dev", overrides: { tsaNtpServers: "ntp1.corp.example,10.0.0.124", tsaNtpEgressCidrs: "10.0.0.123/31" } },
 };
 

@@ -32,7 +32,8 @@ export type Binary =
   | "rekor-server serve"
   | "fulcio serve"
   | "ct_server"
-  | "timestamp-server serve";
+  | "timestamp-server serve"
+  | "posix serve";
 
 export interface FlagSet {
   /** module@version and how the list was extracted */
@@ -481,6 +482,40 @@ export const upstreamFlags: Record<Binary, FlagSet> = {
       "tls-write-timeout": "value",
       "use-http-201": "bool",
       "write-timeout": "value",
+    },
+  },
+  "posix serve": {
+    source: "`posix serve --help`, github.com/sigstore/rekor-tiles/v2@v2.3.0 (go install, help output parsed by e2e/regenerate-upstream-flags.ts)",
+    parser: "cobra",
+    flags: {
+      "antispam-max-batch-size": "value",
+      "antispam-pushback-threshold": "value",
+      "batch-max-age": "value",
+      "batch-max-size": "value",
+      "checkpoint-interval": "value",
+      "client-signing-algorithms": "value",
+      "grpc-address": "value",
+      "grpc-port": "value",
+      "grpc-tls-cert-file": "value",
+      "grpc-tls-key-file": "value",
+      "hostname": "value",
+      "http-address": "value",
+      "http-metrics-port": "value",
+      "http-port": "value",
+      "http-tls-cert-file": "value",
+      "http-tls-key-file": "value",
+      "log-level": "value",
+      "max-request-body-size": "value",
+      "persistent-antispam": "bool",
+      "pushback-max-outstanding": "value",
+      "read-only": "bool",
+      "request-response-logging": "bool",
+      "server-timeout": "value",
+      "signer-filepath": "value",
+      "signer-password": "value",
+      "storage-dir": "value",
+      "tlog-timeout": "value",
+      "witness-policy-path": "value",
     },
   },
 };
