@@ -24,9 +24,11 @@ import { evaluate, Evaluation, MockCloud, repoRoot, StackState } from "../tests/
 import { ensureBinaries, trillianSchemaPath } from "./binaries";
 import { anyPod, LocalCluster, registeredObjects, tail } from "./local-cluster";
 import { tufService } from "../components/tuf-repository";
+import { rekorV2Service } from "../components/rekor-v2";
 import { removeStalePodNetworks } from "./pod-network";
 import { LocalIngress, startIngress } from "./ingress";
 import { startTufServer } from "./tuf-server";
+import { startRekorV2 } from "./rekor-v2-server";
 
 const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -374,8 +376,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
         // Its metrics port is fixed at :2112 like Rekor's: a network namespace of its own, as its pod has.
         if (outputs.timestampAuthority.enabled) await c.start("tsa-server", bins["timestamp-server"], [], anyPod, true, { ownNetwork: true });
+        if (outputs.rekorV2Log.enabled) await startRekorV2(c, bins.posix);
         if (outputs.tufRepository.enabled) await startTufServer(c);
-        if (c.objects.ingresses().length > 0) ingress = await startIngress(c, path.join(work, "ingress"));
+        /** (Re)starts the ingress stand-in on the current Ingresses; its CA is copied to one path, which clients keep trusting. */
+        const ingressCa = path.join(work, "ingress-ca.pem");
+        const startIngressHere = async () => {
+            await ingress?.stop();
+            const started = await startIngress(c, path.join(work, "ingress"));
+            fs.copyFileSync(started.caFile, ingressCa);
+            ingress = { ...started, caFile: ingressCa };
+        };
+        if (c.objects.ingresses().length > 0) await startIngressHere();
 
         const rekorUrl = writeClientMaterial(work, outputs, c);
 
@@ -398,7 +409,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             cluster: c,
             rekorUrl,
             stop,
-            ingress,
+            get ingress() {
+                return ingress;
+            },
             reconfigure: async (overrides, apps, now) => {
                 const next = await up(first.cloud.stackState, overrides, now);
                 recordAppliedConfigMaps(next);
@@ -410,6 +423,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
                     if (app === tufService) await startTufServer(c);
                     else await c.start(app, running.binary, [], anyPod, true, running.adapt);
                 }
+                // A server the new config adds (rekorVersion v2), and the Ingresses routing to it.
+                if (next.outputs.rekorV2Log.enabled && !c.processes.some((p) => p.name === rekorV2Service && p.child.exitCode === null)) {
+                    await startRekorV2(c, bins.posix);
+                }
+                if (ingress) await startIngressHere();
                 writeClientMaterial(work, next.outputs, c);
                 return next;
             },
@@ -534,4 +552,17 @@ export function runOnStack(options: StackOptions, body: (s: Stack) => Promise<nu
             process.exit(1);
         },
     );
+}
+
+/**
+ * Writes `<name>.txt` and signs it keyless with nothing but cosign's TUF cache ($TUF_ROOT, after
+ * `cosign initialize`): no --trusted-root, no --signing-config. Returns the bundle.
+ */
+export async function signWithServedTrust(stack: Stack, name: string): Promise<any> {
+    fs.writeFileSync(path.join(stack.work, `${name}.txt`), `${name} ${Date.now()}\n`);
+    const signed = await shellResult(
+        stack.sh(`cosign sign-blob --yes --bundle=${name}.sigstore.json --identity-token="$ID_TOKEN" ${name}.txt`, { ID_TOKEN: await stack.token() }),
+    );
+    if (signed.status !== 0) throw new Error(`cosign sign-blob (${name}) failed:\n${signed.output}\n${stack.logs()}`);
+    return JSON.parse(fs.readFileSync(path.join(stack.work, `${name}.sigstore.json`), "utf8"));
 }

@@ -91,7 +91,7 @@ const companionPortFlags: Record<string, string> = {
 };
 
 /** Flags whose value is one of the container's own ports. */
-const ownPortFlags = ["--port", "--grpc-port", "--metrics-port"];
+const ownPortFlags = ["--port", "--grpc-port", "--metrics-port", "--http-port", "--http-metrics-port"];
 
 export interface RunningProcess {
     name: string;

@@ -17,11 +17,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { rekorV2Ports, rekorV2ReadPathConfig, rekorV2ServerArgs, verifyCheckpoint } from "../lib/rekor-v2";
+import { rekorV2LogId, rekorV2Ports, rekorV2ReadPathConfig, rekorV2ServerArgs, verifyCheckpoint } from "../lib/rekor-v2";
 import { buildSigningConfig, buildTrustedRoot } from "../lib/trust-material";
 import { privateKey, selfSignedCert } from "../tests/support/tls-emulator";
 import { ensureBinaries } from "./binaries";
-import { shellResult } from "./harness";
+import { shellResult, signWithServedTrust, Stack, startStack, user } from "./harness";
+import { tufService } from "../components/tuf-repository";
 import { freePort, stopProcess } from "./local-cluster";
 import { leafHash, verifyInclusion } from "./merkle";
 import { nginxBinary, nginxMainConfig } from "./tuf-server";
@@ -185,5 +186,56 @@ describe("end-to-end: Rekor v2 (rekor-tiles POSIX) with the flags, trust materia
             const verified = await verify(name);
             assert.equal(verified.status, 0, `${name}: ${verified.output}`);
         }
+    });
+});
+
+describe("end-to-end: the program moves a running v1 stack to Rekor v2 in one up (rekorVersion v2)", function () {
+    let stack: Stack;
+    const cosignIn = (args: string, env: Record<string, string> = {}) => shellResult(stack.sh(`cosign ${args}`, env));
+    const signKeyless = (name: string) => signWithServedTrust(stack, name);
+    const identity = () => `--certificate-identity=${user} --certificate-oidc-issuer=${stack.outputs.urls.oidcIssuer}`;
+    /** With the trust the TUF repository serves (no flags), or with the exported trusted root file. */
+    const verifyKeyless = (name: string, trustedRoot?: string) =>
+        cosignIn(`verify-blob --bundle=${name}.sigstore.json ${identity()} ${trustedRoot ? `--trusted-root=${trustedRoot} ` : ""}${name}.txt`);
+
+    before(async function () {
+        stack = await startStack({
+            log: (line) => console.log(`    ${line}`),
+            overrides: { ingressClassName: "nginx" },
+            keepWork: Boolean(process.env.E2E_KEEP),
+        });
+        fs.writeFileSync(path.join(stack.work, "tuf-root.json"), stack.outputs.tufRoot);
+        const init = await cosignIn(
+            `initialize --mirror=${stack.outputs.tufMirrorUrl} --root=tuf-root.json --root-checksum=${stack.outputs.tufRepository.rootChecksum}`,
+        );
+        assert.equal(init.status, 0, init.output);
+    });
+
+    after(async function () {
+        await stack?.stop();
+    });
+
+    it("signs through Rekor v1, then rekorVersion v2 in one up: new signatures go to Rekor v2, and both verify with the one trust", async () => {
+        const before = await signKeyless("on-v1");
+        assert.ok(before.verificationMaterial.tlogEntries[0].integratedTime, "a v1 entry has an integrated time");
+        const migrated = await stack.reconfigure({ ingressClassName: "nginx", rekorVersion: "v2" }, [tufService]);
+        const v2 = migrated.outputs.rekorV2Log;
+        assert.equal(v2.origin, `rekor-v2.${stack.outputs.urls.fulcio.replace("https://fulcio.", "")}`);
+        const after = await signKeyless("on-v2");
+        const entry = after.verificationMaterial.tlogEntries[0];
+        assert.deepEqual(entry.kindVersion, { kind: "hashedrekord", version: "0.0.2" }, "written to Rekor v2");
+        assert.equal(entry.logId.keyId, rekorV2LogId(v2.publicKeyPem, v2.origin));
+        assert.ok(after.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length > 0, "v2 keyless signing carries the TSA's timestamp");
+        fs.writeFileSync(path.join(stack.work, "trusted_root_v2.json"), migrated.outputs.trustedRoot);
+        for (const name of ["on-v1", "on-v2"]) {
+            for (const trust of [undefined, "trusted_root_v2.json"]) {
+                const verified = await verifyKeyless(name, trust);
+                assert.equal(verified.status, 0, `${name} with ${trust ?? "TUF"}: ${verified.output}`);
+            }
+        }
+        // The log's public read path, through the ingress: its checkpoint, signed under its origin, covers the entry.
+        const checkpoint = (await shellResult(stack.sh(`curl -sf --cacert "$SSL_CERT_FILE" ${v2.checkpointUrl}`))).output;
+        const verified = verifyCheckpoint(checkpoint, v2.publicKeyPem, v2.origin);
+        assert.ok(verified.size >= Number(entry.inclusionProof.treeSize));
     });
 });

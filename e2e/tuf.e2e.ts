@@ -22,7 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { tufService } from "../components/tuf-repository";
-import { shellResult, Stack, startStack, user } from "./harness";
+import { shellResult, signWithServedTrust, Stack, startStack, user } from "./harness";
 
 const day = 86_400_000;
 const run = promisify(execFile);
@@ -53,14 +53,7 @@ describe("end-to-end: clients follow the program's TUF repository", function () 
         cosign(`initialize --mirror=${mirror} --root=tuf-root.json --root-checksum=${stack.outputs.tufRepository.rootChecksum}`, {
             TUF_ROOT: path.join(stack.work, tufRoot),
         });
-    const signKeyless = async (name: string) => {
-        fs.writeFileSync(path.join(stack.work, `${name}.txt`), `${name} ${Date.now()}\n`);
-        const signed = await cosign(`sign-blob --yes --bundle=${name}.sigstore.json --identity-token="$ID_TOKEN" ${name}.txt`, {
-            ID_TOKEN: await stack.token(),
-        });
-        assert.equal(signed.status, 0, `${signed.output}\n${stack.logs()}`);
-        return JSON.parse(fs.readFileSync(path.join(stack.work, `${name}.sigstore.json`), "utf8"));
-    };
+    const signKeyless = (name: string) => signWithServedTrust(stack, name);
     const verifyKeyless = (name: string) =>
         cosign(`verify-blob --bundle=${name}.sigstore.json --certificate-identity=${user} --certificate-oidc-issuer=${issuer} ${name}.txt`);
     /** sigstore-js in its own process, trusting the ingress CA as Node does. */
