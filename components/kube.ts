@@ -147,9 +147,17 @@ export interface IngressSpec {
     tls?: { clusterIssuer: string } | { secretName: string };
 }
 
+/** A path prefix of a public host and the Service port it goes to. */
+export interface IngressPath {
+    path: string;
+    port: number;
+}
+
 /**
- * Exposes a Service under a public host. Optional (config ingressClassName): bare-metal clusters
- * often expose services their own way, and `up` must not wait on a load balancer that never comes.
+ * Exposes a Service under a public host: all of it on one port, or path prefixes on ports of their
+ * own (Rekor v2: writes to the server, reads to its read path). Optional (config ingressClassName):
+ * bare-metal clusters often expose services their own way, and `up` must not wait on a load
+ * balancer that never comes.
  */
 export function exposeService(
     name: string,
@@ -157,9 +165,10 @@ export function exposeService(
     namespace: pulumi.Input<string>,
     spec: IngressSpec,
     service: string,
-    port: number,
+    port: number | readonly IngressPath[],
     httpsBackend = false,
 ): k8s.networking.v1.Ingress {
+    const paths = typeof port === "number" ? [{ path: "/", port }] : port;
     return new k8s.networking.v1.Ingress(
         name,
         {
@@ -178,7 +187,12 @@ export function exposeService(
                 ingressClassName: spec.className,
                 tls: spec.tls ? [{ hosts: [spec.host], secretName: "secretName" in spec.tls ? spec.tls.secretName : `${service}-tls` }] : undefined,
                 rules: [
-                    { host: spec.host, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } },
+                    {
+                        host: spec.host,
+                        http: {
+                            paths: paths.map((p) => ({ path: p.path, pathType: "Prefix", backend: { service: { name: service, port: { number: p.port } } } })),
+                        },
+                    },
                 ],
             },
         },

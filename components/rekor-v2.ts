@@ -14,7 +14,19 @@ import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
 import { rekorV2Ports, rekorV2ReadPathConfig, rekorV2ServerArgs } from "../lib/rekor-v2";
 import { generatedKey } from "./key-material";
-import { httpProbe, IngressSpec, internalUrl, labels, podSecurity, protectedIf, restrictedContainer, retainCopy, scratchVolume, selector } from "./kube";
+import {
+    exposeService,
+    httpProbe,
+    IngressSpec,
+    internalUrl,
+    labels,
+    podSecurity,
+    protectedIf,
+    restrictedContainer,
+    retainCopy,
+    scratchVolume,
+    selector,
+} from "./kube";
 
 export const rekorV2Service = "rekor-v2";
 const storageMount = "/var/lib/rekor-v2";
@@ -149,43 +161,13 @@ export class RekorV2 extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        if (args.ingress) this.expose(name, args, meta);
+        // The log's host: writes to the server, everything else (checkpoint, tiles) to the read path.
+        if (args.ingress) {
+            exposeService(`${name}-ingress`, this, args.namespace, { ...args.ingress, host: args.origin }, rekorV2Service, [
+                { path: "/api/v2", port: rekorV2Ports.http },
+                { path: "/", port: rekorV2Ports.read },
+            ]);
+        }
         this.registerOutputs({ origin: this.origin, publicKeyPem: this.publicKeyPem, internalUrl: this.internalUrl, statefulSet: this.statefulSet });
-    }
-
-    /** The log's host: writes (/api/v2) to the server, everything else to the read path. */
-    private expose(name: string, args: RekorV2Args, meta: { namespace: pulumi.Input<string>; labels: Record<string, string> }): void {
-        const spec = args.ingress!;
-        const backend = (port: number) => ({ service: { name: rekorV2Service, port: { number: port } } });
-        new k8s.networking.v1.Ingress(
-            `${name}-ingress`,
-            {
-                metadata: {
-                    ...meta,
-                    annotations: {
-                        "pulumi.com/skipAwait": "true",
-                        ...(spec.tls && "clusterIssuer" in spec.tls ? { "cert-manager.io/cluster-issuer": spec.tls.clusterIssuer } : {}),
-                    },
-                },
-                spec: {
-                    ingressClassName: spec.className,
-                    tls: spec.tls
-                        ? [{ hosts: [args.origin], secretName: "secretName" in spec.tls ? spec.tls.secretName : `${rekorV2Service}-tls` }]
-                        : undefined,
-                    rules: [
-                        {
-                            host: args.origin,
-                            http: {
-                                paths: [
-                                    { path: "/api/v2", pathType: "Prefix", backend: backend(rekorV2Ports.http) },
-                                    { path: "/", pathType: "Prefix", backend: backend(rekorV2Ports.read) },
-                                ],
-                            },
-                        },
-                    ],
-                },
-            },
-            { parent: this },
-        );
     }
 }

@@ -107,9 +107,10 @@ export class TufRepository extends pulumi.ComponentResource {
         this.initialRoot = this.files.apply((f) => f["1.root.json"]);
         this.initialRootSha256 = this.initialRoot.apply((root) => crypto.createHash("sha256").update(root).digest("hex"));
 
+        const layout = this.files.apply(configMapLayout);
         const content = new k8s.core.v1.ConfigMap(
             `${name}-content`,
-            { metadata: { namespace: args.namespace, labels: labels(tufService, "tuf") }, data: this.files.apply((f) => configMapLayout(f).data) },
+            { metadata: { namespace: args.namespace, labels: labels(tufService, "tuf") }, data: layout.apply((l) => l.data) },
             { parent: this },
         );
         const server = new k8s.core.v1.ConfigMap(
@@ -140,7 +141,7 @@ export class TufRepository extends pulumi.ComponentResource {
                     ],
                 },
                 volumes: [
-                    { name: "content", configMap: { name: content.metadata.name, items: this.files.apply((f) => configMapLayout(f).items) } },
+                    { name: "content", configMap: { name: content.metadata.name, items: layout.apply((l) => l.items) } },
                     { name: "config", configMap: { name: server.metadata.name } },
                     scratchVolume("tmp"),
                 ],
