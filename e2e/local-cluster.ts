@@ -117,6 +117,8 @@ export interface ArgAdaptation {
     ownNetwork?: boolean;
     /** Mounted files used byte for byte, never translated (signed metadata whose hashes clients check). */
     verbatim?: (file: string) => boolean;
+    /** Which of the pod's containers this process is, by name (default: the first); a sidecar's process is `<app>-<container>`. */
+    container?: string;
 }
 
 const hostsFile = "/etc/hosts";
@@ -189,6 +191,17 @@ export class LocalCluster {
         return this.networks.get(app)?.address ?? "127.0.0.1";
     }
 
+    /** What a started container's process is called: the app (or its pod), and a sidecar's container name after it. */
+    processName(app: string, podName = anyPod, container?: string): string {
+        const pod = podName === anyPod ? app : podName;
+        return container === undefined ? pod : `${pod}-${container}`;
+    }
+
+    /** Where a process's volumes are materialised, each under its mount path. */
+    podRoot(processName: string): string {
+        return path.join(this.workDir, processName);
+    }
+
     /** Allocates local ports for every Service port the program declares (so far), and resolves their names. */
     async allocateServicePorts(): Promise<void> {
         for (const svc of this.objects.services()) {
@@ -253,14 +266,15 @@ export class LocalCluster {
     ): Promise<RunningProcess> {
         const workload = this.objects.workload(app);
         const pod = workload.spec.template.spec;
-        const container = pod.containers[0];
+        const container = adapt.container === undefined ? pod.containers[0] : pod.containers.find((x: any) => x.name === adapt.container);
+        if (!container) throw new Error(`${app} has no container ${adapt.container}`);
         const self = ownsServicePorts ? app : podName;
         if (!ownsServicePorts) {
             for (const p of this.objects.services().find((s) => s.metadata.name === app)?.spec.ports ?? [])
                 this.ports.set(`${self}:${p.port}`, await freePort());
         }
-        const name = podName === anyPod ? app : podName;
-        const root = path.join(this.workDir, name);
+        const name = this.processName(app, podName, adapt.container);
+        const root = this.podRoot(name);
         const mounts = this.materializeVolumes(pod, container, root);
         for (const file of listFiles(root)) {
             // Mounted config names hosts and paths too (e.g. ct_server's log_config).
@@ -304,7 +318,7 @@ export class LocalCluster {
         timeoutMs = 120_000,
     ): Promise<{ status: number; output: string }> {
         const container = pod.containers[0];
-        const root = path.join(this.workDir, name);
+        const root = this.podRoot(name);
         const mounts = this.materializeVolumes(pod, container, root);
         const podEnv = this.podEnv(container, name, mounts);
         const [command, ...rest] = (commandLine ?? [...(container.command ?? []), ...(container.args ?? [])]).map((a) => this.translate(a, mounts));

@@ -1,8 +1,9 @@
 /**
- * The TUF repository's pod, run by the Debian nginx binary from the program's own objects: its
- * server block (ConfigMap tuf-nginx) and the signed files (the content ConfigMap, mounted at the
- * item paths the Deployment gives them). What the image adds around the server block is its main
- * nginx.conf; this is that file with this run's paths (pid, temp directories, the conf.d mount).
+ * The program's nginx-unprivileged containers, run by the Debian nginx binary from their own
+ * objects: the TUF repository's pod (its server block and the signed files, mounted at the item
+ * paths the Deployment gives them) and Rekor v2's read path (its server block over the log's
+ * volume). What the image adds around a server block is its main nginx.conf; this is that file
+ * with this run's paths (pid, temp directories, the conf.d mount).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -31,20 +32,33 @@ export function nginxMainConfig(dir: string, confD: string): string {
     ].join("\n");
 }
 
-/** Starts the TUF server from the program's Deployment (restart: stop it and call this again with the new objects). */
-export async function startTufServer(c: LocalCluster): Promise<void> {
-    if (!fs.existsSync(nginxBinary)) throw new Error(`the TUF server needs ${nginxBinary} (Debian package nginx-light)`);
-    const dir = path.join(c.workDir, "tuf-nginx");
+/**
+ * Starts an nginx-unprivileged container of `app`'s pod (`container`, by name; default the first)
+ * from the program's objects. The kubelet gives the pod its own address; here the server block
+ * listens on its Service's local port. Restart: stop it and call this again with the new objects.
+ */
+export async function startNginxContainer(
+    c: LocalCluster,
+    app: string,
+    options: { container?: string; verbatim?: (file: string) => boolean } = {},
+): Promise<void> {
+    if (!fs.existsSync(nginxBinary)) throw new Error(`${app} needs ${nginxBinary} (Debian package nginx-light)`);
+    const name = c.processName(app, anyPod, options.container);
+    const dir = path.join(c.workDir, `${name}-nginx`);
     fs.mkdirSync(dir, { recursive: true });
-    // start() materialises the pod's volumes under <workDir>/<app>/<mountPath>.
-    const confD = path.join(c.workDir, tufService, "etc", "nginx", "conf.d");
+    const confD = path.join(c.podRoot(name), "etc", "nginx", "conf.d");
     const main = path.join(dir, "nginx.conf");
     fs.writeFileSync(main, nginxMainConfig(dir, confD));
-    await c.start(tufService, nginxBinary, [], anyPod, true, {
+    await c.start(app, nginxBinary, [], anyPod, true, {
         prefix: ["-p", dir, "-e", path.join(dir, "error.log"), "-c", main, "-g", "daemon off;"],
-        // The kubelet gives the pod its own address; here it listens on its Service's local port.
         rewriteFile: (file, text) =>
-            file.endsWith(".conf") ? text.replace(/listen (\d+);/, (_, port) => `listen 127.0.0.1:${c.localPort(tufService, port)};`) : text,
-        verbatim: (file) => file.startsWith(path.join("usr", "share", "tuf")),
+            file.endsWith(".conf") ? text.replace(/listen (\d+);/, (_, port) => `listen 127.0.0.1:${c.localPort(app, port)};`) : text,
+        verbatim: options.verbatim,
+        container: options.container,
     });
+}
+
+/** The TUF server: its signed files are served byte for byte. */
+export function startTufServer(c: LocalCluster): Promise<void> {
+    return startNginxContainer(c, tufService, { verbatim: (file) => file.startsWith(path.join("usr", "share", "tuf")) });
 }
