@@ -10,13 +10,13 @@
  * The stack runs with Ingresses and the ingress stand-in, so cosign reaches the mirror and the
  * servers by their public URLs over TLS, as a client does.
  */
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tufService } from "../components/tuf-repository";
 import { runOnStack, Stack, user } from "../e2e/harness";
-import { renderTufRepository, rootBody, targetsDigest, tufPublicKey } from "../lib/tuf-repository";
+import { renderTufRepository } from "../lib/tuf-repository";
 import { planTufSchedule } from "../lib/tuf-schedule";
+import { keySet, privateKeys, roleKeys, scheduleInputs } from "../tests/support/tuf-keys";
 import { inParallel, percentile, table } from "./stats";
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
@@ -24,34 +24,12 @@ const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p95: round(pe
 
 /** Render and sign time for the stack's two targets, `rootKeys` root keys, fresh keys each run. */
 function renderMs(targets: Record<string, string>, rootKeys: number, runs: number): { p50: number; p95: number } {
-    const key = () => {
-        const k = crypto.generateKeyPairSync("ed25519");
-        return { pub: k.publicKey.export({ format: "pem", type: "spki" }) as string, priv: k.privateKey.export({ format: "pem", type: "pkcs8" }) as string };
-    };
     const ms: number[] = [];
     for (let i = 0; i < runs; i++) {
-        const pairs = { root: Array.from({ length: rootKeys }, key), targets: key(), snapshot: key(), timestamp: key() };
+        const keys = keySet(rootKeys);
         const t0 = performance.now();
-        const keys = {
-            root: pairs.root.map((k) => tufPublicKey(k.pub)),
-            rootThreshold: rootKeys,
-            targets: tufPublicKey(pairs.targets.pub),
-            snapshot: tufPublicKey(pairs.snapshot.pub),
-            timestamp: tufPublicKey(pairs.timestamp.pub),
-        };
-        const schedule = planTufSchedule(
-            undefined,
-            {
-                rootBody: rootBody(keys),
-                targetsDigest: targetsDigest(targets),
-                keyIds: { targets: keys.targets.keyId, snapshot: keys.snapshot.keyId, timestamp: keys.timestamp.keyId },
-                expiryDays: { root: 365, targets: 180, snapshot: 60, timestamp: 60 },
-                renewalDays: 21,
-            },
-            Date.now(),
-        );
-        const privateKeys = Object.fromEntries([...pairs.root, pairs.targets, pairs.snapshot, pairs.timestamp].map((k) => [tufPublicKey(k.pub).keyId, k.priv]));
-        renderTufRepository({ schedule, targets, privateKeys });
+        const schedule = planTufSchedule(undefined, scheduleInputs(roleKeys(keys, rootKeys), targets), Date.now());
+        renderTufRepository({ schedule, targets, privateKeys: privateKeys(keys) });
         ms.push(performance.now() - t0);
     }
     return stats(ms);

@@ -5,48 +5,10 @@
  */
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
-import { renderTufRepository, rootBody, targetsDigest, TufFiles, tufPublicKey, TufRoleKeys } from "../../lib/tuf-repository";
-import { planTufSchedule, TufSchedule, TufScheduleInputs } from "../../lib/tuf-schedule";
+import { renderTufRepository, rootBody, TufFiles, tufPublicKey } from "../../lib/tuf-repository";
+import { planTufSchedule, TufSchedule } from "../../lib/tuf-schedule";
+import { keySet, privateKeys, roleKeys, scheduleInputs } from "../support/tuf-keys";
 import { serveFiles, TufClientCache } from "../support/tuf-client";
-
-interface KeyPair {
-    pub: string;
-    priv: string;
-}
-const keyPair = (): KeyPair => {
-    const k = crypto.generateKeyPairSync("ed25519");
-    return { pub: k.publicKey.export({ format: "pem", type: "spki" }) as string, priv: k.privateKey.export({ format: "pem", type: "pkcs8" }) as string };
-};
-
-/** One generation's keys, as TufRepository makes them. */
-function keySet(rootKeys: number) {
-    return { root: Array.from({ length: rootKeys }, keyPair), targets: keyPair(), snapshot: keyPair(), timestamp: keyPair() };
-}
-type KeySet = ReturnType<typeof keySet>;
-
-function roleKeys(s: KeySet, threshold: number): TufRoleKeys {
-    return {
-        root: s.root.map((k) => tufPublicKey(k.pub)),
-        rootThreshold: threshold,
-        targets: tufPublicKey(s.targets.pub),
-        snapshot: tufPublicKey(s.snapshot.pub),
-        timestamp: tufPublicKey(s.timestamp.pub),
-    };
-}
-
-function privateKeys(...sets: KeySet[]): Record<string, string> {
-    return Object.fromEntries(sets.flatMap((s) => [...s.root, s.targets, s.snapshot, s.timestamp]).map((k) => [tufPublicKey(k.pub).keyId, k.priv]));
-}
-
-function scheduleInputs(keys: TufRoleKeys, targets: Record<string, string>): TufScheduleInputs {
-    return {
-        rootBody: rootBody(keys),
-        targetsDigest: targetsDigest(targets),
-        keyIds: { targets: keys.targets.keyId, snapshot: keys.snapshot.keyId, timestamp: keys.timestamp.keyId },
-        expiryDays: { root: 365, targets: 180, snapshot: 60, timestamp: 60 },
-        renewalDays: 21,
-    };
-}
 
 const trust = { "trusted_root.json": '{"mediaType":"trusted root v1"}\n', "signing_config.v0.2.json": '{"mediaType":"signing config v1"}\n' };
 const day = 86_400_000;
