@@ -12,6 +12,7 @@ import { Rekor } from "./components/rekor";
 import { TimestampAuthority, timestampPath } from "./components/timestamp-authority";
 import { TufRepository } from "./components/tuf-repository";
 import { RekorV2 } from "./components/rekor-v2";
+import { currentRoles } from "./lib/tuf-schedule";
 
 export const outputsVersion = 1;
 
@@ -101,12 +102,7 @@ export function tufOutput(mirrorUrl: string, tuf: TufRepository) {
         rootSha256: sha256,
         /** For `cosign initialize --root-checksum`. */
         rootChecksum: `sha256:${sha256}`,
-        roles: {
-            root: { version: schedule.roots[schedule.roots.length - 1].version, expires: schedule.roots[schedule.roots.length - 1].expires },
-            targets: { version: schedule.targets.version, expires: schedule.targets.expires },
-            snapshot: { version: schedule.snapshot.version, expires: schedule.snapshot.expires },
-            timestamp: { version: schedule.timestamp.version, expires: schedule.timestamp.expires },
-        },
+        roles: currentRoles(schedule),
     }));
 }
 

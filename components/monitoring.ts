@@ -14,7 +14,7 @@ import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { LabelSelector } from "../lib/parse";
-import { TufRoleName, TufSchedule } from "../lib/tuf-schedule";
+import { currentRoles, TufRoleName, TufSchedule } from "../lib/tuf-schedule";
 import { ctlogService } from "./ctlog";
 import { dexService } from "./dex";
 import { fulcioService } from "./fulcio";
@@ -149,9 +149,8 @@ export interface TufWatch {
 }
 
 export function tufWatch(schedule: TufSchedule, renewalDays: number, stack: string): TufWatch {
-    const root = schedule.roots[schedule.roots.length - 1];
-    const roles = (["targets", "snapshot", "timestamp"] as const).map((role) => ({ role, version: schedule[role].version, expires: schedule[role].expires }));
-    return { roles: [{ role: "root", version: root.version, expires: root.expires }, ...roles], renewalDays, stack };
+    const roles = Object.entries(currentRoles(schedule)).map(([role, r]) => ({ role: role as TufRoleName, ...r }));
+    return { roles, renewalDays, stack };
 }
 
 /**

@@ -94,6 +94,17 @@ export function planTufSchedule(previous: TufSchedule | undefined, inputs: TufSc
     return { roots, targets, snapshot, timestamp };
 }
 
+/** What clients are served now: each role's current version and expiry (the newest root's for the root). */
+export function currentRoles(schedule: TufSchedule): Record<TufRoleName, { version: number; expires: string }> {
+    const current = ({ version, expires }: RoleVersion) => ({ version, expires });
+    return {
+        root: current(schedule.roots[schedule.roots.length - 1]),
+        targets: current(schedule.targets),
+        snapshot: current(schedule.snapshot),
+        timestamp: current(schedule.timestamp),
+    };
+}
+
 /** The roles whose version the next `up` would change (for a preview's diff). */
 export function tufScheduleChanges(previous: TufSchedule | undefined, inputs: TufScheduleInputs, nowMs: number): TufRoleName[] {
     const planned = planTufSchedule(previous, inputs, nowMs);
