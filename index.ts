@@ -109,6 +109,27 @@ const backup = config.backup
       )
     : undefined;
 
+// Rekor v2 (rekorVersion v2): its logs continue Rekor v1's generations and take the writes; Rekor v1's
+// trees are frozen once the first v2 log is ready, and stay in the trusted root.
+const rekorV2Config = config.rekorV2;
+const rekorV2 = rekorV2Config
+    ? new RekorV2(
+          "rekor-v2",
+          {
+              ...ns,
+              images: { server: images.rekorV2, readPath: images.tufServer },
+              resources: config.resources.rekorV2,
+              generations: { from: rekorV2Config.fromGeneration, to: config.rekor.keyGeneration },
+              originOf: (service) => hosts.host(service),
+              checkpointInterval: rekorV2Config.checkpointInterval,
+              storageSize: rekorV2Config.storageSize,
+              ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
+              protectData,
+          },
+          opts,
+      )
+    : undefined;
+
 const trillian = new Trillian(
     "trillian",
     {
@@ -124,7 +145,9 @@ const trillian = new Trillian(
             kubeconfig: config.cluster.kubeconfig,
             kubeContext: config.cluster.kubeContext,
         },
-        keyGenerations: { rekor: config.rekor.keyGeneration, ctlog: config.ctlog.keyGeneration },
+        // With Rekor v2 the generations from rekorV2FromGeneration on are its logs, not trees.
+        keyGenerations: { rekor: rekorV2Config ? rekorV2Config.fromGeneration - 1 : config.rekor.keyGeneration, ctlog: config.ctlog.keyGeneration },
+        freezeActive: rekorV2 ? { rekor: [rekorV2.statefulSet] } : undefined,
         database: database.connection,
         databaseReady: database.ready,
         images: { logServer: images.trillianLogServer, logSigner: images.trillianLogSigner },
@@ -141,6 +164,7 @@ const rekor = new Rekor(
         ...ns,
         trees: trillian.generations.rekor,
         replicas: config.rekor.replicas,
+        stopped: rekorV2Config?.v1AfterMigration === "stopped",
         redisStorageSize: config.rekor.redisStorageSize,
         resources: { rekor: config.resources.rekor, redis: config.resources.redis },
         tls: internalTls ? { client: clientTls!, redis: serverTls(redisService)! } : undefined,
@@ -232,25 +256,6 @@ const tsa = tsaConfig
       )
     : undefined;
 
-// Rekor v2 (rekorVersion v2): takes the writes; Rekor v1 above stays deployed and in the trusted root.
-const rekorV2Config = config.rekorV2;
-const rekorV2 = rekorV2Config
-    ? new RekorV2(
-          "rekor-v2",
-          {
-              ...ns,
-              images: { server: images.rekorV2, readPath: images.tufServer },
-              resources: config.resources.rekorV2,
-              origin: hosts.host("rekor-v2"),
-              checkpointInterval: rekorV2Config.checkpointInterval,
-              storageSize: rekorV2Config.storageSize,
-              ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
-              protectData,
-          },
-          opts,
-      )
-    : undefined;
-
 const publicUrls = { fulcio: hosts.url("fulcio"), rekor: hosts.url("rekor"), ctlog: hosts.ctlogBaseUrl(activeCtlogPrefix), oidcIssuer: config.oidc.issuerUrl };
 const trust = { hosts, urls: publicUrls, fulcio, rekor, ctlog, tsa, rekorV2, oidc: config.oidc };
 const client = clientMaterial(trust);
@@ -299,7 +304,7 @@ if (config.network) {
                 backup: backup !== undefined,
                 tsa: tsaWatch,
                 tuf: tuf !== undefined,
-                rekorV2: rekorV2 !== undefined,
+                rekorV2: rekorV2 ? { services: rekorV2.services } : undefined,
             }),
         },
         opts,
@@ -327,7 +332,7 @@ if (config.monitoring) {
                 internalTlsCaConfigMapName: internalTls?.caConfigMapName,
                 dex: identity.provider === "dex",
                 tsa: tsa !== undefined,
-                rekorV2: rekorV2 !== undefined,
+                rekorV2Service: rekorV2?.services[rekorV2.services.length - 1],
             }),
             extraLabels: config.monitoring.labels,
             databaseClaimName: database.dataClaimName,
@@ -336,6 +341,7 @@ if (config.monitoring) {
             backup: config.backup ? { cronJob: backupCronJobName, maxAgeHours: config.backup.maxAgeHours } : undefined,
             tsa: tsaWatch,
             tuf: tuf && tufConfig ? { schedule: tuf.schedule, renewalDays: tufConfig.renewalDays, stack: pulumi.getStack() } : undefined,
+            rekorV2ClaimName: rekorV2?.activeClaimName,
         },
         opts,
     );
@@ -364,7 +370,7 @@ export const internalUrls = {
     trillian: trillian.logServerAddress,
     ...(tsa ? { tsa: tsa.internalUrl } : {}),
     ...(tuf ? { tuf: tuf.internalUrl } : {}),
-    ...(rekorV2 ? { rekorV2: rekorV2.internalUrl } : {}),
+    ...(rekorV2 ? { rekorV2: rekorV2.internalUrl, rekorV2ReadPath: rekorV2.internalReadUrl } : {}),
 };
 export const rekorTreeId = trillian.trees.rekor.treeId;
 export const ctlogTreeId = trillian.trees.ctlog.treeId;

@@ -53,8 +53,8 @@ export function timestampUrl(hosts: PublicHosts): string {
 /** The trusted root, signing config and ready-to-run cosign commands, from every CA and log key generation. */
 export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
     return pulumi
-        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom, i.tsa?.generations ?? [], i.rekorV2?.publicKeyPem])
-        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom, tsaChains, rekorV2Key]) =>
+        .all([i.fulcio.caGenerations, i.rekor.keyGenerations, i.ctlog.generations, i.fulcio.validFrom, i.tsa?.generations ?? [], i.rekorV2?.logs])
+        .apply(([fulcioCas, rekorKeys, ctlogs, validFrom, tsaChains, rekorV2Logs]) =>
             buildClientMaterial({
                 urls: i.urls,
                 fulcioCas,
@@ -62,7 +62,7 @@ export function clientMaterial(i: TrustInputs): pulumi.Output<ClientMaterial> {
                 validFrom,
                 ctlogKeys: ctlogs.map((l) => ({ baseUrl: i.hosts.ctlogBaseUrl(l.prefix), publicKeyPem: l.publicKeyPem, frozenAt: l.frozenAt })),
                 tsa: i.tsa ? { url: timestampUrl(i.hosts), chains: tsaChains } : undefined,
-                rekorV2: i.rekorV2 && rekorV2Key ? { origin: i.rekorV2.origin, publicKeyPem: rekorV2Key } : undefined,
+                rekorV2: rekorV2Logs,
                 oidcClientId: i.oidc.clientId,
                 emailDomain: i.oidc.emailDomain,
             }),
@@ -108,13 +108,15 @@ export function tufOutput(mirrorUrl: string, tuf: TufRepository) {
 
 /** Rekor v2 as other stacks and monitors consume it: where to write, the origin clients verify checkpoints under, the key, and the read path. */
 export function rekorV2Output(rekorV2: RekorV2) {
-    return rekorV2.publicKeyPem.apply((publicKeyPem) => ({
+    return pulumi.all([rekorV2.publicKeyPem, rekorV2.logs]).apply(([publicKeyPem, logs]) => ({
         enabled: true,
         url: `https://${rekorV2.origin}`,
         origin: rekorV2.origin,
         publicKeyPem,
         /** The signed checkpoint; tiles are below it (`tile/<L>/<N>`, `tile/entries/<N>`). */
         checkpointUrl: `https://${rekorV2.origin}/checkpoint`,
+        /** Every Rekor v2 log, oldest first (rekorKeyGeneration): a retired one is read-only, with when it stopped taking writes. */
+        logs: logs.map((log) => ({ ...log, checkpointUrl: `https://${log.origin}/checkpoint` })),
     }));
 }
 

@@ -3,15 +3,17 @@
  *
  * The real Pulumi CLI (cluster/pulumi-cli.ts) runs `up`, `preview`, `refresh` and `destroy` on our
  * index.ts against a real kube-apiserver with Pod Security admission (cluster/control-plane.ts);
- * kwok simulates the node, and the real Trillian, Rekor, Fulcio, ct_server and Redis run behind the
- * simulated pods from what the API server holds (cluster/pod-runner.ts). createtree.sh runs
+ * kwok simulates the node, and the real Trillian, Rekor (v1 and v2), Fulcio, ct_server, Redis, the
+ * timestamp authority and nginx run behind the simulated pods from what the API server holds
+ * (cluster/pod-runner.ts). createtree.sh runs
  * unmodified in port-forward mode with the real kubectl and createtree. Then cosign v3 signs with
  * the stack's outputs and verifies.
  *
- * Two stacks, each in a cluster of its own: a fresh dev stack (Pulumi.dev.yaml), and a prod-like one
- * (Pulumi.prod.yaml: protectData, two lease-electing signers, HA replicas) with a chained CA and the
- * policy-controller objects applied; the prod stack also previews identityProvider dex. Key rotation
- * by config runs on both: Rekor's key on dev, the CT log's on prod (protected, internal TLS).
+ * Two stacks, each in a cluster of its own: a fresh dev stack (Pulumi.dev.yaml, on Rekor v2), and a
+ * prod-like one (Pulumi.prod.yaml: protectData, two lease-electing signers, HA replicas, Rekor v1) with
+ * a chained CA and the policy-controller objects applied; the prod stack also previews
+ * identityProvider dex. Key rotation by config runs on both: the Rekor v2 log's on dev, the CT log's on
+ * prod (protected, internal TLS), and prod then moves from Rekor v1 to v2 in one `up`.
  * Needs: MariaDB on 127.0.0.1:3306, redis-server, the toolchain (cluster/toolchain.ts) and the
  * provider plugins in $SIGSTORE_PLUGIN_DIR. Loopback only; everything is stopped at the end.
  */
@@ -20,6 +22,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import "reflect-metadata";
+import { rekorV2Service } from "../components/rekor-v2";
 import { logSignerService } from "../components/trillian";
 import { mysql } from "../e2e/harness";
 import { ClusterLab, LiveDeployment, namespace, operation, stackOutputs, trees, unexpectedWarnings, workloadAdmissionWarnings } from "./deployment";
@@ -95,6 +98,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 "fulcio-server",
                 "rekor-redis",
                 "rekor-server",
+                "rekor-v2",
                 "trillian-db",
                 "trillian-log-server",
                 "trillian-log-signer",
@@ -193,17 +197,20 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
         });
 
-        it("rekorKeyGeneration 2: one `up` makes a tree and key, freezes the old tree, and Rekor serves both; signatures before and after verify", async function () {
-            // Created: the key, the createtree Command, the tree ConfigMap, the freeze Command and its ConfigMap.
-            const { before, after } = await lab.rotate(d, "rekorKeyGeneration", 5, ["rekor-server"]);
+        it("rekorKeyGeneration 3 (Rekor v2): one `up` starts a new log and leaves the old one its read path alone; signatures before and after verify", async function () {
+            // Created: the new log's key, signer Secret, volume, Service, StatefulSet, Ingress and NetworkPolicy, and
+            // the old log's retirement time; deleted: the old log's signer Secret (its key stays in the state).
+            const { before, after } = await lab.rotate(d, "rekorKeyGeneration", { creates: 8, replaces: 0, deletes: 1, to: 3 }, [rekorV2Service]);
             assert.deepEqual(
-                after.rekorShards.map((s: any) => s.treeId),
-                [before.rekorTreeId, after.rekorTreeId],
+                after.rekorV2Log.logs.map((l: any) => l.origin),
+                [before.rekorV2Log.origin, after.rekorV2Log.origin],
             );
-            assert.deepEqual(trees(d), [before.rekorTreeId, after.rekorTreeId, before.ctlogTreeId].sort());
-            assert.equal(mysql(`SELECT TreeState FROM Trees WHERE TreeId = ${before.rekorTreeId}`, d.database, d.runner.databaseServer).trim(), "FROZEN");
-            const frozen = JSON.parse(d.cp.kubectl(["get", "configmap", "trillian-tree-rekor-frozen", "--namespace", namespace, "--output=json"]));
-            assert.deepEqual(frozen.data, { treeID: before.rekorTreeId, frozenAt: after.rekorShards[0].frozenAt });
+            assert.match(after.rekorV2Log.logs[0].retiredAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+            const sets = JSON.parse(d.cp.kubectl(["get", "statefulsets", "--namespace", namespace, "--output=json"])).items;
+            const containersOf = (app: string) =>
+                sets.find((x: any) => x.spec.selector.matchLabels["app.kubernetes.io/name"] === app).spec.template.spec.containers.map((c: any) => c.name);
+            assert.deepEqual(containersOf(rekorV2Service), ["read-path"], "the retired log serves reads only");
+            assert.deepEqual(containersOf(`${rekorV2Service}-g3`), ["rekor-tiles", "read-path"]);
             await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
         });
 
@@ -379,7 +386,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
 
         it("ctlogKeyGeneration 2 (protected, internal TLS): one `up` makes a new log, freezes the old tree over TLS, Fulcio moves to the new log; signatures before and after verify", async function () {
             // Created: the key, its password, the createtree Command, the tree ConfigMap, the freeze Command and its ConfigMap.
-            const { before, after } = await lab.rotate(d, "ctlogKeyGeneration", 6, ["ctlog", "fulcio-server"]);
+            const { before, after } = await lab.rotate(d, "ctlogKeyGeneration", { creates: 6 }, ["ctlog", "fulcio-server"]);
             assert.deepEqual(
                 after.ctlogs.map((l: any) => [l.treeId, l.prefix]),
                 [
@@ -391,6 +398,38 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             const state = await d.stack.exportStack();
             const freeze = (state.deployment.resources as any[]).find((r) => r.type === "command:local:Command" && r.urn.endsWith("::trillian-freeze-ctlog"));
             assert.ok(freeze?.protect, "the freeze Command is not protected");
+        });
+
+        it("moves to Rekor v2 in one `up` (protected, internal TLS): the v2 log starts, then Rekor v1's tree is frozen and stays served; signatures before and after verify", async function () {
+            // Created: the RekorV2 component, its key, signer Secret, volume, read-path ConfigMap, Service, StatefulSet,
+            // Ingress, NetworkPolicy and ServiceMonitor, and Rekor v1's freeze Command and its ConfigMap. Nothing replaced
+            // but the TUF files, nothing deleted.
+            const { before, after } = await lab.change(
+                d,
+                "rekor-v2",
+                { rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "2" },
+                { creates: 12, replaces: 0 },
+                [],
+            );
+            assert.equal(mysql(`SELECT TreeState FROM Trees WHERE TreeId = ${before.rekorTreeId}`, d.database, d.runner.databaseServer).trim(), "FROZEN");
+            assert.equal(after.rekorShards[0].treeId, before.rekorTreeId);
+            const tlogs = JSON.parse(after.trustedRoot).tlogs;
+            assert.deepEqual(
+                tlogs.map((t: any) => [t.baseUrl, t.publicKey.validFor.end]),
+                [
+                    [after.urls.rekor, after.rekorShards[0].frozenAt],
+                    [after.rekorV2Log.url, undefined],
+                ],
+            );
+            assert.deepEqual(
+                JSON.parse(after.signingConfig).rekorTlogUrls.map((u: any) => [u.url, u.majorApiVersion]),
+                [[after.rekorV2Log.url, 2]],
+            );
+            const state = await d.stack.exportStack();
+            for (const name of ["rekor-v2-signing-key", "rekor-v2-data", "trillian-freeze-rekor"]) {
+                const r = (state.deployment.resources as any[]).find((x) => x.urn.endsWith(`::${name}`));
+                assert.ok(r?.protect, `${name} is protected`);
+            }
         });
 
         it("preview --expect-no-changes passes right after up", async function () {

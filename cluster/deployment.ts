@@ -225,24 +225,51 @@ export class ClusterLab {
 
     /**
      * A key rotation of a running stack, as a user runs it: signs `<configKey>-before`, raises
-     * `configKey` to 2, one `up` that must create `creates` resources, replace one (the Secret
-     * carrying the keys: the provider replaces an auto-named Secret whose data changes) and delete none,
-     * the rollouts of `apps`; then signs `<configKey>-after` and verifies the earlier signature with
-     * the rotated trust material. Returns the stack outputs from before and after.
+     * `configKey` to `expected.to` (2), one `up` that must create `expected.creates` resources, replace
+     * `expected.replaces` (default 1: the Secret carrying the keys; the provider replaces an
+     * auto-named Secret whose data changes) and delete `expected.deletes` (none), the rollouts of
+     * `apps`; then signs `<configKey>-after` and verifies the earlier signature with the rotated trust
+     * material. Returns the stack outputs from before and after.
      */
-    async rotate(d: LiveDeployment, configKey: string, creates: number, apps: string[]): Promise<{ before: Record<string, any>; after: Record<string, any> }> {
+    async rotate(
+        d: LiveDeployment,
+        configKey: string,
+        expected: { creates: number; replaces?: number; deletes?: number; to?: number },
+        apps: string[],
+    ): Promise<{ before: Record<string, any>; after: Record<string, any> }> {
+        return this.change(d, configKey, { [configKey]: String(expected.to ?? 2) }, expected, apps);
+    }
+
+    /**
+     * A config change of a running stack (a rotation, a move to Rekor v2): signs `<label>-before`,
+     * sets `config`, one `up` with exactly the expected creates, replaces (plus the TUF files'
+     * ConfigMap, whose trusted root changed) and deletes, the rollouts of `apps`; then signs
+     * `<label>-after` and verifies the earlier signature with the new trust material.
+     */
+    async change(
+        d: LiveDeployment,
+        label: string,
+        config: Record<string, string>,
+        expected: { creates: number; replaces?: number; deletes?: number },
+        apps: string[],
+    ): Promise<{ before: Record<string, any>; after: Record<string, any> }> {
         const before = await stackOutputs(d);
-        await this.signAndVerify(d, `${configKey}-before`);
-        await d.stack.setConfig(`sigstore:${configKey}`, { value: "2" });
+        await this.signAndVerify(d, `${label}-before`);
+        for (const [key, value] of Object.entries(config)) await d.stack.setConfig(`sigstore:${key}`, { value });
         const result = await operation(d, (onEvent) => d.stack.up({ onEvent }));
         const changes = result.summary.resourceChanges ?? {};
         // With the TUF repository, its files' ConfigMap too: the trusted root it serves changed.
         const tuf = before.tufRepository.enabled === true;
-        assert.deepEqual([changes.create, changes.replace, changes.delete], [creates, tuf ? 2 : 1, undefined], JSON.stringify(changes));
+        const replaces = (expected.replaces ?? 1) + (tuf ? 1 : 0);
+        assert.deepEqual(
+            [changes.create, changes.replace, changes.delete],
+            [expected.creates, replaces || undefined, expected.deletes || undefined],
+            JSON.stringify(changes),
+        );
         for (const app of [...apps, ...(tuf ? [tufService] : [])]) await d.runner.restart(app); // the rollouts the new pod templates ask for
-        assert.match((await this.signAndVerify(d, `${configKey}-after`)).verify, /Verified OK/);
-        const earlier = await this.verify(d, `${configKey}-before`);
-        assert.equal(earlier.status, 0, `the signature made before the rotation no longer verifies:\n${earlier.output}`);
+        assert.match((await this.signAndVerify(d, `${label}-after`)).verify, /Verified OK/);
+        const earlier = await this.verify(d, `${label}-before`);
+        assert.equal(earlier.status, 0, `the signature made before the change no longer verifies:\n${earlier.output}`);
         return { before, after: await stackOutputs(d) };
     }
 

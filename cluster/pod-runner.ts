@@ -21,6 +21,7 @@ import { BinaryName } from "../e2e/binaries";
 import { createTrillianDatabase, databaseRequiresTls, MysqlServer, ownDatabase, redisListenArgs, startOwnMariadb } from "../e2e/harness";
 import { anyPod, appLabel, ClusterObjects, freePort, KubeObject, LocalCluster, objectText } from "../e2e/local-cluster";
 import { startTufServer } from "../e2e/tuf-server";
+import { rekorV2Apps, startRekorV2Log } from "../e2e/rekor-v2-server";
 import { removeStalePodNetworks } from "../e2e/pod-network";
 import { ControlPlane } from "./control-plane";
 
@@ -263,6 +264,12 @@ export class PodRunner {
     }
 
     private async startServer(app: string, image: string, podNames: string[], serviceAccount?: string): Promise<void> {
+        // A Rekor v2 log's pod (its server and read path, or the read path alone once retired).
+        if (rekorV2Apps(this.cluster).includes(app)) {
+            await startRekorV2Log(this.cluster, app, this.options.binaries.posix);
+            this.options.log?.(`${app}: rekor-tiles and its read path running`);
+            return;
+        }
         if (image === tufServerImage) {
             await this.cluster.allocateServicePorts();
             await startTufServer(this.cluster);

@@ -4,6 +4,7 @@
  * key gets the same guard against regeneration.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { encryptLegacyPem } from "../lib/legacy-pem";
@@ -136,3 +137,22 @@ export const createOnceIgnoreChanges = [
     "archivePaths",
     "assetPaths",
 ];
+
+/**
+ * A create-only Command that prints the time once, after `opts.dependsOn` is ready (a takeover, a
+ * retirement), and that time as an output: it becomes a validFor bound in the trusted root, so nothing
+ * about it may ever run it again. `what` names the event, in its environment, for the preview.
+ */
+export function recordedTime(resourceName: string, what: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    const stamp = new command.local.Command(
+        resourceName,
+        { create: "date -u +%Y-%m-%dT%H:%M:%SZ", interpreter: ["/bin/sh", "-c"], environment: { RECORDS_TIME: what } },
+        { ...opts, ignoreChanges: createOnceIgnoreChanges },
+    );
+    return stamp.stdout.apply((out) => {
+        const time = out.trim();
+        if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(time))
+            throw new Error(`${resourceName}: the time of "${what}" is not an RFC 3339 time: ${JSON.stringify(out)}`);
+        return time;
+    });
+}

@@ -21,7 +21,6 @@ import { fulcioService } from "./fulcio";
 import { labels, serviceHost } from "./kube";
 import { rekorService } from "./rekor";
 import { tsaService } from "./timestamp-authority";
-import { rekorV2Service } from "./rekor-v2";
 import { logServerService, logSignerService } from "./trillian";
 
 /** A Service whose pods export metrics, and how Prometheus scrapes it. */
@@ -42,7 +41,8 @@ export function sigstoreScrapeTargets(input: {
     internalTlsCaConfigMapName?: pulumi.Input<string>;
     dex: boolean;
     tsa: boolean;
-    rekorV2?: boolean;
+    /** The active Rekor v2 log's Service (rekorVersion v2): retired logs serve only files. */
+    rekorV2Service?: string;
 }): ScrapeTarget[] {
     const trillianTls =
         input.internalTlsCaConfigMapName === undefined
@@ -56,7 +56,7 @@ export function sigstoreScrapeTargets(input: {
         { service: logSignerService, port: "http" },
         ...(input.dex ? [{ service: dexService, port: "metrics" }] : []),
         ...(input.tsa ? [{ service: tsaService, port: "metrics" }] : []),
-        ...(input.rekorV2 ? [{ service: rekorV2Service, port: "metrics" }] : []),
+        ...(input.rekorV2Service ? [{ service: input.rekorV2Service, port: "metrics" }] : []),
     ];
 }
 
@@ -77,6 +77,8 @@ export interface MonitoringArgs {
     readonly tsa?: TsaWatch;
     /** The TUF repository, if deployed: when each role's metadata expires, and the `up` that re-signs it. */
     readonly tuf?: { readonly schedule: pulumi.Input<TufSchedule>; readonly renewalDays: number; readonly stack: string };
+    /** Rekor v2 (rekorVersion v2): the active log's tile volume claim; its errors, checkpoint lag and disk are watched. */
+    readonly rekorV2ClaimName?: pulumi.Input<string>;
 }
 
 /** Seconds since the epoch at which the CA expiry alert starts firing. */
@@ -94,6 +96,7 @@ export function alertRules(
     backup?: BackupWatch,
     tsa?: TsaWatch,
     tuf?: TufWatch,
+    rekorV2?: RekorV2Watch,
 ): Array<Record<string, unknown>> {
     const inNs = `namespace="${ns}"`;
     const rules: Array<Record<string, unknown>> = [
@@ -138,7 +141,65 @@ export function alertRules(
     if (backup) rules.push(...backupRules(ns, backup));
     if (tsa) rules.push(...tsaRules(ns, days, tsa));
     if (tuf) rules.push(...tufRules(tuf));
+    if (rekorV2) rules.push(...rekorV2Rules(ns, rekorV2));
     return rules;
+}
+
+/** The active Rekor v2 log to watch: its tile volume's claim. */
+export interface RekorV2Watch {
+    claim: string;
+}
+
+/**
+ * rekor-tiles v2.3.0's own series (internal/server/metrics.go) and Tessera v1.0.2's (append_lifecycle.go,
+ * through the OpenTelemetry Prometheus exporter), checked against the real server's /metrics by
+ * e2e/rekor-v2.e2e.ts: server errors, inclusion proofs it failed to build for entries it integrated,
+ * recovered panics, integrated entries no published checkpoint covers yet (every write waits for one),
+ * and the tile volume filling (the log only grows).
+ */
+function rekorV2Rules(ns: string, w: RekorV2Watch): Array<Record<string, unknown>> {
+    const inNs = `namespace="${ns}"`;
+    const claim = `${inNs}, persistentvolumeclaim="${w.claim}"`;
+    const runbook = 'docs/operations.md, "Rekor v2"';
+    return [
+        {
+            alert: "RekorV2ServerErrors",
+            expr: `sum(rate(rekor_v2_http_requests_total{${inNs}, code=~"5.."}[5m])) > 0`,
+            for: "10m",
+            labels: { severity: "critical" },
+            annotations: { summary: `Rekor v2 answers with server errors: signing fails for every client (${runbook}).` },
+        },
+        {
+            alert: "RekorV2InclusionProofFailures",
+            expr: `sum(increase(rekor_v2_inclusion_proof_failure_total{${inNs}}[10m])) > 0`,
+            labels: { severity: "critical" },
+            annotations: {
+                summary: `Rekor v2 integrated entries it could not prove included: check the tile volume for damage before anything else (${runbook}).`,
+            },
+        },
+        {
+            alert: "RekorV2PanicsRecovered",
+            expr: `sum(increase(rekor_v2_grpc_req_panics_recovered_total{${inNs}}[10m])) > 0`,
+            labels: { severity: "warning" },
+            annotations: { summary: `Rekor v2 recovered from a panic serving a request: read its log (kubectl logs statefulset/<the log> -c rekor-tiles).` },
+        },
+        {
+            alert: "RekorV2CheckpointBehind",
+            expr: `max(tessera_appender_integrated_size{${inNs}}) - max(tessera_appender_signed_size{${inNs}}) > 0`,
+            for: "5m",
+            labels: { severity: "critical" },
+            annotations: {
+                summary: `Rekor v2 has integrated entries that no published checkpoint covers for 5 minutes: writes wait for a checkpoint and time out (${runbook}).`,
+            },
+        },
+        {
+            alert: "RekorV2VolumeFilling",
+            expr: `kubelet_volume_stats_available_bytes{${claim}} / kubelet_volume_stats_capacity_bytes{${claim}} < 0.15`,
+            for: "15m",
+            labels: { severity: "warning" },
+            annotations: { summary: `Rekor v2's tile volume is more than 85% full; the log only grows: grow the volume or rotate to a new log (${runbook}).` },
+        },
+    ];
 }
 
 /** The TUF roles' current versions and expiry dates, the renewal window, and the stack whose `up` re-signs them. */
@@ -293,18 +354,21 @@ export class Monitoring extends pulumi.ComponentResource {
 
         const tuf = args.tuf;
         const tufSchedule = tuf ? pulumi.output(tuf.schedule) : pulumi.output(undefined);
-        const rules = pulumi.all([args.databaseClaimName, args.fulcioChainPem, tufSchedule]).apply(([claim, chain, schedule]) =>
-            alertRules(
-                args.namespaceName,
-                args.targets.map((t) => t.service),
-                claim,
-                caExpiryAlertTime(chain, args.caExpiryWarningDays),
-                args.caExpiryWarningDays,
-                args.backup,
-                args.tsa,
-                tuf && schedule ? tufWatch(schedule, tuf.renewalDays, tuf.stack) : undefined,
-            ),
-        );
+        const rules = pulumi
+            .all([args.databaseClaimName, args.fulcioChainPem, tufSchedule, args.rekorV2ClaimName])
+            .apply(([claim, chain, schedule, rekorV2Claim]) =>
+                alertRules(
+                    args.namespaceName,
+                    args.targets.map((t) => t.service),
+                    claim,
+                    caExpiryAlertTime(chain, args.caExpiryWarningDays),
+                    args.caExpiryWarningDays,
+                    args.backup,
+                    args.tsa,
+                    tuf && schedule ? tufWatch(schedule, tuf.renewalDays, tuf.stack) : undefined,
+                    rekorV2Claim ? { claim: rekorV2Claim } : undefined,
+                ),
+            );
         new k8s.apiextensions.CustomResource(
             `${name}-alerts`,
             {

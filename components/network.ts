@@ -28,7 +28,6 @@ import { rekorPorts, rekorService, redisService } from "./rekor";
 import { tsaPorts, tsaService } from "./timestamp-authority";
 import { logServerService, logSignerService, trillianPorts } from "./trillian";
 import { tufPorts, tufService } from "./tuf-repository";
-import { rekorV2Service } from "./rekor-v2";
 import { rekorV2Ports } from "../lib/rekor-v2";
 
 export type Protocol = "TCP" | "UDP";
@@ -107,8 +106,11 @@ export interface EdgeInputs {
     tsa?: { ntp: boolean };
     /** The TUF repository (tuf): static files behind the ingress, dialling nothing. */
     tuf?: boolean;
-    /** Rekor v2 (rekorVersion v2): writes and the read path behind the ingress; it dials nothing. */
-    rekorV2?: boolean;
+    /**
+     * Rekor v2 (rekorVersion v2), its logs' Services oldest first: every log's read path behind the
+     * ingress, writes only to the active (last) one; it dials nothing.
+     */
+    rekorV2?: { services: string[] };
 }
 
 /** Every edge of the deployment. */
@@ -193,10 +195,17 @@ export function sigstoreEdges(input: EdgeInputs): Edge[] {
         });
     }
     if (input.rekorV2) {
+        const logs = input.rekorV2.services;
+        const active = logs[logs.length - 1];
         edges.push(
-            { from: ingressController, to: app(rekorV2Service), ports: tcp(rekorV2Ports.http), why: "clients upload entries to Rekor v2" },
-            { from: ingressController, to: app(rekorV2Service), ports: tcp(rekorV2Ports.read), why: "monitors and clients read checkpoints and tiles" },
-            { from: prometheus, to: app(rekorV2Service), ports: tcp(rekorV2Ports.metrics), why: "metrics" },
+            { from: ingressController, to: app(active), ports: tcp(rekorV2Ports.http), why: "clients upload entries to Rekor v2" },
+            ...logs.map((log) => ({
+                from: ingressController,
+                to: app(log),
+                ports: tcp(rekorV2Ports.read),
+                why: "monitors and clients read checkpoints and tiles",
+            })),
+            { from: prometheus, to: app(active), ports: tcp(rekorV2Ports.metrics), why: "metrics" },
         );
     }
     if (input.createtreeInPod)

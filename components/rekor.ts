@@ -17,7 +17,7 @@ import { containerResources, ResourceBounds } from "../lib/resources";
 import { generatedPassword, generationKeys, LogKeyRecord, logKeyRecords } from "./key-material";
 import { caFile, ClientTls, ServerTls, tlsMount, tlsVolumes } from "./internal-tls";
 import { renderShardingConfig } from "../lib/rekor-sharding";
-import { LogGenerations, logServerService, oldestFirst, trillianPorts } from "./trillian";
+import { freezeRecords, LogGenerations, logServerService, oldestFirst, trillianPorts } from "./trillian";
 import {
     configFiles,
     configMapEnv,
@@ -42,6 +42,8 @@ export interface RekorArgs {
     /** One tree per key generation: the retired ones frozen, the newest active. */
     readonly trees: LogGenerations;
     readonly replicas: number;
+    /** Rekor v2 took the writes and rekorV1AfterMigration is "stopped": the server and Redis run 0 replicas; nothing is deleted. */
+    readonly stopped?: boolean;
     readonly redisStorageSize: string;
     readonly resources: { rekor: ResourceBounds; redis: ResourceBounds };
     /** Internal TLS: Rekor trusts the internal CA for Trillian and Redis; Redis serves TLS only. */
@@ -104,7 +106,7 @@ export class Rekor extends pulumi.ComponentResource {
                 service: rekorService,
                 component: "rekor",
                 namespace: args.namespace,
-                replicas: args.replicas,
+                replicas: args.stopped ? 0 : args.replicas,
                 podAnnotations: { "sigstore.dev/tree-id": active.treeId },
                 ports: { http: rekorPorts.http, metrics: rekorPorts.metrics },
                 container: {
@@ -123,7 +125,7 @@ export class Rekor extends pulumi.ComponentResource {
                 volumes: [...signer.volumes, ...tls.volumes],
                 // Rekor reads each inactive shard's length once, at startup: only after the tree is frozen.
             },
-            { parent: this, dependsOn: retired.map((tree) => tree.freezeRecord) },
+            { parent: this, dependsOn: freezeRecords(args.trees) },
         ).deployment;
 
         if (args.ingress) exposeService(`${name}-ingress`, this, args.namespace, args.ingress, rekorService, rekorPorts.http);
@@ -165,7 +167,7 @@ export class Rekor extends pulumi.ComponentResource {
                 service: redisService,
                 component: "rekor",
                 namespace: args.namespace,
-                replicas: 1,
+                replicas: args.stopped ? 0 : 1,
                 strategy: { type: "Recreate" },
                 podSecurityContext: { ...podSecurity, fsGroup: redisUid },
                 ports: { redis: rekorPorts.redis },

@@ -18,12 +18,11 @@
 import { X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as command from "@pulumi/command";
 import * as tls from "@pulumi/tls";
 import * as YAML from "yaml";
 import { ResourceBounds } from "../lib/resources";
 import { issueTimestampingLeaf } from "../lib/tsa-chain";
-import { caCertIgnoreChanges, createOnceIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix, perGeneration } from "./key-material";
+import { caCertIgnoreChanges, generatedKey, generatedRsaKey, generationSuffix, perGeneration, recordedTime } from "./key-material";
 import { configFiles, exposeService, goServerContainer, IngressSpec, internalUrl, labels, protectedIf, retainCopy, serverWorkload } from "./kube";
 
 export const tsaService = "tsa-server";
@@ -111,7 +110,13 @@ export class TimestampAuthority extends pulumi.ComponentResource {
 
         // When each newer chain took over: recorded once, after the pods rolled onto it, so every
         // timestamp the older key made falls inside the older chain's window.
-        const tookOver = chains.slice(1).map((c) => this.takeoverTime(name, c.generation, args.protectData));
+        const tookOver = chains.slice(1).map((c) =>
+            recordedTime(`${name}-took-over${generationSuffix(c.generation)}`, `tsaGeneration ${c.generation} took over`, {
+                parent: this,
+                dependsOn: [this.deployment],
+                ...protectedIf(args.protectData),
+            }),
+        );
         this.generations = pulumi
             .all([pulumi.all(chains.map((c) => c.chainPem)), pulumi.all(tookOver)])
             .apply(([pems, ends]) =>
@@ -181,21 +186,6 @@ export class TimestampAuthority extends pulumi.ComponentResource {
             { metadata: { namespace: args.namespace, labels: labels(tsaService, "tsa") }, data: { "ntp.yaml": renderNtpConfig(servers) } },
             { parent: this },
         );
-    }
-
-    /** A create-only Command printing the time once generation `generation`'s pods have rolled out. */
-    private takeoverTime(name: string, generation: number, protectData: boolean): pulumi.Output<string> {
-        const stamp = new command.local.Command(
-            `${name}-took-over${generationSuffix(generation)}`,
-            { create: "date -u +%Y-%m-%dT%H:%M:%SZ", interpreter: ["/bin/sh", "-c"], environment: { RECORDS_TIME: `tsaGeneration ${generation} took over` } },
-            { parent: this, dependsOn: [this.deployment], ignoreChanges: createOnceIgnoreChanges, ...protectedIf(protectData) },
-        );
-        return stamp.stdout.apply((out) => {
-            const time = out.trim();
-            if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(time))
-                throw new Error(`${name}: the takeover time of tsaGeneration ${generation} is not an RFC 3339 time: ${JSON.stringify(out)}`);
-            return time;
-        });
     }
 }
 

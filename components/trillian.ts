@@ -77,6 +77,11 @@ export interface TrillianArgs {
     readonly database: DatabaseConnection;
     /** How many trees each log has (rekorKeyGeneration, ctlogKeyGeneration): the newest is active, the others frozen. */
     readonly keyGenerations: Record<TreeName, number>;
+    /**
+     * Logs whose newest tree is frozen too, once the given resources are ready: Rekor v1 after Rekor v2
+     * took the writes (rekorV2FromGeneration).
+     */
+    readonly freezeActive?: Partial<Record<TreeName, pulumi.Resource[]>>;
     /** Resources that must be ready (schema loaded) before Trillian starts. */
     readonly databaseReady: pulumi.Resource[];
     readonly images: { logServer: string; logSigner: string };
@@ -103,15 +108,24 @@ export interface FrozenTree extends LogTree {
     freezeCommand: command.local.Command;
 }
 
-/** A log's trees, one per key generation (rekorKeyGeneration, ctlogKeyGeneration): the retired ones frozen, the newest active. */
+/**
+ * A log's trees, one per key generation (rekorKeyGeneration, ctlogKeyGeneration): the retired ones
+ * frozen, the newest active; that one is frozen too once the log has moved on (Rekor v1 after Rekor v2
+ * took the writes).
+ */
 export interface LogGenerations {
     retired: FrozenTree[];
-    active: LogTree;
+    active: LogTree | FrozenTree;
 }
 
-/** Every tree of a log, oldest first; a retired one carries its frozenAt, the active one none. */
+/** Every tree of a log, oldest first; a frozen one carries its frozenAt, a writable one none. */
 export function oldestFirst(g: LogGenerations): Array<LogTree & { frozenAt?: pulumi.Output<string> }> {
     return [...g.retired, g.active];
+}
+
+/** The freeze records of every frozen tree: whatever reads the log's lengths once at startup waits for them. */
+export function freezeRecords(g: LogGenerations): k8s.core.v1.ConfigMap[] {
+    return oldestFirst(g).flatMap((tree) => ("freezeRecord" in tree ? [(tree as FrozenTree).freezeRecord] : []));
 }
 
 export class Trillian extends pulumi.ComponentResource {
@@ -261,8 +275,10 @@ export class Trillian extends pulumi.ComponentResource {
      */
     private logGenerations(name: string, log: TreeName, args: TrillianArgs): LogGenerations {
         const trees = perGeneration(args.keyGenerations[log], (g) => this.tree(name, log, g, args));
-        const active = trees[trees.length - 1];
-        const retired = trees.slice(0, -1).map((tree, i) => this.freeze(name, log, tree, i + 1, active, args));
+        const newest = trees[trees.length - 1];
+        const retired = trees.slice(0, -1).map((tree, i) => this.freeze(name, log, tree, i + 1, [newest.configMap], args));
+        const successor = args.freezeActive?.[log];
+        const active = successor ? this.freeze(name, log, newest, trees.length, successor, args) : newest;
         return { retired, active };
     }
 
@@ -303,8 +319,8 @@ export class Trillian extends pulumi.ComponentResource {
         );
     }
 
-    /** Freezes a retired tree once the active one exists, and records when in a fixed-name ConfigMap. */
-    private freeze(name: string, log: TreeName, tree: LogTree, generation: number, active: LogTree, args: TrillianArgs): FrozenTree {
+    /** Freezes a retired tree once its successor exists (`after`), and records when in a fixed-name ConfigMap. */
+    private freeze(name: string, log: TreeName, tree: LogTree, generation: number, after: pulumi.Resource[], args: TrillianArgs): FrozenTree {
         const suffix = generationSuffix(generation);
         const recordName = `trillian-tree-${log}${suffix}-frozen`;
         const freezeCommand = this.adminCommand(
@@ -318,7 +334,7 @@ export class Trillian extends pulumi.ComponentResource {
                 POD_NAME: `freeze-${log}${suffix}`,
             },
             args,
-            [active.configMap],
+            after,
         );
         const frozenAt = freezeCommand.stdout.apply((out) => parseFreezeOutput(out, `${log}${suffix}`));
         // Fixed name on purpose, like the tree's: the record freezetree.sh checks before freezing again.

@@ -141,6 +141,9 @@ export const defaults = {
     tsaNtpEgressCidrs: "",
     rekorVersion: "v1" as "v1" | "v2",
     // Measured: a write returns about 1 s after it arrives at 1s (11 s at the server's 10s default).
+    /** 0: unset (required with rekorVersion v2). */
+    rekorV2FromGeneration: 0,
+    rekorV1AfterMigration: "read-only" as "read-only" | "stopped",
     rekorV2CheckpointInterval: "1s",
     rekorV2StorageSize: "10Gi",
     rekorV2Resources: "cpu=100m/1,memory=128Mi/512Mi",

@@ -43,6 +43,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
     const database = readDatabase(r);
     const identity = readIdentity(r);
     const timestampAuthority = readTsa(r);
+    const rekorKeyGeneration = r.int("rekorKeyGeneration", defaults.rekorKeyGeneration, 1, 100);
     const config: SigstoreConfig = {
         cluster: {
             kubeconfig: r.optional("kubeconfig", pathLike),
@@ -55,7 +56,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         rekor: {
             replicas: r.int("rekorReplicas", defaults.rekorReplicas, 1, 20),
             redisStorageSize: r.string("redisStorageSize", defaults.redisStorageSize, quantity),
-            keyGeneration: r.int("rekorKeyGeneration", defaults.rekorKeyGeneration, 1, 100),
+            keyGeneration: rekorKeyGeneration,
         },
         fulcio: { replicas: r.int("fulcioReplicas", defaults.fulcioReplicas, 1, 20) },
         ctlog: {
@@ -77,7 +78,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         policyControllerResources: r.bool("policyControllerResources", defaults.policyControllerResources),
         monitoring: readMonitoring(r),
         timestampAuthority,
-        rekorV2: readRekorV2(r, timestampAuthority !== undefined),
+        rekorV2: readRekorV2(r, timestampAuthority !== undefined, rekorKeyGeneration),
         tuf: readTuf(r),
     };
 

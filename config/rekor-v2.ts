@@ -5,6 +5,8 @@ import { Reader } from "./reader";
 import { RekorV2Config } from "./types";
 
 export const rekorVersions = ["v1", "v2"] as const;
+/** What Rekor v1 does once Rekor v2 takes the writes: serve its frozen log read-only, or stop (its data kept). */
+export const rekorV1AfterMigrationModes = ["read-only", "stopped"] as const;
 
 /** A Go duration of seconds or milliseconds, as --checkpoint-interval takes it (Tessera's POSIX minimum is 100ms). */
 function checkpointInterval(v: string): string | undefined {
@@ -14,7 +16,22 @@ function checkpointInterval(v: string): string | undefined {
     return ms < 100 || ms > 60_000 ? "must be from 100ms to 60s" : undefined;
 }
 
-export function readRekorV2(r: Reader, tsaDeployed: boolean): RekorV2Config | undefined {
+/**
+ * Rekor v2's generations continue Rekor v1's in one sequence (rekorKeyGeneration): generations
+ * before rekorV2FromGeneration are v1 trees, the rest v2 logs. Moving to v2 is a rotation to a log of
+ * the new kind, so the v1 log is frozen like any retired generation and nothing is reinterpreted.
+ */
+function fromGeneration(r: Reader, keyGeneration: number): number {
+    const how =
+        "the first rekorKeyGeneration written by Rekor v2, which never changes afterwards. To move a stack on rekorKeyGeneration N to v2, " +
+        "set rekorKeyGeneration and rekorV2FromGeneration both to N+1 (generations 1…N stay Rekor v1's frozen trees)";
+    const from = r.int("rekorV2FromGeneration", defaults.rekorV2FromGeneration, 0, 100);
+    if (from === 0) r.reject("rekorV2FromGeneration", "unset", `is required with rekorVersion v2: ${how}`);
+    else if (from < 2 || from > keyGeneration) r.reject("rekorV2FromGeneration", from, `must be from 2 to rekorKeyGeneration (${keyGeneration}): ${how}`);
+    return from;
+}
+
+export function readRekorV2(r: Reader, tsaDeployed: boolean, keyGeneration: number): RekorV2Config | undefined {
     if (r.oneOf("rekorVersion", rekorVersions, defaults.rekorVersion) === "v1") return undefined;
     if (!tsaDeployed) {
         r.reject(
@@ -24,6 +41,8 @@ export function readRekorV2(r: Reader, tsaDeployed: boolean): RekorV2Config | un
         );
     }
     return {
+        fromGeneration: fromGeneration(r, keyGeneration),
+        v1AfterMigration: r.oneOf("rekorV1AfterMigration", rekorV1AfterMigrationModes, defaults.rekorV1AfterMigration),
         checkpointInterval: r.string("rekorV2CheckpointInterval", defaults.rekorV2CheckpointInterval, checkpointInterval),
         storageSize: r.string("rekorV2StorageSize", defaults.rekorV2StorageSize, quantity),
     };

@@ -216,6 +216,10 @@ export interface TsaConfig {
 
 /** Rekor v2 (components/rekor-v2.ts); absent with rekorVersion v1. */
 export interface RekorV2Config {
+    /** The first rekorKeyGeneration that is a Rekor v2 log; the generations before it are Rekor v1's trees, all frozen. */
+    fromGeneration: number;
+    /** Rekor v1's server and Redis after the move: serving the frozen log read-only, or stopped (replicas 0, data kept). */
+    v1AfterMigration: "read-only" | "stopped";
     /** How often a checkpoint is published (Go duration): a write waits for the next one. */
     checkpointInterval: string;
     /** The tile volume (RWO, protected in prod). */

@@ -20,15 +20,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import "reflect-metadata";
-import { evaluate, Evaluation, MockCloud, repoRoot, StackState } from "../tests/support/mocks";
+import { evaluate, Evaluation, MockCloud, rekorV1Overrides, repoRoot, StackState } from "../tests/support/mocks";
 import { ensureBinaries, trillianSchemaPath } from "./binaries";
 import { anyPod, LocalCluster, registeredObjects, tail } from "./local-cluster";
 import { tufService } from "../components/tuf-repository";
-import { rekorV2Service } from "../components/rekor-v2";
 import { removeStalePodNetworks } from "./pod-network";
 import { LocalIngress, startIngress } from "./ingress";
 import { startTufServer } from "./tuf-server";
-import { startRekorV2 } from "./rekor-v2-server";
+import { syncRekorV2 } from "./rekor-v2-server";
+import { rekorV2Ports } from "../lib/rekor-v2";
 
 const namespace = "sigstore";
 export const user = "alice@corp.example";
@@ -176,13 +176,13 @@ export interface Stack {
     /** What each Trillian admin Command (createtree, freeze) printed, by resource name (the latest run). */
     createtreePrinted: Record<string, string>;
     /** Another `up` against the running servers (e.g. with lost state: a fresh Map), at `now` (default: the real clock). */
-    up(state: StackState, overrides?: Record<string, string>, now?: () => Date): Promise<Evaluation>;
+    up(state: StackState, overrides?: Record<string, string | undefined>, now?: () => Date): Promise<Evaluation>;
     /**
      * A config change applied to the running stack: evaluates again on the first `up`'s state with
      * `overrides`, points the local cluster at the new objects, restarts `apps` from them and
      * rewrites the client material; returns the new evaluation.
      */
-    reconfigure(overrides: Record<string, string>, apps: string[], now?: () => Date): Promise<Evaluation>;
+    reconfigure(overrides: Record<string, string | undefined>, apps: string[], now?: () => Date): Promise<Evaluation>;
     /** The ingress controller's stand-in, when the stack has Ingresses (config ingressClassName): the public URLs work as they are. */
     ingress?: LocalIngress;
     cluster: LocalCluster;
@@ -225,6 +225,12 @@ export interface StackOptions {
     extraArgs?: Record<string, string[]>;
     /** Stack config beyond the dev stack's (as `pulumi config set`), e.g. internalTls. */
     overrides?: Record<string, string>;
+    /**
+     * Which Rekor the stack writes to: "v1" (the default) runs the scenario as every stack runs by
+     * default and prod runs, Rekor v1 on key generation 1; "stack" keeps the dev stack's own (Rekor v2
+     * from key generation 2, its v1 tree frozen).
+     */
+    rekor?: "v1" | "stack";
     /**
      * Run the database "pod" as a MariaDB of this run's own (with the StatefulSet's flags) even
      * without TLS: the benchmark's control for internal TLS, which always runs one.
@@ -343,9 +349,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     /** Evaluates the dev stack pointed at the local OIDC issuer; the Trillian admin Commands (createtree, freeze) run for real. */
-    async function up(state: StackState, overrides: Record<string, string> = {}, now?: () => Date): Promise<Evaluation> {
+    async function up(state: StackState, overrides: Record<string, string | undefined> = {}, now?: () => Date): Promise<Evaluation> {
         const cloud: MockCloud = new MockCloud({ password: () => randomPassword(), runCommand: (n, i) => runAdminCommand(cloud, n, i), now }, state);
-        return evaluate({ stack: "dev", cloud, overrides: { ...options.overrides, ...issuer!.overrides, ...overrides } });
+        const rekor = options.rekor === "stack" ? {} : rekorV1Overrides;
+        return evaluate({ stack: "dev", cloud, overrides: { ...rekor, ...options.overrides, ...issuer!.overrides, ...overrides } });
     }
 
     /** A ConfigMap as fake-kubectl reads it back: one file per key under applied/configmaps/<name>/. */
@@ -376,7 +383,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         await c.start("fulcio-server", bins.fulcio, options.extraArgs?.["fulcio-server"]);
         // Its metrics port is fixed at :2112 like Rekor's: a network namespace of its own, as its pod has.
         if (outputs.timestampAuthority.enabled) await c.start("tsa-server", bins["timestamp-server"], [], anyPod, true, { ownNetwork: true });
-        if (outputs.rekorV2Log.enabled) await startRekorV2(c, bins.posix);
+        if (outputs.rekorV2Log.enabled) await syncRekorV2(c, bins.posix);
         if (outputs.tufRepository.enabled) await startTufServer(c);
         /** (Re)starts the ingress stand-in on the current Ingresses; its CA is copied to one path, which clients keep trusting. */
         const ingressCa = path.join(work, "ingress-ca.pem");
@@ -423,10 +430,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
                     if (app === tufService) await startTufServer(c);
                     else await c.start(app, running.binary, [], anyPod, true, running.adapt);
                 }
-                // A server the new config adds (rekorVersion v2), and the Ingresses routing to it.
-                if (next.outputs.rekorV2Log.enabled && !c.processes.some((p) => p.name === rekorV2Service && p.child.exitCode === null)) {
-                    await startRekorV2(c, bins.posix);
-                }
+                // Rekor v2's logs as the new config has them (a log added, a retired one's server stopped), and the Ingresses routing to them.
+                if (next.outputs.rekorV2Log.enabled) await syncRekorV2(c, bins.posix);
                 if (ingress) await startIngressHere();
                 writeClientMaterial(work, next.outputs, c);
                 return next;
@@ -488,6 +493,12 @@ export function writeClientMaterial(work: string, outputs: Record<string, any>, 
         .split(outputs.urls.rekor)
         .join(rekorUrl);
     if (outputs.timestampAuthority.enabled) signingConfig = signingConfig.split(outputs.timestampAuthority.url).join(timestampUrl(c));
+    // Rekor v2: writes go straight to the active log's server; the trusted root keeps its public URL,
+    // whose host is the checkpoint origin clients verify.
+    if (outputs.rekorV2Log.enabled) {
+        const service = String(outputs.rekorV2Log.origin).split(".")[0];
+        signingConfig = signingConfig.split(outputs.rekorV2Log.url).join(`http://127.0.0.1:${c.localPort(service, rekorV2Ports.http)}`);
+    }
     fs.writeFileSync(path.join(work, "signing_config.json"), signingConfig);
     return rekorUrl;
 }

@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { alertRules } from "../components/monitoring";
 import { rekorV2LogId, rekorV2Ports, rekorV2ReadPathConfig, rekorV2ServerArgs, verifyCheckpoint } from "../lib/rekor-v2";
 import { buildSigningConfig, buildTrustedRoot } from "../lib/trust-material";
 import { privateKey, selfSignedCert } from "../tests/support/tls-emulator";
@@ -177,6 +178,28 @@ describe("end-to-end: Rekor v2 (rekor-tiles POSIX) with the flags, trust materia
         assert.match(refused.output, /no verifiable signatures|not enough verified log entries/);
     });
 
+    it("every series the Rekor v2 alerts name is one the real server exports", async () => {
+        const scraped = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+        const exported = new Set(
+            scraped
+                .split("\n")
+                .filter((l) => l && !l.startsWith("#"))
+                .map((l) => l.split(/[{ ]/)[0]),
+        );
+        const rules = alertRules("sigstore", [], undefined, 0, 90, undefined, undefined, undefined, { claim: "rekor-v2-data" }).filter((r) =>
+            String(r.alert).startsWith("RekorV2"),
+        );
+        assert.equal(rules.length, 5);
+        const named = new Set(rules.flatMap((r) => [...String(r.expr).matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m) => m[1])));
+        const ours = [...named].filter((n) => !n.startsWith("kubelet_volume_stats_"));
+        assert.ok(ours.length >= 5, ours.join(", "));
+        assert.deepEqual(
+            ours.filter((n) => !exported.has(n)),
+            [],
+            `named by an alert but not exported by rekor-tiles v2.3.0:\n${[...exported].filter((n) => /rekor|tessera/.test(n)).join("\n")}`,
+        );
+    });
+
     it("a restarted server keeps its state: the next entry follows on, and the first still verifies", async () => {
         await stopProcess(server!);
         await startServer();
@@ -215,27 +238,88 @@ describe("end-to-end: the program moves a running v1 stack to Rekor v2 in one up
         await stack?.stop();
     });
 
-    it("signs through Rekor v1, then rekorVersion v2 in one up: new signatures go to Rekor v2, and both verify with the one trust", async () => {
+    /** The dev stack's own move: Rekor v2 from key generation 2, Rekor v1's tree (generation 1) frozen. */
+    const moveToV2 = { ingressClassName: "nginx", rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "2" };
+    const checkpointOf = async (log: { checkpointUrl: string; publicKeyPem: string; origin: string }) =>
+        verifyCheckpoint((await shellResult(stack.sh(`curl -sf --cacert "$SSL_CERT_FILE" ${log.checkpointUrl}`))).output, log.publicKeyPem, log.origin);
+    const verifyAll = async (names: string[], trustedRoot: string) => {
+        for (const name of names) {
+            for (const trust of [undefined, trustedRoot]) {
+                const verified = await verifyKeyless(name, trust);
+                assert.equal(verified.status, 0, `${name} with ${trust ?? "TUF"}: ${verified.output}`);
+            }
+        }
+    };
+
+    it("signs through Rekor v1, then moves to Rekor v2 in one up: v1 frozen and still served, new signatures on v2, both verify with the one trust", async () => {
         const before = await signKeyless("on-v1");
         assert.ok(before.verificationMaterial.tlogEntries[0].integratedTime, "a v1 entry has an integrated time");
-        const migrated = await stack.reconfigure({ ingressClassName: "nginx", rekorVersion: "v2" }, [tufService]);
+        const migrated = await stack.reconfigure(moveToV2, [tufService]);
         const v2 = migrated.outputs.rekorV2Log;
         assert.equal(v2.origin, `rekor-v2.${stack.outputs.urls.fulcio.replace("https://fulcio.", "")}`);
+
+        // Rekor v1: its tree frozen (no write can land), its key's window closed at the freeze, its log still served.
+        const [v1Shard] = migrated.outputs.rekorShards;
+        assert.equal(migrated.outputs.rekorShards.length, 1, "generation 1 is Rekor v1's only tree");
+        assert.equal(stack.sql(`SELECT TreeState FROM Trees WHERE TreeId = ${v1Shard.treeId}`, stack.database), "FROZEN");
+        assert.match(v1Shard.frozenAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        const tlogs = JSON.parse(migrated.outputs.trustedRoot).tlogs;
+        assert.equal(tlogs[0].baseUrl, stack.outputs.urls.rekor);
+        assert.equal(tlogs[0].publicKey.validFor.end, v1Shard.frozenAt);
+        assert.equal(tlogs[1].baseUrl, v2.url);
+        assert.equal(tlogs[1].publicKey.validFor.end, undefined, "the active v2 log is open-ended");
+        const v1Log = (await (await fetch(`${stack.rekorUrl}/api/v1/log`)).json()) as { treeSize: number };
+        assert.ok(v1Log.treeSize >= 1, "Rekor v1 still serves its log (read-only)");
+
         const after = await signKeyless("on-v2");
         const entry = after.verificationMaterial.tlogEntries[0];
         assert.deepEqual(entry.kindVersion, { kind: "hashedrekord", version: "0.0.2" }, "written to Rekor v2");
         assert.equal(entry.logId.keyId, rekorV2LogId(v2.publicKeyPem, v2.origin));
         assert.ok(after.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length > 0, "v2 keyless signing carries the TSA's timestamp");
         fs.writeFileSync(path.join(stack.work, "trusted_root_v2.json"), migrated.outputs.trustedRoot);
-        for (const name of ["on-v1", "on-v2"]) {
-            for (const trust of [undefined, "trusted_root_v2.json"]) {
-                const verified = await verifyKeyless(name, trust);
-                assert.equal(verified.status, 0, `${name} with ${trust ?? "TUF"}: ${verified.output}`);
-            }
-        }
+        await verifyAll(["on-v1", "on-v2"], "trusted_root_v2.json");
         // The log's public read path, through the ingress: its checkpoint, signed under its origin, covers the entry.
-        const checkpoint = (await shellResult(stack.sh(`curl -sf --cacert "$SSL_CERT_FILE" ${v2.checkpointUrl}`))).output;
-        const verified = verifyCheckpoint(checkpoint, v2.publicKeyPem, v2.origin);
-        assert.ok(verified.size >= Number(entry.inclusionProof.treeSize));
+        assert.ok((await checkpointOf(v2)).size >= Number(entry.inclusionProof.treeSize));
+    });
+
+    it("rotates Rekor v2 by rekorKeyGeneration: a new log takes the writes, the old one is read-only and every bundle still verifies", async () => {
+        const rotated = await stack.reconfigure({ ...moveToV2, rekorKeyGeneration: "3" }, [tufService]);
+        const v2 = rotated.outputs.rekorV2Log;
+        const [old, active] = v2.logs;
+        assert.equal(v2.logs.length, 2);
+        assert.equal(old.generation, 2);
+        assert.equal(active.origin, v2.origin);
+        assert.equal(v2.origin, `rekor-v2-g3.${stack.outputs.urls.fulcio.replace("https://fulcio.", "")}`);
+        assert.notEqual(active.publicKeyPem, old.publicKeyPem, "a new key");
+        assert.match(old.retiredAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+        // The trusted root: v1, the retired v2 log until its retirement, the new log from then on.
+        const tlogs = JSON.parse(rotated.outputs.trustedRoot).tlogs;
+        assert.deepEqual(
+            tlogs.map((t: any) => [t.baseUrl, t.publicKey.validFor.end]),
+            [
+                [stack.outputs.urls.rekor, rotated.outputs.rekorShards[0].frozenAt],
+                [`https://${old.origin}`, old.retiredAt],
+                [`https://${active.origin}`, undefined],
+            ],
+        );
+        assert.equal(tlogs[2].publicKey.validFor.start, old.retiredAt);
+
+        // The old log: its tiles and checkpoint still served, nothing written to it any more.
+        const oldSize = (await checkpointOf(old)).size;
+        const write = await shellResult(
+            stack.sh(`curl -s -o /dev/null -w '%{http_code}' --cacert "$SSL_CERT_FILE" -X POST -d '{}' https://${old.origin}/api/v2/log/entries`),
+        );
+        assert.ok(!write.output.startsWith("2"), `a write to the retired log is refused (HTTP ${write.output})`);
+
+        // The same cosign, not re-initialised, learns the new log from TUF and writes there.
+        const after = await signKeyless("on-v2-g3");
+        const entry = after.verificationMaterial.tlogEntries[0];
+        assert.equal(entry.logId.keyId, rekorV2LogId(active.publicKeyPem, active.origin));
+        assert.equal(entry.inclusionProof.checkpoint.envelope.split("\n")[0], active.origin);
+        fs.writeFileSync(path.join(stack.work, "trusted_root_v2_g3.json"), rotated.outputs.trustedRoot);
+        await verifyAll(["on-v1", "on-v2", "on-v2-g3"], "trusted_root_v2_g3.json");
+        assert.equal((await checkpointOf(old)).size, oldSize, "the retired log did not grow");
+        assert.ok((await checkpointOf(active)).size >= 1);
     });
 });

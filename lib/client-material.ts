@@ -27,10 +27,11 @@ export interface ClientMaterialInput {
      */
     tsa?: { url: string; chains: Array<{ chainPem: string; validFrom: string; validTo?: string }> };
     /**
-     * Rekor v2, when it takes the writes (rekorVersion v2): its checkpoint origin (the host of its
-     * URL) and key. The signing config then names only it; the v1 keys stay in the trusted root.
+     * Rekor v2's logs, oldest first, when it takes the writes (rekorVersion v2): each one's checkpoint
+     * origin (the host of its URL), key and, once retired, when its server stopped. The signing config
+     * names only the newest; the v1 keys and the retired logs stay in the trusted root.
      */
-    rekorV2?: { origin: string; publicKeyPem: string };
+    rekorV2?: Array<{ origin: string; publicKeyPem: string; retiredAt?: string }>;
     /** RFC 3339; start of validity of the logs and the signing config (the first CA's notBefore, from state: stable). */
     validFrom: string;
     oidcClientId: string;
@@ -57,16 +58,7 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
         })),
         tlogs: [
             ...keyWindows(input.rekorKeys, input.validFrom).map((key) => ({ baseUrl: input.urls.rekor, ...key })),
-            ...(input.rekorV2
-                ? [
-                      {
-                          baseUrl: `https://${input.rekorV2.origin}`,
-                          publicKeyPem: input.rekorV2.publicKeyPem,
-                          validFrom: input.validFrom,
-                          checkpointOrigin: input.rekorV2.origin,
-                      },
-                  ]
-                : []),
+            ...rekorV2Logs(input.rekorV2 ?? [], input.validFrom),
         ],
         ctlogs: keyWindows(input.ctlogKeys, input.validFrom).map((key, i) => ({ baseUrl: input.ctlogKeys[i].baseUrl, ...key })),
         timestampAuthorities: (input.tsa?.chains ?? []).map((c) => ({
@@ -79,7 +71,7 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
     const signingConfig = buildSigningConfig({
         caUrls: [input.urls.fulcio],
         oidcUrls: [input.urls.oidcIssuer],
-        rekorUrls: input.rekorV2 ? [{ url: `https://${input.rekorV2.origin}`, majorApiVersion: 2 }] : [input.urls.rekor],
+        rekorUrls: input.rekorV2?.length ? [{ url: `https://${input.rekorV2[input.rekorV2.length - 1].origin}`, majorApiVersion: 2 }] : [input.urls.rekor],
         tsaUrls: input.tsa ? [input.tsa.url] : [],
         validFrom: input.validFrom,
     });
@@ -124,6 +116,18 @@ export function keyWindows(
         const start = i === 0 ? first : keys[i - 1].frozenAt!;
         return { publicKeyPem: key.publicKeyPem, validFrom: start, ...(key.frozenAt !== undefined ? { validTo: key.frozenAt } : {}) };
     });
+}
+
+/**
+ * Rekor v2's logs as trusted-root entries: each valid as its key's window (keyWindows: from the
+ * previous log's retirement to its own), under its own origin.
+ */
+function rekorV2Logs(logs: Array<{ origin: string; publicKeyPem: string; retiredAt?: string }>, validFrom: string) {
+    const windows = keyWindows(
+        logs.map((log) => ({ publicKeyPem: log.publicKeyPem, frozenAt: log.retiredAt })),
+        validFrom,
+    );
+    return logs.map((log, i) => ({ baseUrl: `https://${log.origin}`, ...windows[i], checkpointOrigin: log.origin }));
 }
 
 /** Any address at the organisation's domain, anchored so evil.corp.example.attacker.net cannot match. */

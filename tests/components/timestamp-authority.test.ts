@@ -12,7 +12,7 @@ import * as YAML from "yaml";
 import { createOnceIgnoreChanges } from "../../components/key-material";
 import { timestampingChainProblem } from "../../lib/tsa-chain";
 import { upstreamImages } from "../../versions";
-import { Evaluation, RegisteredResource, StackState } from "../support/mocks";
+import { Evaluation, RegisteredResource, rekorV1Overrides, StackState } from "../support/mocks";
 import { kubeObjects, modelFor, workloadOf } from "../support/program";
 import { evaluateExpectingFailure, evaluateRecorded, januaryDay, registration } from "../support/registrations";
 import { generatedTsaChain, nonCriticalEkuChain, TsaChainFixture } from "../support/tsa-fixture";
@@ -121,7 +121,7 @@ describe("timestamp authority (timestampAuthority)", function () {
     });
 
     it("timestampAuthority false: no TSA object, image, trusted-root entry, signing-config URL or TrustRoot entry", async () => {
-        const off = await evaluateRecorded({ stack: "dev", overrides: { timestampAuthority: "false" } });
+        const off = await evaluateRecorded({ stack: "dev", overrides: { ...rekorV1Overrides, timestampAuthority: "false" } });
         assert.equal(off.cloud.resources.filter((r) => r.name.startsWith("tsa")).length, 0);
         assert.ok(!off.outputs.imageList.includes(upstreamImages.timestampAuthority));
         assert.equal(trustedRoot(off).timestampAuthorities, undefined);

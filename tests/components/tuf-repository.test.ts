@@ -18,7 +18,7 @@ import { serveFiles, TufClientCache } from "../support/tuf-client";
 const scheduleType = "pulumi-nodejs:dynamic/tuf:Schedule";
 const filesOf = (ev: Evaluation): Record<string, string> => {
     const content = ev.cloud.one("kubernetes:core/v1:ConfigMap", "tuf-content");
-    const items: Array<{ key: string; path: string }> = workloadOf(ev, upstreamImages.tufServer).resource.inputs.spec.template.spec.volumes.find(
+    const items: Array<{ key: string; path: string }> = workloadOf(ev, upstreamImages.tufServer, "tuf-server").resource.inputs.spec.template.spec.volumes.find(
         (v: any) => v.name === "content",
     ).configMap.items;
     return Object.fromEntries(items.map((i) => [i.path, content.inputs.data[i.key]]));
@@ -38,7 +38,7 @@ describe("TUF repository (tuf)", function () {
     });
 
     it("serves the signed repository read-only with nginx-unprivileged: restricted, the files mounted at their paths, no Secret", () => {
-        const { resource, container } = workloadOf(dev, upstreamImages.tufServer);
+        const { resource, container } = workloadOf(dev, upstreamImages.tufServer, "tuf-server");
         assert.equal(container.image, "docker.io/nginxinc/nginx-unprivileged:1.28.0-alpine");
         assert.equal(container.securityContext.readOnlyRootFilesystem, true);
         assert.equal(container.securityContext.runAsUser, 101);
@@ -126,8 +126,9 @@ describe("TUF repository (tuf)", function () {
 
     it("a rotation that changes the trusted root publishes it under new targets, snapshot and timestamp versions in the same up", async () => {
         const state: StackState = new Map();
+        // The dev stack is on Rekor v2 from generation 2: generation 3 rotates it to a new log.
         await evaluateRecorded({ stack: "dev", state, hooks: { now: januaryDay(1) } });
-        const rotated = await evaluateRecorded({ stack: "dev", state, hooks: { now: januaryDay(5) }, overrides: { rekorKeyGeneration: "2" } });
+        const rotated = await evaluateRecorded({ stack: "dev", state, hooks: { now: januaryDay(5) }, overrides: { rekorKeyGeneration: "3" } });
         assert.deepEqual(roleVersions(rotated), [1, 2, 2, 2]);
         const files = filesOf(rotated);
         assert.equal(files[Object.keys(files).find((p) => p.endsWith(".trusted_root.json"))!], rotated.outputs.trustedRoot);
@@ -162,7 +163,7 @@ describe("TUF repository (tuf)", function () {
     });
 
     it("prod: two replicas behind a PodDisruptionBudget; every key and the schedule protected", () => {
-        assert.equal(workloadOf(prod, upstreamImages.tufServer).resource.inputs.spec.replicas, 2);
+        assert.equal(workloadOf(prod, upstreamImages.tufServer, "tuf-server").resource.inputs.spec.replicas, 2);
         assert.equal(prod.cloud.ofType("kubernetes:policy/v1:PodDisruptionBudget").filter((p) => p.name.startsWith("tuf-")).length, 1);
         const keys = prod.cloud.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name.startsWith("tuf-"));
         assert.deepEqual(keys.map((k) => k.name).sort(), [

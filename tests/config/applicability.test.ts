@@ -70,6 +70,8 @@ const sample: Record<string, string> = {
     tsaCertChain: pem,
     tsaNtpServers: "ntp1.corp.example",
     tsaNtpEgressCidrs: "10.0.0.123/32",
+    rekorV2FromGeneration: "2",
+    rekorV1AfterMigration: "stopped",
     rekorV2CheckpointInterval: "500ms",
     rekorV2StorageSize: "50Gi",
     tufReplicas: "2",

@@ -389,6 +389,31 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         expectProblem({ rekorVersion: "v2", rekorV2CheckpointInterval: "50ms" }, "rekorV2CheckpointInterval", "50ms", /from 100ms to 60s/);
     });
 
+    it("Rekor v2 needs the generation it took over from, after at least one v1 generation and not after the active one", () => {
+        // Unset: the error says how to move a running stack (both settings to N+1).
+        expectProblem(
+            { rekorVersion: "v2" },
+            "rekorV2FromGeneration",
+            "unset",
+            /is required with rekorVersion v2: .*set rekorKeyGeneration and rekorV2FromGeneration both to N\+1/,
+        );
+        expectProblem({ rekorVersion: "v2", rekorV2FromGeneration: "1" }, "rekorV2FromGeneration", 1, /must be from 2 to rekorKeyGeneration \(1\)/);
+        expectProblem(
+            { rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "3" },
+            "rekorV2FromGeneration",
+            3,
+            /must be from 2 to rekorKeyGeneration \(2\)/,
+        );
+        expectProblem(
+            { rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "2", rekorV1AfterMigration: "deleted" },
+            "rekorV1AfterMigration",
+            "deleted",
+            /must be one of "read-only", "stopped"/,
+        );
+        const moved = load({ rekorVersion: "v2", rekorKeyGeneration: "3", rekorV2FromGeneration: "2" });
+        assert.deepEqual([moved.rekorV2?.fromGeneration, moved.rekorV2?.v1AfterMigration, moved.rekor.keyGeneration], [2, "read-only", 3]);
+    });
+
     it("a TUF root threshold above its key count, and a renewal window as long as an expiry", () => {
         expectProblem(
             { tufRootKeyCount: "2", tufRootThreshold: "3" },

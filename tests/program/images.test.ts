@@ -7,7 +7,7 @@ import { upstreamImages } from "../../versions";
 import { Evaluation } from "../support/mocks";
 import { containers, describeEachStack, workloadOf } from "../support/program";
 
-describeEachStack(({ evaluation }) => {
+describeEachStack(({ stack, evaluation }) => {
     let ev: Evaluation;
     before(async () => {
         ({ ev } = await evaluation());
@@ -15,13 +15,16 @@ describeEachStack(({ evaluation }) => {
 
     it("runs exactly the images pinned in versions.ts and lists them in imageList", () => {
         // Dex runs only with identityProvider dex ("program: identityProvider dex"), Rekor v2 only with
-        // rekorVersion v2 (tests/components/rekor-v2.test.ts).
-        const { dex: _dex, rekorV2: _rekorV2, ...expected }: Record<string, string> = { ...upstreamImages };
+        // rekorVersion v2 (the dev stack; prod stays on v1).
+        const { dex: _dex, ...all }: Record<string, string> = { ...upstreamImages };
+        const { rekorV2: _rekorV2, ...v1Only } = all;
+        const expected = stack === "dev" ? all : v1Only;
         for (const [name, image] of Object.entries(expected)) {
             // db_server runs in several workloads (MySQL, its backup CronJob, the external schema Job) or none
             // (external PostgreSQL): the loop below pins each of its containers like every other.
             if (name === "trillianDatabase") continue;
-            assert.equal(workloadOf(ev, image).container.image, image, name);
+            // nginx-unprivileged serves the TUF files and each Rekor v2 log's read path.
+            assert.equal(workloadOf(ev, image, name === "tufServer" ? "tuf-server" : undefined).container.image, image, name);
         }
         const allowed = new Set(Object.values(expected));
         for (const { resource, container } of containers(ev)) assert.ok(allowed.has(container.image), `${resource.name} runs ${container.image}`);

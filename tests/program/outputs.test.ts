@@ -40,8 +40,15 @@ describeEachStack(({ prod, evaluation }) => {
             "urls",
             "verificationPolicy",
         ]);
-        // Never rotated: one shard, the active one, on the output tree with the output key.
-        assert.deepEqual(ev.outputs.rekorShards, [{ treeId: ev.outputs.rekorTreeId, publicKeyPem: ev.outputs.rekorPublicKeyPem }]);
+        // Never rotated: one shard on the output tree with the output key; in dev, frozen once Rekor v2 took the writes.
+        const [shard, ...more] = ev.outputs.rekorShards;
+        assert.deepEqual(more, []);
+        assert.deepEqual(
+            { treeId: shard.treeId, publicKeyPem: shard.publicKeyPem },
+            { treeId: ev.outputs.rekorTreeId, publicKeyPem: ev.outputs.rekorPublicKeyPem },
+        );
+        if (prod) assert.equal(shard.frozenAt, undefined, "prod writes to Rekor v1");
+        else assert.match(shard.frozenAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "dev moved to Rekor v2: its v1 tree is frozen");
         assert.deepEqual(ev.outputs.ctlogs, [{ treeId: ev.outputs.ctlogTreeId, prefix: "sigstore", publicKeyPem: ev.outputs.ctlogPublicKeyPem }]);
         assert.equal(ev.outputs.outputsVersion, 1);
         assert.equal(ev.outputs.namespaceName, "sigstore");

@@ -20,16 +20,21 @@ const components = {
     DatabaseBackup: "backup",
     TimestampAuthority: "tsa",
     TufRepository: "tuf",
+    RekorV2: "rekor-v2",
 } as const;
-/** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod). */
+/** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod; Rekor v2 in dev). */
 const optionalComponents: Record<string, (stack: string) => boolean> = {
+    RekorV2: (stack) => stack === "dev",
     InternalTls: (stack) => stack === "prod",
     Monitoring: (stack) => stack === "prod",
     DatabaseBackup: (stack) => stack === "prod",
 };
 
+/** The component a child's name starts with; the longest match (rekor-v2-… belongs to rekor-v2, not rekor). */
 function componentOf(name: string): string | undefined {
-    return Object.values(components).find((c) => name.startsWith(`${c}-`));
+    return Object.values(components)
+        .filter((c) => name.startsWith(`${c}-`))
+        .sort((a, b) => b.length - a.length)[0];
 }
 
 describeEachStack(({ stack, evaluation }) => {
@@ -62,7 +67,7 @@ describeEachStack(({ stack, evaluation }) => {
         for (const [type, c] of Object.entries(components)) {
             if (optionalComponents[type]?.(stack) ?? true)
                 assert.ok(
-                    children.some((r) => r.name.startsWith(`${c}-`)),
+                    children.some((r) => componentOf(r.name) === c),
                     `${c} has no children`,
                 );
         }

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { createHash, createPrivateKey, createPublicKey, webcrypto, X509Certificate } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 import { HashAlgorithm, PublicKeyDetails, ServiceSelector, SigningConfig, TrustedRoot } from "@sigstore/protobuf-specs";
-import { Evaluation, StackState } from "../support/mocks";
+import { Evaluation, rekorV1Overrides, StackState } from "../support/mocks";
 import { evaluateRecorded, evaluateStack, registration } from "../support/registrations";
 
 x509.cryptoProvider.set(webcrypto as any);
@@ -212,6 +212,7 @@ function checkTrustMaterial(label: string, get: () => Evaluation): void {
 const state: StackState = new Map();
 let devFirst: Evaluation;
 let devSecond: Evaluation;
+let devV1: Evaluation;
 let prod: Evaluation;
 
 describe("trust outputs: evaluations", () => {
@@ -219,6 +220,7 @@ describe("trust outputs: evaluations", () => {
         devFirst = await evaluateRecorded({ stack: "dev", state });
         devSecond = await evaluateRecorded({ stack: "dev", state });
         prod = await evaluateStack("prod");
+        devV1 = await evaluateRecorded({ stack: "dev", overrides: rekorV1Overrides });
     });
 
     it("outputs are identical between two evaluations sharing state", () => {
@@ -240,7 +242,9 @@ describe("trust outputs: evaluations", () => {
         assert.ok(certs[0].verify(certs[0].publicKey));
     });
 
-    checkTrustMaterial("dev", () => devFirst);
+    // The Rekor v1 shape (every stack's default, and prod's); the dev stack's Rekor v2 entries are
+    // checked in tests/components/rekor-v2.test.ts.
+    checkTrustMaterial("dev on Rekor v1", () => devV1);
     checkTrustMaterial("prod", () => prod);
 });
 

@@ -156,6 +156,13 @@ function kubernetesState(args: pulumi.runtime.MockResourceArgs): Record<string, 
     return { ...inputs, metadata };
 }
 
+/** The dev stack as it was before its move to Rekor v2 (and as every stack is by default): Rekor v1, key generation 1. */
+export const rekorV1Overrides: Record<string, string | undefined> = {
+    rekorVersion: undefined,
+    rekorKeyGeneration: undefined,
+    rekorV2FromGeneration: undefined,
+};
+
 /**
  * The flat "project:key" → text map Pulumi hands the program for a stack, exactly as the CLI builds
  * it: Pulumi.<stack>.yaml plus `overrides` (as if set with `pulumi config set`, secret keys with

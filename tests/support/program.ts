@@ -84,10 +84,14 @@ export function containers(ev: Evaluation): Array<{ resource: RegisteredResource
     );
 }
 
-/** The one workload whose container runs an image from `upstream` (compared without registry and tag). */
-export function workloadOf(ev: Evaluation, upstream: string): { resource: RegisteredResource; container: any } {
+/** The one container running `upstream`'s image (in `workload`, where several workloads run it: nginx-unprivileged). */
+export function workloadOf(ev: Evaluation, upstream: string, workload?: string): { resource: RegisteredResource; container: any } {
     const repo = upstream.slice(upstream.indexOf("/") + 1, upstream.lastIndexOf(":"));
-    const found = containers(ev).filter(({ container }) => String(container.image).includes(`/${repo}:`) || String(container.image).includes(`/${repo}@`));
+    const found = containers(ev).filter(
+        ({ resource, container }) =>
+            (workload === undefined || resource.name === workload) &&
+            (String(container.image).includes(`/${repo}:`) || String(container.image).includes(`/${repo}@`)),
+    );
     assert.equal(found.length, 1, `expected one container running ${repo}, found ${found.map((f) => f.resource.name).join(", ")}`);
     return found[0];
 }

@@ -16,11 +16,12 @@
  */
 import { dexOverrides } from "./dex-stack";
 import { evaluateRecorded, januaryDay, registrations } from "./registrations";
-import { Evaluation, StackState } from "./mocks";
+import { Evaluation, rekorV1Overrides, StackState } from "./mocks";
 
 export interface Variant {
     stack: string;
-    overrides?: Record<string, string>;
+    /** As `pulumi config set`; undefined removes a key the stack file sets (`pulumi config rm`). */
+    overrides?: Record<string, string | undefined>;
     /** Evaluated once on day 1, then again on the same state on day 20 with these (a rotation). */
     rotate?: Record<string, string>;
 }
@@ -45,8 +46,9 @@ export const variants: Record<string, Variant> = {
     "dev-no-network-policies": { stack: "dev", overrides: { networkPolicies: "false" } },
     "prod-dex": { stack: "prod", overrides: dexOverrides },
     "prod-rotated": { stack: "prod", rotate: { fulcioCaGeneration: "2", rekorKeyGeneration: "2", ctlogKeyGeneration: "2", tsaGeneration: "2" } },
-    "dev-no-tsa": { stack: "dev", overrides: { timestampAuthority: "false" } },
-    "dev-rekor-v2": { stack: "dev", overrides: { rekorVersion: "v2", ingressClassName: "nginx" } },
+    "dev-no-tsa": { stack: "dev", overrides: { ...rekorV1Overrides, timestampAuthority: "false" } },
+    "dev-rekor-v1": { stack: "dev", overrides: rekorV1Overrides },
+    "dev-rekor-v2-rotated": { stack: "dev", overrides: { ingressClassName: "nginx" }, rotate: { rekorKeyGeneration: "3", rekorV1AfterMigration: "stopped" } },
     "dev-tsa-ntp": { stack: "dev", overrides: { tsaNtpServers: "ntp1.corp.example,10.0.0.124", tsaNtpEgressCidrs: "10.0.0.123/31" } },
 };
 

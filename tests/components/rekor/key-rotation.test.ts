@@ -11,7 +11,7 @@ import { createPublicKey } from "node:crypto";
 import * as YAML from "yaml";
 import { createOnceIgnoreChanges } from "../../../components/key-material";
 import { renderShardingConfig } from "../../../lib/rekor-sharding";
-import { Evaluation, RegisteredResource } from "../../support/mocks";
+import { Evaluation, RegisteredResource, rekorV1Overrides } from "../../support/mocks";
 import { command, urnOf } from "../../support/program";
 import { assertRotated, evaluateRecorded, evaluateRotation, januaryDay, registration, replacedByProvider } from "../../support/registrations";
 import { componentScripts } from "../../support/scripts";
@@ -123,7 +123,7 @@ describe("rotation: rekorKeyGeneration", () => {
     });
 
     it("a jump 1 → 3 freezes both earlier trees after the newest exists, and chains the windows", async () => {
-        const jumped = await evaluateRecorded({ stack: "dev", hooks: { now: januaryDay(5) }, overrides: { rekorKeyGeneration: "3" } });
+        const jumped = await evaluateRecorded({ stack: "dev", hooks: { now: januaryDay(5) }, overrides: { ...rekorV1Overrides, rekorKeyGeneration: "3" } });
         for (const suffix of ["", "-g2"]) {
             const reg = registration(jumped.cloud, "command:local:Command", `trillian-freeze-rekor${suffix}`);
             assert.ok(reg.dependencies.includes(urnOf(jumped, "kubernetes:core/v1:ConfigMap", "trillian-tree-rekor-g3")));

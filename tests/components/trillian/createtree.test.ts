@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseCreatetreeOutput, parsePositiveInt64 } from "../../../lib/tree-id";
 import { createOnceIgnoreChanges } from "../../../components/key-material";
 import { upstreamImages } from "../../../versions";
-import { Evaluation, RegisteredResource, StackState } from "../../support/mocks";
+import { Evaluation, RegisteredResource, rekorV1Overrides, StackState } from "../../support/mocks";
 import { describeEachStack, workloadOf } from "../../support/program";
 import { evaluateExpectingFailure, evaluateRecorded, evaluateStack, registration, Registration } from "../../support/registrations";
 import { componentScripts } from "../../support/scripts";
@@ -200,8 +200,9 @@ describe("createtree (d): pinned tree IDs", () => {
     let onlyRekor: Evaluation;
 
     before(async () => {
-        both = await evaluateRecorded({ stack: "dev", overrides: pinned });
-        onlyRekor = await evaluateRecorded({ stack: "dev", overrides: { rekorTreeId: pinned.rekorTreeId } });
+        // Rekor v1 (as the stack it adopts trees for): with Rekor v2 its tree would also be frozen.
+        both = await evaluateRecorded({ stack: "dev", overrides: { ...rekorV1Overrides, ...pinned } });
+        onlyRekor = await evaluateRecorded({ stack: "dev", overrides: { ...rekorV1Overrides, rekorTreeId: pinned.rekorTreeId } });
     });
 
     it("registers no Command when both are pinned", () => {
