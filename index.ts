@@ -1,7 +1,7 @@
 /**
  * Wiring only: reads the config (config/), creates the Kubernetes provider and the namespace, and
  * connects the components: InternalTls, Database, DatabaseBackup, Trillian, Rekor, Dex, Fulcio,
- * CtLog, TimestampAuthority, RekorV2, TufRepository, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
+ * CtLog, TimestampAuthority, RekorV2, RekorV2Backup, TufRepository, NetworkIsolation, Monitoring and AdmissionPolicy. The stack outputs, shaped by outputs.ts,
  * are a versioned contract other stacks consume (docs/outputs.md).
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -34,6 +34,7 @@ import { TimestampAuthority } from "./components/timestamp-authority";
 import { logServerService, Trillian } from "./components/trillian";
 import { TufRepository } from "./components/tuf-repository";
 import { RekorV2 } from "./components/rekor-v2";
+import { RekorV2Backup } from "./components/rekor-v2-backup";
 
 const config = loadConfig();
 const { protectData, identity } = config;
@@ -129,6 +130,25 @@ const rekorV2 = rekorV2Config
           opts,
       )
     : undefined;
+
+// Each Rekor v2 log's volume archived on the backup schedule onto a volume of its own (backupSchedule).
+if (rekorV2 && rekorV2Config && config.backup) {
+    new RekorV2Backup(
+        "rekor-v2-backup",
+        {
+            namespace: namespace.metadata.name,
+            image: images.tufServer,
+            logs: rekorV2.volumes,
+            schedule: config.backup.schedule,
+            retentionDays: config.backup.retentionDays,
+            storageSize: rekorV2Config.backupStorageSize,
+            storageClass: config.backup.storageClass,
+            resources: config.resources.backup,
+            protectData,
+        },
+        opts,
+    );
+}
 
 const trillian = new Trillian(
     "trillian",

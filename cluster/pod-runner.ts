@@ -266,8 +266,8 @@ export class PodRunner {
     private async startServer(app: string, image: string, podNames: string[], serviceAccount?: string): Promise<void> {
         // A Rekor v2 log's pod (its server and read path, or the read path alone once retired).
         if (rekorV2Apps(this.cluster).includes(app)) {
-            await startRekorV2Log(this.cluster, app, this.options.binaries.posix);
-            this.options.log?.(`${app}: rekor-tiles and its read path running`);
+            const writable = await startRekorV2Log(this.cluster, app, this.options.binaries.posix);
+            this.options.log?.(`${app}: ${writable ? "rekor-tiles and its read path" : "the retired log's read path (no server)"} running`);
             return;
         }
         if (image === tufServerImage) {

@@ -33,7 +33,9 @@ import {
 
 /** The first v2 log's Service and app name; a later log's is "rekor-v2-g<generation>" (rekorV2Services). */
 export const rekorV2Service = "rekor-v2";
-const storageMount = "/var/lib/rekor-v2";
+/** Where every log's pod mounts its volume (the backups mount it at the same path). */
+export const rekorV2StorageMount = "/var/lib/rekor-v2";
+const storageMount = rekorV2StorageMount;
 const keyMount = "/var/run/rekor-v2";
 /** The server's user (the image's nonroot); the volume's group, so the server writes and nginx (uid 101, same group) reads. */
 const serverUid = 65532;
@@ -85,6 +87,8 @@ export class RekorV2 extends pulumi.ComponentResource {
     readonly services: string[];
     /** The active log's tile volume claim (what the disk alert watches). */
     readonly activeClaimName: pulumi.Output<string>;
+    /** Every log's Service (its pods' app name) and tile volume claim, oldest first: what the backups copy. */
+    readonly volumes: Array<{ service: string; claimName: pulumi.Output<string> }>;
 
     constructor(name: string, args: RekorV2Args, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:RekorV2", name, {}, opts);
@@ -117,6 +121,7 @@ export class RekorV2 extends pulumi.ComponentResource {
             return { log, retiredAt };
         });
         this.services = [...retired.map((r) => r.log.service), active.service];
+        this.volumes = [...retired.map((r) => r.log), active].map((log) => ({ service: log.service, claimName: log.claimName }));
         this.logs = pulumi
             .all([pulumi.all(retired.map((r) => pulumi.all([r.log.publicKeyPem, r.retiredAt]))), active.publicKeyPem])
             .apply(([old, activeKey]) => [

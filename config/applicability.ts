@@ -151,6 +151,11 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: fixed("only applies with rekorVersion v2 (Rekor v2 is not deployed with v1)"),
     },
     {
+        keys: ["rekorV2BackupStorageSize"],
+        applies: (s) => s("rekorVersion") === "v2" && s("backupSchedule") !== "",
+        why: fixed("only applies with rekorVersion v2 and backupSchedule set (no Rekor v2 log is backed up otherwise)"),
+    },
+    {
         keys: [
             "tufReplicas",
             "tufRootGeneration",

@@ -107,6 +107,7 @@ export const defaults = {
     backupSchedule: "",
     backupRetentionDays: 14,
     backupStorageSize: "20Gi",
+    rekorV2BackupStorageSize: "20Gi",
     backupStorageClass: "",
     backupMaxAgeHours: 36,
     identityProvider: "external",

@@ -45,5 +45,6 @@ export function readRekorV2(r: Reader, tsaDeployed: boolean, keyGeneration: numb
         v1AfterMigration: r.oneOf("rekorV1AfterMigration", rekorV1AfterMigrationModes, defaults.rekorV1AfterMigration),
         checkpointInterval: r.string("rekorV2CheckpointInterval", defaults.rekorV2CheckpointInterval, checkpointInterval),
         storageSize: r.string("rekorV2StorageSize", defaults.rekorV2StorageSize, quantity),
+        backupStorageSize: r.string("rekorV2BackupStorageSize", defaults.rekorV2BackupStorageSize, quantity),
     };
 }

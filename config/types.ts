@@ -224,6 +224,8 @@ export interface RekorV2Config {
     checkpointInterval: string;
     /** The tile volume (RWO, protected in prod). */
     storageSize: string;
+    /** Each log's backup volume (with backupSchedule). */
+    backupStorageSize: string;
 }
 
 /** The TUF repository (components/tuf-repository.ts); absent when tuf is false. */

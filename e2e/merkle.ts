@@ -61,3 +61,33 @@ export function verifyConsistency(firstSize: number, secondSize: number, firstRo
     }
     return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
+
+/** RFC 9162 §2.1.1 MTH over leaf hashes (a tile log's level-0 hashes): the root a checkpoint signs. */
+export function merkleRoot(leafHashes: Buffer[]): Buffer {
+    if (leafHashes.length === 0) return sha256();
+    if (leafHashes.length === 1) return leafHashes[0];
+    const k = largestPowerOfTwoBelow(leafHashes.length);
+    return node(merkleRoot(leafHashes.slice(0, k)), merkleRoot(leafHashes.slice(k)));
+}
+
+/**
+ * RFC 9162 §2.1.4.1 PROOF(m, D[n]): the consistency proof from the first `firstSize` leaves to all
+ * of `leafHashes`, computed from the leaves themselves (a tile log serves leaves, not proofs); checked
+ * with verifyConsistency like a proof a server returns.
+ */
+export function consistencyProof(firstSize: number, leafHashes: Buffer[]): Buffer[] {
+    const subproof = (m: number, d: Buffer[], complete: boolean): Buffer[] => {
+        if (m === d.length) return complete ? [] : [merkleRoot(d)];
+        const k = largestPowerOfTwoBelow(d.length);
+        if (m <= k) return [...subproof(m, d.slice(0, k), complete), merkleRoot(d.slice(k))];
+        return [...subproof(m - k, d.slice(k), false), merkleRoot(d.slice(0, k))];
+    };
+    return subproof(firstSize, leafHashes, true);
+}
+
+/** The largest power of two strictly below n (n ≥ 2). */
+function largestPowerOfTwoBelow(n: number): number {
+    let k = 1;
+    while (k * 2 < n) k *= 2;
+    return k;
+}

@@ -22,10 +22,13 @@ import { rekorV2LogId, rekorV2Ports, rekorV2ReadPathConfig, rekorV2ServerArgs, v
 import { buildSigningConfig, buildTrustedRoot } from "../lib/trust-material";
 import { privateKey, selfSignedCert } from "../tests/support/tls-emulator";
 import { ensureBinaries } from "./binaries";
-import { shellResult, signWithServedTrust, Stack, startStack, user } from "./harness";
+import { forBlob, shellResult, signBlob, signWithServedTrust, Stack, startStack, user } from "./harness";
 import { tufService } from "../components/tuf-repository";
-import { freePort, stopProcess } from "./local-cluster";
-import { leafHash, verifyInclusion } from "./merkle";
+import { anyPod, freePort, LocalCluster, stopProcess } from "./local-cluster";
+import { consistencyProof, leafHash, merkleRoot, verifyConsistency, verifyInclusion } from "./merkle";
+import { leafHashesOf, startRekorV2Log } from "./rekor-v2-server";
+import { rekorV2BackupName } from "../components/rekor-v2-backup";
+import { rekorV2Service } from "../components/rekor-v2";
 import { nginxBinary, nginxMainConfig } from "./tuf-server";
 
 const origin = "rekor-v2.sigstore.test";
@@ -321,5 +324,92 @@ describe("end-to-end: the program moves a running v1 stack to Rekor v2 in one up
         await verifyAll(["on-v1", "on-v2", "on-v2-g3"], "trusted_root_v2_g3.json");
         assert.equal((await checkpointOf(old)).size, oldSize, "the retired log did not grow");
         assert.ok((await checkpointOf(active)).size >= 1);
+    });
+});
+
+describe("end-to-end: a Rekor v2 log's volume is lost and restored from its backup (backupSchedule)", function () {
+    let stack: Stack;
+    let c: LocalCluster;
+    let backupPod: any;
+    const app = rekorV2Service;
+
+    before(async function () {
+        stack = await startStack({
+            log: (line) => console.log(`    ${line}`),
+            rekor: "stack",
+            overrides: { backupSchedule: "@daily" },
+            keepWork: Boolean(process.env.E2E_KEEP),
+        });
+        c = stack.cluster;
+        const cronJob = stack.first.cloud.ofType("kubernetes:batch/v1:CronJob").find((r) => r.inputs.metadata.name === rekorV2BackupName(app));
+        assert.ok(cronJob, "the stack has no Rekor v2 backup CronJob");
+        backupPod = cronJob.inputs.spec.jobTemplate.spec.template.spec;
+    });
+
+    after(async function () {
+        await stack?.stop();
+    });
+
+    const log = () => stack.outputs.rekorV2Log;
+    const readUrl = () => `http://127.0.0.1:${c.localPort(app, rekorV2Ports.read)}`;
+    const checkpoint = async () => verifyCheckpoint(await (await fetch(`${readUrl()}/checkpoint`)).text(), log().publicKeyPem, log().origin);
+    const logIndex = (bundle: any) => Number(bundle.verificationMaterial.tlogEntries[0].logIndex ?? 0);
+    const leafOf = (bundle: any) => Buffer.from(bundle.verificationMaterial.tlogEntries[0].canonicalizedBody, "base64");
+    const verify = (name: string) => shellResult(stack.sh(forBlob(stack.outputs.cosign.v3.verify, name)));
+    /** The log's volume here: the claim's directory, as every pod that mounts it sees it. */
+    const volume = () => {
+        const claim = c.objects.workload(app).spec.template.spec.volumes.find((v: any) => v.name === "data").persistentVolumeClaim.claimName;
+        return path.join(c.workDir, "volumes", claim);
+    };
+
+    it("archives the log while it takes writes; after the volume is lost, the archive restores it, the log continues, and the old checkpoint is consistent with the new one", async function () {
+        const before = [await signBlob(stack, "v2-before-1"), await signBlob(stack, "v2-before-2"), await signBlob(stack, "v2-before-3")];
+        assert.deepEqual(before.map(logIndex), [0, 1, 2]);
+
+        // 1. The CronJob's command, while three more entries are being written.
+        const during = Promise.all(["v2-during-1", "v2-during-2", "v2-during-3"].map((name) => signBlob(stack, name)));
+        const backup = await c.runPod("rekor-v2-backup", backupPod);
+        await during;
+        assert.equal(backup.status, 0, `rekor-v2-backup.sh backup failed:\n${backup.output}`);
+        const summary = JSON.parse(backup.output.split("\n").find((l) => l.startsWith('{"backup"'))!);
+        const backups = path.join(c.workDir, "volumes", `${rekorV2BackupName(app)}s`);
+        const archive = path.join(backups, summary.backup);
+        const archived = verifyCheckpoint(fs.readFileSync(archive.replace(/\.tar\.gz$/, ".checkpoint"), "utf8"), log().publicKeyPem, log().origin);
+        assert.ok(archived.size >= 3, `the archive's checkpoint covers the entries made before it (size ${archived.size})`);
+        const again = await c.runPod("rekor-v2-backup", backupPod);
+        assert.equal(again.status, 0, again.output);
+        const grown = (await checkpoint()).size > archived.size;
+        assert.equal(/unchanged since/.test(again.output), !grown, "a second run archives only a log that changed");
+
+        // 2. The volume is lost: the server and its read path stop, the claim's directory is emptied.
+        await c.stop(app);
+        await c.stop(c.processName(app, anyPod, "read-path"));
+        fs.rmSync(volume(), { recursive: true, force: true });
+        fs.mkdirSync(volume(), { recursive: true });
+
+        // 3. The documented restore: the same script, the same pod, then the StatefulSet's pod starts again.
+        const restored = await c.runPod("rekor-v2-restore", backupPod, {}, ["sh", backupPod.containers[0].command[1], "restore", `/backup/${summary.backup}`]);
+        assert.equal(restored.status, 0, `restore failed:\n${restored.output}`);
+        await startRekorV2Log(c, app, ensureBinaries().posix);
+
+        // 4. The log continues from the archived state: new entries follow it.
+        const after = [await signBlob(stack, "v2-after-1"), await signBlob(stack, "v2-after-2")];
+        assert.ok(logIndex(after[0]) >= archived.size, `the next entry (${logIndex(after[0])}) follows the restored log (${archived.size})`);
+        const head = await checkpoint();
+        assert.ok(head.size >= archived.size + 2);
+
+        // 5. No fork: the restored log's leaves give the archived root, and a consistency proof from the
+        //    archived checkpoint to the new one checks; entries from before the backup are still there.
+        const leaves = await leafHashesOf(readUrl(), head.size);
+        assert.ok(merkleRoot(leaves.slice(0, archived.size)).equals(archived.rootHash), "the first leaves still hash to the archived root");
+        assert.ok(merkleRoot(leaves).equals(head.rootHash), "the served tiles hash to the new checkpoint's root");
+        assert.ok(verifyConsistency(archived.size, head.size, archived.rootHash, head.rootHash, consistencyProof(archived.size, leaves)));
+        for (const bundle of [...before, ...after])
+            assert.ok(leaves[logIndex(bundle)].equals(leafHash(leafOf(bundle))), `entry ${logIndex(bundle)} is in the log`);
+        for (const name of ["v2-before-1", "v2-before-3", "v2-after-2"]) {
+            const verified = await verify(name);
+            assert.equal(verified.status, 0, `${name}: ${verified.output}`);
+        }
+        console.log(`    archived at size ${archived.size} (${summary.bytes} bytes); restored and grown to ${head.size}`);
     });
 });

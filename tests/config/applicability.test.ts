@@ -74,6 +74,7 @@ const sample: Record<string, string> = {
     rekorV1AfterMigration: "stopped",
     rekorV2CheckpointInterval: "500ms",
     rekorV2StorageSize: "50Gi",
+    rekorV2BackupStorageSize: "100Gi",
     tufReplicas: "2",
     tufRootGeneration: "2",
     tufRootKeyCount: "3",

@@ -21,10 +21,13 @@ const components = {
     TimestampAuthority: "tsa",
     TufRepository: "tuf",
     RekorV2: "rekor-v2",
+    RekorV2Backup: "rekor-v2-backup",
 } as const;
 /** Components a stack has only when a setting asks for them (internalTls, monitoring: on in prod; Rekor v2 in dev). */
 const optionalComponents: Record<string, (stack: string) => boolean> = {
     RekorV2: (stack) => stack === "dev",
+    // Only with backupSchedule and Rekor v2: neither committed stack has both (tests/components/rekor-v2-backup.test.ts).
+    RekorV2Backup: () => false,
     InternalTls: (stack) => stack === "prod",
     Monitoring: (stack) => stack === "prod",
     DatabaseBackup: (stack) => stack === "prod",
