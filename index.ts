@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { loadConfig } from "./config";
-import { planDatabaseCapacity } from "./lib/capacity";
+import { planDatabaseCapacity, planRekorV2Capacity } from "./lib/capacity";
 import {
     clientMaterial,
     imageList as listImages,
@@ -123,6 +123,7 @@ const rekorV2 = rekorV2Config
               generations: { from: rekorV2Config.fromGeneration, to: config.rekor.keyGeneration },
               originOf: (service) => hosts.host(service),
               checkpointInterval: rekorV2Config.checkpointInterval,
+              batch: { maxSize: rekorV2Config.batchMaxSize, maxAge: rekorV2Config.batchMaxAge },
               storageSize: rekorV2Config.storageSize,
               ingress: config.ingressClassName ? { className: config.ingressClassName, tls: config.ingressTls } : undefined,
               protectData,
@@ -338,9 +339,18 @@ const capacity = planDatabaseCapacity({
     redoLogBytes: database.redoLogBytes,
     configuredSize: config.database.storageSize,
     inCluster: inClusterDb,
+    rekorV2: rekorV2 !== undefined,
 });
 // The engine prints it in preview and up; nothing waits on the logging call itself.
 if (capacity.warning) void pulumi.log.warn(capacity.warning);
+const rekorV2Capacity = rekorV2Config
+    ? planRekorV2Capacity({
+          signingsPerDay: config.database.expectedSigningsPerDay,
+          retentionYears: config.database.retentionYears,
+          configuredSize: rekorV2Config.storageSize,
+      })
+    : undefined;
+if (rekorV2Capacity?.warning) void pulumi.log.warn(rekorV2Capacity.warning);
 
 if (config.monitoring) {
     new Monitoring(
@@ -445,4 +455,4 @@ export const tufMirrorUrl = tuf ? hosts.url("tuf") : "";
 /** The initial root.json to distribute offline (cosign initialize --root); its SHA-256 is tufRepository.rootSha256. */
 export const tufRoot = tuf ? tuf.initialRoot : "";
 /** Rekor v2 (rekorVersion v2): where clients write, its checkpoint origin and key, and its read path. */
-export const rekorV2Log = rekorV2 ? rekorV2Output(rekorV2) : { enabled: false };
+export const rekorV2Log = rekorV2 && rekorV2Capacity ? rekorV2Output(rekorV2, rekorV2Capacity.report) : { enabled: false };

@@ -13,6 +13,7 @@ import { TimestampAuthority, timestampPath } from "./components/timestamp-author
 import { TufRepository } from "./components/tuf-repository";
 import { RekorV2 } from "./components/rekor-v2";
 import { currentRoles } from "./lib/tuf-schedule";
+import { RekorV2Capacity } from "./lib/capacity";
 
 export const outputsVersion = 1;
 
@@ -107,7 +108,7 @@ export function tufOutput(mirrorUrl: string, tuf: TufRepository) {
 }
 
 /** Rekor v2 as other stacks and monitors consume it: where to write, the origin clients verify checkpoints under, the key, and the read path. */
-export function rekorV2Output(rekorV2: RekorV2) {
+export function rekorV2Output(rekorV2: RekorV2, capacity: RekorV2Capacity["report"]) {
     return pulumi.all([rekorV2.publicKeyPem, rekorV2.logs]).apply(([publicKeyPem, logs]) => ({
         enabled: true,
         url: `https://${rekorV2.origin}`,
@@ -117,6 +118,8 @@ export function rekorV2Output(rekorV2: RekorV2) {
         checkpointUrl: `https://${rekorV2.origin}/checkpoint`,
         /** Every Rekor v2 log, oldest first (rekorKeyGeneration): a retired one is read-only, with when it stopped taking writes. */
         logs: logs.map((log) => ({ ...log, checkpointUrl: `https://${log.origin}/checkpoint` })),
+        /** The active log's volume against expectedSigningsPerDay × retentionYears (lib/capacity.ts). */
+        capacity,
     }));
 }
 

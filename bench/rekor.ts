@@ -30,14 +30,14 @@ export interface BurstResult {
 }
 
 /**
- * POSTs every body (prepared beforehand, so key generation is not timed) with `concurrency` workers;
- * no new upload starts after `timeBoundMs`.
+ * Sends every body (prepared beforehand, so key generation is not timed) with `concurrency` workers;
+ * no new one starts after `timeBoundMs`. A 201 is a success, with its latency; anything else, or an
+ * error, a failure.
  */
-export async function uploadBurst(
-    rekorUrl: string,
+export async function timedBurst(
     bodies: string[],
     concurrency: number,
-    requestTimeoutMs = 30_000,
+    send: (body: string) => Promise<{ status: number; text: string }>,
     timeBoundMs = Infinity,
 ): Promise<BurstResult> {
     const latenciesMs: number[] = [];
@@ -48,15 +48,9 @@ export async function uploadBurst(
         async (body) => {
             const t0 = performance.now();
             try {
-                const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
-                    method: "POST",
-                    body,
-                    headers: { "Content-Type": "application/json" },
-                    signal: AbortSignal.timeout(requestTimeoutMs),
-                });
-                const text = await res.text();
-                latenciesMs.push(performance.now() - t0);
-                if (res.status !== 201) failures.push({ status: res.status, body: text.slice(0, 300) });
+                const res = await send(body);
+                if (res.status === 201) latenciesMs.push(performance.now() - t0);
+                else failures.push({ status: res.status, body: res.text.slice(0, 300) });
             } catch (e) {
                 failures.push({ status: 0, body: String(e) });
             }
@@ -64,4 +58,24 @@ export async function uploadBurst(
         timeBoundMs,
     );
     return { latenciesMs, elapsedMs, failures };
+}
+
+/** Rekor v1 uploads through fetch (bench/sweep.ts). */
+export async function uploadBurst(
+    rekorUrl: string,
+    bodies: string[],
+    concurrency: number,
+    requestTimeoutMs = 30_000,
+    timeBoundMs = Infinity,
+): Promise<BurstResult> {
+    const send = async (body: string) => {
+        const res = await fetch(`${rekorUrl}/api/v1/log/entries`, {
+            method: "POST",
+            body,
+            headers: { "Content-Type": "application/json" },
+            signal: AbortSignal.timeout(requestTimeoutMs),
+        });
+        return { status: res.status, text: await res.text() };
+    };
+    return timedBurst(bodies, concurrency, send, timeBoundMs);
 }

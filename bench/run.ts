@@ -26,7 +26,8 @@ import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { evaluate } from "../tests/support/mocks";
-import { Stack, startStack, stopAllStacks } from "../e2e/harness";
+import { Stack, startStack } from "../e2e/harness";
+import { runBenchmark } from "./runner";
 import { benchWritePath, WritePathResult } from "./write-path";
 import { missingPlugins } from "../cluster/toolchain";
 import { execFileSync } from "node:child_process";
@@ -290,25 +291,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-async function shutdown(code: number): Promise<never> {
-    await stopAllStacks();
-    process.exit(code);
-}
-process.once("SIGINT", () => void shutdown(130));
-process.once("SIGTERM", () => void shutdown(143));
-
-let timer: NodeJS.Timeout | undefined;
-const overall = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`benchmark exceeded ${timeoutMs / 1000} s`)), timeoutMs);
-});
-Promise.race([main(), overall]).then(
-    (code) => {
-        clearTimeout(timer);
-        return shutdown(code);
-    },
-    (e) => {
-        clearTimeout(timer);
-        console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-        return shutdown(1);
-    },
-);
+runBenchmark(main, timeoutMs);

@@ -10,7 +10,8 @@ import { Stack } from "../e2e/harness";
 import { hashedrekordEntry, uploadBurst } from "./rekor";
 import { percentile } from "./stats";
 
-export interface SweepLevel {
+/** One level of a write sweep: what every benchmark of a log reports (bench/rekor-versions.ts too). */
+export interface LevelStats {
     concurrency: number;
     entries: number;
     entriesPerSecond: number;
@@ -20,13 +21,19 @@ export interface SweepLevel {
     errors: number;
     /** CPU seconds per process name over the level; "client" is this process. */
     cpuSeconds: Record<string, number>;
-    commitsPerSecond: number;
     wallSeconds: number;
+}
+
+export interface SweepLevel extends LevelStats {
+    commitsPerSecond: number;
+    /** New connections the database accepted per entry (MariaDB's Connections counter): connection churn. */
+    connectionsPerEntry: number;
 }
 
 const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
-function cpuSecondsOf(pid: number): number {
+/** CPU seconds (user + system) a process has spent so far. */
+export function cpuSecondsOf(pid: number): number {
     // Fields after the command name (which may contain spaces, so split after its closing paren).
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -37,9 +44,9 @@ function mariadbPid(): number {
     return Number(execFileSync("pidof", ["mariadbd"], { encoding: "utf8" }).trim().split(" ")[0]);
 }
 
-/** Commits on the database server the stack uses (this machine's MariaDB, or the run's own with TLS). */
-function commits(stack: Stack): number {
-    return Number(stack.sql("SHOW GLOBAL STATUS LIKE 'Com_commit'").split(/\s+/)[1]);
+/** A counter of the database server the stack uses (this machine's MariaDB, or the run's own with TLS). */
+function statusCounter(stack: Stack, name: "Com_commit" | "Connections"): number {
+    return Number(stack.sql(`SHOW GLOBAL STATUS LIKE '${name}'`).split(/\s+/)[1]);
 }
 
 /** CPU seconds of every process we watch, by name. */
@@ -60,7 +67,8 @@ function cpuSnapshot(stack: Stack): Record<string, number> {
 export async function sweepLevel(stack: Stack, concurrency: number, entries: number, timeBoundS: number): Promise<SweepLevel> {
     const bodies = Array.from({ length: entries }, hashedrekordEntry);
     const cpu0 = cpuSnapshot(stack);
-    const commits0 = commits(stack);
+    const commits0 = statusCounter(stack, "Com_commit");
+    const connections0 = statusCounter(stack, "Connections");
     const r = await uploadBurst(stack.rekorUrl, bodies, concurrency, 30_000, timeBoundS * 1000);
     const wallSeconds = r.elapsedMs / 1000;
     const cpu1 = cpuSnapshot(stack);
@@ -75,7 +83,9 @@ export async function sweepLevel(stack: Stack, concurrency: number, entries: num
         p99: round(percentile(r.latenciesMs, 99)),
         errors: r.failures.length,
         cpuSeconds: Object.fromEntries(Object.keys(cpu1).map((k) => [k, round(cpu1[k] - (cpu0[k] ?? 0))])),
-        commitsPerSecond: round((commits(stack) - commits0) / wallSeconds),
+        commitsPerSecond: round((statusCounter(stack, "Com_commit") - commits0) / wallSeconds),
+        // The counter includes this measurement's own connection (one per sql() call): 2 of them.
+        connectionsPerEntry: round((statusCounter(stack, "Connections") - connections0 - 2) / Math.max(1, done)),
         wallSeconds: round(wallSeconds),
     };
 }

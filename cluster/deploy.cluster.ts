@@ -458,7 +458,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 await d.stack.setConfig("sigstore:expectedSigningsPerDay", { value: "2000" });
             }
             assert.ok(
-                warned.warnings.some((w) => /databaseStorageSize 60Gi is below the \d+Gi that 100000 signings a day kept 10 years need/.test(w)),
+                warned.warnings.some((w) => /databaseStorageSize 64Gi is below the \d+Gi that 100000 signings a day kept 10 years need/.test(w)),
                 JSON.stringify(warned.warnings),
             );
         });

@@ -51,6 +51,7 @@ export interface RekorV2Args {
     /** A log's public host name from its Service name: the checkpoint origin, and the host of the trusted root's baseUrl. */
     readonly originOf: (service: string) => string;
     readonly checkpointInterval: string;
+    readonly batch: { readonly maxSize: number; readonly maxAge: string };
     readonly storageSize: string;
     readonly ingress?: Omit<IngressSpec, "host">;
     readonly protectData: boolean;
@@ -265,7 +266,13 @@ export class RekorV2 extends pulumi.ComponentResource {
         return {
             name: "rekor-tiles",
             image: args.images.server,
-            args: rekorV2ServerArgs({ origin, storageDir: storageMount, signerPath: `${keyMount}/signer.pem`, checkpointInterval: args.checkpointInterval }),
+            args: rekorV2ServerArgs({
+                origin,
+                storageDir: storageMount,
+                signerPath: `${keyMount}/signer.pem`,
+                checkpointInterval: args.checkpointInterval,
+                batch: args.batch,
+            }),
             ports: [
                 { name: "http", containerPort: rekorV2Ports.http },
                 { name: "metrics", containerPort: rekorV2Ports.metrics },

@@ -146,7 +146,14 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: fixed("only applies with tsaNtpServers (NTP monitoring is off without them)"),
     },
     {
-        keys: ["rekorV2FromGeneration", "rekorV1AfterMigration", "rekorV2CheckpointInterval", "rekorV2StorageSize"],
+        keys: [
+            "rekorV2FromGeneration",
+            "rekorV1AfterMigration",
+            "rekorV2CheckpointInterval",
+            "rekorV2BatchMaxSize",
+            "rekorV2BatchMaxAge",
+            "rekorV2StorageSize",
+        ],
         applies: (s) => s("rekorVersion") === "v2",
         why: fixed("only applies with rekorVersion v2 (Rekor v2 is not deployed with v1)"),
     },

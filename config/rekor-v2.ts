@@ -8,12 +8,14 @@ export const rekorVersions = ["v1", "v2"] as const;
 /** What Rekor v1 does once Rekor v2 takes the writes: serve its frozen log read-only, or stop (its data kept). */
 export const rekorV1AfterMigrationModes = ["read-only", "stopped"] as const;
 
-/** A Go duration of seconds or milliseconds, as --checkpoint-interval takes it (Tessera's POSIX minimum is 100ms). */
-function checkpointInterval(v: string): string | undefined {
-    const m = /^(\d+)(ms|s)$/.exec(v);
-    if (!m) return "must be a duration in s or ms, such as 1s or 500ms";
-    const ms = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
-    return ms < 100 || ms > 60_000 ? "must be from 100ms to 60s" : undefined;
+/** A Go duration of seconds or milliseconds from `minMs` to 60 s, as rekor-tiles' duration flags take it. */
+function duration(minMs: number): (v: string) => string | undefined {
+    return (v) => {
+        const m = /^(\d+)(ms|s)$/.exec(v);
+        if (!m) return "must be a duration in s or ms, such as 1s or 500ms";
+        const ms = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+        return ms < minMs || ms > 60_000 ? `must be from ${minMs}ms to 60s` : undefined;
+    };
 }
 
 /**
@@ -43,7 +45,10 @@ export function readRekorV2(r: Reader, tsaDeployed: boolean, keyGeneration: numb
     return {
         fromGeneration: fromGeneration(r, keyGeneration),
         v1AfterMigration: r.oneOf("rekorV1AfterMigration", rekorV1AfterMigrationModes, defaults.rekorV1AfterMigration),
-        checkpointInterval: r.string("rekorV2CheckpointInterval", defaults.rekorV2CheckpointInterval, checkpointInterval),
+        // Tessera's POSIX storage publishes no faster than every 100ms.
+        checkpointInterval: r.string("rekorV2CheckpointInterval", defaults.rekorV2CheckpointInterval, duration(100)),
+        batchMaxSize: r.int("rekorV2BatchMaxSize", defaults.rekorV2BatchMaxSize, 1, 10_000),
+        batchMaxAge: r.string("rekorV2BatchMaxAge", defaults.rekorV2BatchMaxAge, duration(1)),
         storageSize: r.string("rekorV2StorageSize", defaults.rekorV2StorageSize, quantity),
         backupStorageSize: r.string("rekorV2BackupStorageSize", defaults.rekorV2BackupStorageSize, quantity),
     };

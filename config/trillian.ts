@@ -24,6 +24,23 @@ function readCreatetree(r: Reader): CreatetreeConfig {
     return { mode, ...binaries, image };
 }
 
+/**
+ * The servers' MySQL pools. Idle connections above the bound would be closed again at once (Go's
+ * database/sql caps idle at open), so a pool whose idle setting exceeds its bound is refused.
+ */
+function readPool(r: Reader): { mysqlMaxConns: number; mysqlMaxIdleConns: number } {
+    const mysqlMaxConns = r.int("trillianMysqlMaxConns", defaults.trillianMysqlMaxConns, 0, 1000);
+    const mysqlMaxIdleConns = r.int("trillianMysqlMaxIdleConns", defaults.trillianMysqlMaxIdleConns, -1, 1000);
+    if (mysqlMaxConns > 0 && mysqlMaxIdleConns > mysqlMaxConns) {
+        r.reject(
+            "trillianMysqlMaxIdleConns",
+            mysqlMaxIdleConns,
+            `must not exceed trillianMysqlMaxConns (${mysqlMaxConns}): a pool keeps no more idle connections than it may open`,
+        );
+    }
+    return { mysqlMaxConns, mysqlMaxIdleConns };
+}
+
 export function readTrillian(r: Reader): TrillianConfig {
     const createtree = readCreatetree(r);
     return {
@@ -33,8 +50,7 @@ export function readTrillian(r: Reader): TrillianConfig {
             sequencerInterval: r.string("trillianSequencerInterval", defaults.trillianSequencerInterval, sequencerInterval),
             batchSize: r.int("trillianBatchSize", defaults.trillianBatchSize, 1, 100000),
             numSequencers: r.int("trillianNumSequencers", defaults.trillianNumSequencers, 1, 100),
-            mysqlMaxConns: r.int("trillianMysqlMaxConns", defaults.trillianMysqlMaxConns, 0, 1000),
-            mysqlMaxIdleConns: r.int("trillianMysqlMaxIdleConns", defaults.trillianMysqlMaxIdleConns, -1, 1000),
+            ...readPool(r),
         },
         rekorTreeId: r.optional("rekorTreeId", treeId),
         ctlogTreeId: r.optional("ctlogTreeId", treeId),

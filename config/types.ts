@@ -85,7 +85,7 @@ export interface TrillianTuning {
     numSequencers: number;
     /** --mysql_max_conns: open connections per server (0 = unlimited). MySQL only. */
     mysqlMaxConns: number;
-    /** --mysql_max_idle_conns: idle connections kept per server (-1 = Go's default, 2). MySQL only. */
+    /** --mysql_max_idle_conns: idle connections kept per server (-1 = Go's default, 2; at most mysqlMaxConns). MySQL only. */
     mysqlMaxIdleConns: number;
 }
 
@@ -222,6 +222,9 @@ export interface RekorV2Config {
     v1AfterMigration: "read-only" | "stopped";
     /** How often a checkpoint is published (Go duration): a write waits for the next one. */
     checkpointInterval: string;
+    /** Entries the server batches before sequencing (--batch-max-size), and how long a batch waits at most (--batch-max-age). */
+    batchMaxSize: number;
+    batchMaxAge: string;
     /** The tile volume (RWO, protected in prod). */
     storageSize: string;
     /** Each log's backup volume (with backupSchedule). */

@@ -73,7 +73,22 @@ export function registeredObjects(cloud: MockCloud): ClusterObjects {
     };
 }
 
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+    // The kernel may hand a just-closed port out again: never give the same one twice in this process,
+    // or two servers of a stack are told to listen on it (seen: ct_server on the log server's port).
+    for (;;) {
+        const port = await unusedPort();
+        if (!handedOut.has(port)) {
+            handedOut.add(port);
+            return port;
+        }
+    }
+}
+
+/** Every port freePort has given out in this process. */
+const handedOut = new Set<number>();
+
+function unusedPort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const srv = net.createServer();
         srv.once("error", reject);

@@ -21,6 +21,8 @@ export interface RekorV2Server {
     readonly signerPath: string;
     /** How often a checkpoint is published (Go duration): a write returns once a checkpoint covers it. */
     readonly checkpointInterval: string;
+    /** Tessera's batching (--batch-max-size, --batch-max-age); absent: the server's defaults (256, 250ms). */
+    readonly batch?: { readonly maxSize: number; readonly maxAge: string };
 }
 
 /** A host name as a checkpoint origin: what sigstore-go compares with the trusted root's baseUrl host. */
@@ -48,6 +50,7 @@ export function rekorV2ServerArgs(s: RekorV2Server): string[] {
         `--http-metrics-port=${rekorV2Ports.metrics}`,
         "--persistent-antispam",
         `--checkpoint-interval=${s.checkpointInterval}`,
+        ...(s.batch ? [`--batch-max-size=${s.batch.maxSize}`, `--batch-max-age=${s.batch.maxAge}`] : []),
     ];
 }
 

@@ -34,7 +34,8 @@ describe("Rekor v2 (rekorVersion v2)", function () {
         const [server, readPath] = set.spec.template.spec.containers;
         assert.equal(server.image, upstreamImages.rekorV2);
         assert.ok(server.args.includes("--hostname=rekor-v2.sigstore.dev.corp.example"));
-        assert.ok(server.args.includes("--checkpoint-interval=1s"));
+        assert.ok(server.args.includes("--checkpoint-interval=100ms"), "the measured default");
+        assert.ok(server.args.includes("--batch-max-size=256") && server.args.includes("--batch-max-age=250ms"), "batching is set, not left implicit");
         assert.ok(server.args.includes("--persistent-antispam"));
         assert.ok(server.args.includes("--http-address=0.0.0.0"));
         assert.equal(server.env, undefined, "nothing in env: the key is a mounted file");

@@ -73,6 +73,8 @@ const sample: Record<string, string> = {
     rekorV2FromGeneration: "2",
     rekorV1AfterMigration: "stopped",
     rekorV2CheckpointInterval: "500ms",
+    rekorV2BatchMaxSize: "512",
+    rekorV2BatchMaxAge: "100ms",
     rekorV2StorageSize: "50Gi",
     rekorV2BackupStorageSize: "100Gi",
     tufReplicas: "2",

@@ -51,9 +51,20 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
             sequencerInterval: "2s",
             batchSize: 1000,
             numSequencers: 10,
-            mysqlMaxConns: 0,
+            mysqlMaxConns: 64,
             mysqlMaxIdleConns: -1,
         });
+        expectProblem(
+            { trillianMysqlMaxConns: "16", trillianMysqlMaxIdleConns: "32" },
+            "trillianMysqlMaxIdleConns",
+            32,
+            /must not exceed trillianMysqlMaxConns \(16\)/,
+        );
+        assert.equal(
+            load({ trillianMysqlMaxConns: "0", trillianMysqlMaxIdleConns: "32" }).trillian.tuning.mysqlMaxIdleConns,
+            32,
+            "an unbounded pool may keep any number idle",
+        );
     });
 
     it("storage sizes that are not Kubernetes quantities", () => {

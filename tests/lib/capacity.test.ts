@@ -5,7 +5,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { capacityPlan, capacityWarning, headroom, measuredBytesPerEntry } from "../../lib/capacity";
+import { capacityPlan, capacityWarning, headroom, measuredBytesPerEntry, measuredRekorV2BytesPerEntry, planRekorV2Capacity } from "../../lib/capacity";
 import { binlogRetentionDays } from "../../lib/mysql-tuning";
 
 const GiB = 2 ** 30;
@@ -17,6 +17,27 @@ describe("lib/capacity", () => {
         const performance = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "performance.md"), "utf8");
         assert.ok(performance.includes(`${measuredBytesPerEntry.rekor} bytes per Rekor entry`), "docs/performance.md states the Rekor figure used");
         assert.ok(performance.includes(`${measuredBytesPerEntry.ctlog} bytes per CT log entry`), "docs/performance.md states the CT log figure used");
+    });
+
+    it("Rekor v2: the database grows by CT log entries only, and the log's own volume is planned from its measured bytes per entry", () => {
+        const performance = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "performance.md"), "utf8");
+        assert.ok(performance.includes(`${measuredRekorV2BytesPerEntry} bytes per Rekor v2 entry`), "docs/performance.md states the Rekor v2 figure used");
+        const database = capacityPlan({ signingsPerDay: 10_000, retentionYears: 10, redoLogBytes: 0, rekorV2: true });
+        assert.equal(database.bytesPerSigning, measuredBytesPerEntry.ctlog);
+        assert.match(database.formula, /Rekor v2 writes to its own volume/);
+        const v2 = planRekorV2Capacity({ signingsPerDay: 10_000, retentionYears: 10, configuredSize: "10Gi" });
+        assert.ok(v2.report.planned);
+        const expected = Math.ceil(10_000 * 365 * 10 * measuredRekorV2BytesPerEntry * (1 + headroom));
+        assert.equal(v2.report.requiredBytes, expected);
+        assert.equal(v2.report.requiredSize, `${Math.ceil(expected / GiB)}Gi`);
+        assert.equal(v2.report.fits, false);
+        assert.match(v2.warning!, /^rekorV2StorageSize 10Gi is below the \d+Gi that 10000 signings a day kept 10 years need .*rekorKeyGeneration/);
+        const roomy = planRekorV2Capacity({ signingsPerDay: 10_000, retentionYears: 10, configuredSize: "1Ti" });
+        assert.equal(roomy.warning, undefined);
+        assert.deepEqual(planRekorV2Capacity({ signingsPerDay: 0, retentionYears: 10, configuredSize: "10Gi" }).report, {
+            planned: false,
+            configuredSize: "10Gi",
+        });
     });
 
     it("sizes the volume: entries × bytes × headroom, plus a week of binary logs and the redo log", () => {
@@ -54,9 +75,18 @@ describe("capacity plan in the program (databaseCapacity output)", () => {
         const c = (await evaluateStack("prod")).outputs.databaseCapacity;
         assert.equal(c.planned, true);
         assert.equal(c.signingsPerDay, 2000);
-        assert.equal(c.configuredSize, "60Gi");
-        assert.equal(c.requiredSize, "57Gi");
+        assert.equal(c.configuredSize, "64Gi");
+        assert.equal(c.requiredSize, "61Gi");
         assert.equal(c.fits, true);
+    });
+
+    it("prod moved to Rekor v2: the log's volume is planned (rekorV2Log.capacity) and the database plan shrinks to the CT log", async () => {
+        const moved = await evaluateRecorded({ stack: "prod", overrides: { rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "2" } });
+        const v2 = moved.outputs.rekorV2Log.capacity;
+        assert.equal(v2.planned, true);
+        assert.equal(v2.configuredSize, "10Gi");
+        assert.equal(v2.requiredBytes, Math.ceil(2000 * 365 * 10 * measuredRekorV2BytesPerEntry * (1 + headroom)));
+        assert.ok(moved.outputs.databaseCapacity.requiredBytes < (await evaluateStack("prod")).outputs.databaseCapacity.requiredBytes);
     });
 
     it("a rate the volume cannot hold is flagged; without a rate there is no plan", async () => {

@@ -16,7 +16,8 @@ describeEachStack(({ prod, evaluation }) => {
 
     it("passes the Trillian tuning explicitly: sequencing to the signer, the MySQL pool to both servers", () => {
         const argsOf = (image: string) => workloadOf(ev, image).container.args as string[];
-        const pool = ["--mysql_max_conns=0", "--mysql_max_idle_conns=-1"];
+        // Bounded pools that keep their connections: no handshake per entry under internal TLS, no overflow of max_connections.
+        const pool = ["--mysql_max_conns=64", "--mysql_max_idle_conns=64"];
         for (const a of [...pool, "--sequencer_interval=100ms", "--batch_size=1000", "--num_sequencers=10"]) {
             assert.ok(argsOf(upstreamImages.trillianLogSigner).includes(a), `signer lacks ${a}`);
         }
