@@ -34,7 +34,7 @@ import { TimestampAuthority } from "./components/timestamp-authority";
 import { logServerService, Trillian } from "./components/trillian";
 import { TufRepository } from "./components/tuf-repository";
 import { RekorV2 } from "./components/rekor-v2";
-import { RekorV2Backup } from "./components/rekor-v2-backup";
+import { RekorV2Backup, rekorV2BackupName } from "./components/rekor-v2-backup";
 
 const config = loadConfig();
 const { protectData, identity } = config;
@@ -353,6 +353,7 @@ const rekorV2Capacity = rekorV2Config
 if (rekorV2Capacity?.warning) void pulumi.log.warn(rekorV2Capacity.warning);
 
 if (config.monitoring) {
+    const backupMaxAgeHours = config.backup?.maxAgeHours;
     new Monitoring(
         "monitoring",
         {
@@ -372,6 +373,10 @@ if (config.monitoring) {
             tsa: tsaWatch,
             tuf: tuf && tufConfig ? { schedule: tuf.schedule, renewalDays: tufConfig.renewalDays, stack: pulumi.getStack() } : undefined,
             rekorV2ClaimName: rekorV2?.activeClaimName,
+            rekorV2Backups:
+                rekorV2 && backupMaxAgeHours !== undefined
+                    ? rekorV2.services.map((service) => ({ cronJob: rekorV2BackupName(service), maxAgeHours: backupMaxAgeHours }))
+                    : undefined,
         },
         opts,
     );

@@ -402,13 +402,14 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
 
         it("moves to Rekor v2 in one `up` (protected, internal TLS): the v2 log starts, then Rekor v1's tree is frozen and stays served; signatures before and after verify", async function () {
             // Created: the RekorV2 component, its key, signer Secret, volume, read-path ConfigMap, Service, StatefulSet,
-            // Ingress, NetworkPolicy and ServiceMonitor, and Rekor v1's freeze Command and its ConfigMap. Nothing replaced
-            // but the TUF files, nothing deleted.
+            // Ingress, NetworkPolicy and ServiceMonitor; Rekor v1's freeze Command and its ConfigMap; and, prod backing up,
+            // the RekorV2Backup component, its script ConfigMap, backup volume and CronJob. Nothing replaced but the TUF
+            // files, nothing deleted.
             const { before, after } = await lab.change(
                 d,
                 "rekor-v2",
                 { rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "2" },
-                { creates: 12, replaces: 0 },
+                { creates: 16, replaces: 0 },
                 [],
             );
             assert.equal(mysql(`SELECT TreeState FROM Trees WHERE TreeId = ${before.rekorTreeId}`, d.database, d.runner.databaseServer).trim(), "FROZEN");
@@ -425,8 +426,13 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 JSON.parse(after.signingConfig).rekorTlogUrls.map((u: any) => [u.url, u.majorApiVersion]),
                 [[after.rekorV2Log.url, 2]],
             );
+            const cronJobs = JSON.parse(d.cp.kubectl(["get", "cronjobs", "--namespace", namespace, "--output=json"])).items;
+            assert.ok(
+                cronJobs.some((c: any) => c.metadata.name === "rekor-v2-backup"),
+                "the new log is backed up like the database",
+            );
             const state = await d.stack.exportStack();
-            for (const name of ["rekor-v2-signing-key", "rekor-v2-data", "trillian-freeze-rekor"]) {
+            for (const name of ["rekor-v2-signing-key", "rekor-v2-data", "rekor-v2-backup-volume", "trillian-freeze-rekor"]) {
                 const r = (state.deployment.resources as any[]).find((x) => x.urn.endsWith(`::${name}`));
                 assert.ok(r?.protect, `${name} is protected`);
             }

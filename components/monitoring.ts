@@ -79,6 +79,8 @@ export interface MonitoringArgs {
     readonly tuf?: { readonly schedule: pulumi.Input<TufSchedule>; readonly renewalDays: number; readonly stack: string };
     /** Rekor v2 (rekorVersion v2): the active log's tile volume claim; its errors, checkpoint lag and disk are watched. */
     readonly rekorV2ClaimName?: pulumi.Input<string>;
+    /** Rekor v2's backup CronJobs (with backupSchedule), one per log. */
+    readonly rekorV2Backups?: BackupWatch[];
 }
 
 /** Seconds since the epoch at which the CA expiry alert starts firing. */
@@ -145,9 +147,10 @@ export function alertRules(
     return rules;
 }
 
-/** The active Rekor v2 log to watch: its tile volume's claim. */
+/** The active Rekor v2 log to watch: its tile volume's claim, and every log's backup CronJob (backupSchedule). */
 export interface RekorV2Watch {
     claim: string;
+    backups?: BackupWatch[];
 }
 
 /**
@@ -199,6 +202,9 @@ function rekorV2Rules(ns: string, w: RekorV2Watch): Array<Record<string, unknown
             labels: { severity: "warning" },
             annotations: { summary: `Rekor v2's tile volume is more than 85% full; the log only grows: grow the volume or rotate to a new log (${runbook}).` },
         },
+        ...(w.backups ?? []).flatMap((b) =>
+            backupRules(ns, { ...b, what: { subject: `backup of Rekor v2 log ${b.cronJob.replace(/-backup$/, "")}`, runbook: "docs/runbooks/rekor-v2.md" } }),
+        ),
     ];
 }
 
@@ -290,7 +296,11 @@ function tsaRules(ns: string, days: number, t: TsaWatch): Array<Record<string, u
 export interface BackupWatch {
     cronJob: string;
     maxAgeHours: number;
+    /** What it backs up and where the restore is documented (default: the Trillian database). */
+    what?: { subject: string; runbook: string };
 }
+
+const databaseBackup = { subject: "Trillian database backup", runbook: "docs/runbooks/backup-restore.md" };
 
 /**
  * From kube-state-metrics' CronJob series: the newest successful backup is too old (or there has
@@ -299,6 +309,7 @@ export interface BackupWatch {
 function backupRules(ns: string, b: BackupWatch): Array<Record<string, unknown>> {
     const sel = `namespace="${ns}", cronjob="${b.cronJob}"`;
     const maxAge = b.maxAgeHours * 3600;
+    const what = b.what ?? databaseBackup;
     return [
         {
             alert: "SigstoreBackupTooOld",
@@ -307,7 +318,7 @@ function backupRules(ns: string, b: BackupWatch): Array<Record<string, unknown>>
                 ` or (time() - kube_cronjob_created{${sel}} > ${maxAge} unless on(namespace, cronjob) kube_cronjob_status_last_successful_time{${sel}})`,
             for: "10m",
             labels: { severity: "critical" },
-            annotations: { summary: `No successful Trillian database backup for more than ${b.maxAgeHours} hours (docs/runbooks/backup-restore.md).` },
+            annotations: { summary: `No successful ${what.subject} for more than ${b.maxAgeHours} hours (${what.runbook}).` },
         },
         {
             alert: "SigstoreBackupFailing",
@@ -366,7 +377,7 @@ export class Monitoring extends pulumi.ComponentResource {
                     args.backup,
                     args.tsa,
                     tuf && schedule ? tufWatch(schedule, tuf.renewalDays, tuf.stack) : undefined,
-                    rekorV2Claim ? { claim: rekorV2Claim } : undefined,
+                    rekorV2Claim ? { claim: rekorV2Claim, backups: args.rekorV2Backups } : undefined,
                 ),
             );
         new k8s.apiextensions.CustomResource(

@@ -76,6 +76,23 @@ describe("Rekor v2 backups (backupSchedule with rekorVersion v2)", function () {
         assert.equal(registration(rotated.cloud, "kubernetes:core/v1:PersistentVolumeClaim", "rekor-v2-backup-volume-g3").protect, true);
     });
 
+    it("with monitoring, every log's backup has the backup alerts, naming its CronJob and the Rekor v2 runbook", () => {
+        const rules = rotated.cloud.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-alerts").inputs.spec.groups[0].rules;
+        for (const cronJob of ["rekor-v2-backup", "rekor-v2-g3-backup"]) {
+            const mine = rules.filter((r: any) => String(r.expr).includes(`cronjob="${cronJob}"`));
+            assert.deepEqual(
+                mine.map((r: any) => r.alert),
+                ["SigstoreBackupTooOld", "SigstoreBackupFailing"],
+                cronJob,
+            );
+            assert.match(mine[0].annotations.summary, /docs\/runbooks\/rekor-v2\.md/);
+        }
+        assert.ok(
+            rules.some((r: any) => String(r.expr).includes('cronjob="trillian-db-backup"')),
+            "the database's backup keeps its alerts",
+        );
+    });
+
     it("no schedule, no Rekor v2 backup", async () => {
         const none = await evaluateRecorded({ stack: "dev" });
         assert.equal(cronJobs(none).length, 0);
