@@ -12,6 +12,7 @@
  * - A restarted server keeps its state: the next entry follows on, and the first still verifies.
  */
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { ChildProcess, execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -70,7 +71,7 @@ describe("end-to-end: Rekor v2 (rekor-tiles POSIX) with the flags, trust materia
         );
 
     /** A trusted root listing the log under `logOrigin` (with a CA and CT log that keyed signing never uses). */
-    const writeTrustedRoot = async (file: string, logOrigin: string) => {
+    const writeTrustedRoot = async (file: string, logOrigin: string, mutate: (root: any) => void = () => {}) => {
         const caKey = privateKey({ algorithm: "ECDSA", ecdsaCurve: "P256" });
         const ca = await selfSignedCert({
             privateKeyPem: caKey.privateKeyPem,
@@ -90,6 +91,7 @@ describe("end-to-end: Rekor v2 (rekor-tiles POSIX) with the flags, trust materia
                 },
             ],
         });
+        mutate(root);
         fs.writeFileSync(path.join(work, file), JSON.stringify(root));
     };
 
@@ -172,6 +174,14 @@ describe("end-to-end: Rekor v2 (rekor-tiles POSIX) with the flags, trust materia
         if (latest.size === carried.size) assert.deepEqual(latest.rootHash, carried.rootHash);
         assert.equal((await fetch(`http://127.0.0.1:${ports.read}/.state/treeState`)).status, 404, "the read path hides the server's state");
         assert.equal((await fetch(`http://127.0.0.1:${ports.read}/checkpoint`, { method: "POST" })).status, 405);
+    });
+
+    it("a trusted root that names the log under another log ID fails", async () => {
+        await writeTrustedRoot("wrong-log-id.json", origin, (root) => {
+            root.tlogs[0].logId.keyId = createHash("sha256").update("another log").digest("base64");
+        });
+        const refused = await verify("first", "wrong-log-id.json");
+        assert.notEqual(refused.status, 0, refused.output);
     });
 
     it("a trusted root that names another origin fails", async () => {
