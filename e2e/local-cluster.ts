@@ -115,6 +115,8 @@ export interface RunningProcess {
     /** What was started, and how: to start it again the same way. */
     binary: string;
     adapt: ArgAdaptation;
+    /** Starts it again exactly as it was started (its container restarting); resolves once ready. */
+    restart: () => Promise<RunningProcess>;
 }
 
 /** How a binary other than the image's own differs in its command line (e.g. MariaDB for MySQL 8.4). */
@@ -313,7 +315,7 @@ export class LocalCluster {
             command = network.wrap(binary, args);
         }
         const child = spawn(command[0], command[1], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ["ignore", log, log] });
-        const proc = { name, child, logFile, binary, adapt };
+        const proc = { name, child, logFile, binary, adapt, restart: () => this.start(app, binary, extraArgs, podName, ownsServicePorts, adapt) };
         this.processes.push(proc);
         await this.waitReady(proc, container.readinessProbe, app, self);
         return proc;
