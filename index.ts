@@ -34,7 +34,7 @@ import { TimestampAuthority } from "./components/timestamp-authority";
 import { logServerService, Trillian } from "./components/trillian";
 import { TufRepository } from "./components/tuf-repository";
 import { RekorV2 } from "./components/rekor-v2";
-import { RekorV2Backup, rekorV2BackupName } from "./components/rekor-v2-backup";
+import { RekorV2Backup } from "./components/rekor-v2-backup";
 
 const config = loadConfig();
 const { protectData, identity } = config;
@@ -133,23 +133,24 @@ const rekorV2 = rekorV2Config
     : undefined;
 
 // Each Rekor v2 log's volume archived on the backup schedule onto a volume of its own (backupSchedule).
-if (rekorV2 && rekorV2Config && config.backup) {
-    new RekorV2Backup(
-        "rekor-v2-backup",
-        {
-            namespace: namespace.metadata.name,
-            image: images.tufServer,
-            logs: rekorV2.volumes,
-            schedule: config.backup.schedule,
-            retentionDays: config.backup.retentionDays,
-            storageSize: rekorV2Config.backupStorageSize,
-            storageClass: config.backup.storageClass,
-            resources: config.resources.backup,
-            protectData,
-        },
-        opts,
-    );
-}
+const rekorV2Backup =
+    rekorV2 && rekorV2Config && config.backup
+        ? new RekorV2Backup(
+              "rekor-v2-backup",
+              {
+                  namespace: namespace.metadata.name,
+                  image: images.tufServer,
+                  logs: rekorV2.volumes,
+                  schedule: config.backup.schedule,
+                  retentionDays: config.backup.retentionDays,
+                  storageSize: rekorV2Config.backupStorageSize,
+                  storageClass: config.backup.storageClass,
+                  resources: config.resources.backup,
+                  protectData,
+              },
+              opts,
+          )
+        : undefined;
 
 const trillian = new Trillian(
     "trillian",
@@ -374,8 +375,8 @@ if (config.monitoring) {
             tuf: tuf && tufConfig ? { schedule: tuf.schedule, renewalDays: tufConfig.renewalDays, stack: pulumi.getStack() } : undefined,
             rekorV2ClaimName: rekorV2?.activeClaimName,
             rekorV2Backups:
-                rekorV2 && backupMaxAgeHours !== undefined
-                    ? rekorV2.services.map((service) => ({ cronJob: rekorV2BackupName(service), maxAgeHours: backupMaxAgeHours }))
+                rekorV2Backup && backupMaxAgeHours !== undefined
+                    ? rekorV2Backup.cronJobNames.map((cronJob) => ({ cronJob, maxAgeHours: backupMaxAgeHours }))
                     : undefined,
         },
         opts,

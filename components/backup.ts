@@ -53,85 +53,103 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         super("sigstore:index:DatabaseBackup", name, {}, opts);
         const meta = { namespace: args.namespace, labels: labels(backupApp, "backup") };
 
-        const claim = new k8s.core.v1.PersistentVolumeClaim(
-            `${name}-volume`,
-            {
-                metadata: { ...meta, name: backupClaimName },
-                spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: args.storageClass,
-                    resources: { requests: { storage: args.storageSize } },
-                },
-            },
-            { parent: this, ...protectedIf(args.protectData) },
-        );
+        const claim = backupVolume(`${name}-volume`, this, { ...meta, name: backupClaimName }, args);
 
         const script = new k8s.core.v1.ConfigMap(`${name}-script`, { metadata: meta, data: { "backup.sh": backupScript() } }, { parent: this });
         this.scriptConfigMapName = script.metadata.name;
 
         const c = args.connection;
         const tls = tlsVolumes(undefined, args.tls);
-        this.cronJob = new k8s.batch.v1.CronJob(
-            `${name}-cronjob`,
-            {
-                metadata: { ...meta, name: backupCronJobName },
-                spec: {
-                    schedule: args.schedule,
-                    // Never two dumps at once; a missed run (node down) still starts within the hour.
-                    concurrencyPolicy: "Forbid",
-                    startingDeadlineSeconds: 3600,
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: {
-                        metadata: { labels: labels(backupApp, "backup") },
-                        spec: {
-                            backoffLimit: 2,
-                            template: {
-                                metadata: { labels: labels(backupApp, "backup") },
-                                spec: {
-                                    restartPolicy: "Never",
-                                    automountServiceAccountToken: false,
-                                    securityContext: { ...podSecurity, fsGroup: mysqlUid },
-                                    containers: [
-                                        {
-                                            name: "backup",
-                                            image: args.image,
-                                            command: ["bash", `${scriptMount}/backup.sh`, "backup"],
-                                            env: [
-                                                { name: "DB_HOST", value: c.host },
-                                                { name: "DB_PORT", value: String(c.port) },
-                                                { name: "DB_NAME", value: c.name },
-                                                { name: "DB_USER", value: c.user },
-                                                secretEnv("MYSQL_PWD", c.secretName, c.passwordKey),
-                                                { name: "BACKUP_DIR", value: backupMount },
-                                                { name: "RETENTION_DAYS", value: String(args.retentionDays) },
-                                                ...(args.tls ? [{ name: "DB_TLS_CA", value: caFile }] : []),
-                                            ],
-                                            resources: containerResources(args.resources),
-                                            securityContext: imageUserContainer(mysqlUid),
-                                            volumeMounts: [
-                                                { name: "script", mountPath: scriptMount, readOnly: true },
-                                                { name: "backups", mountPath: backupMount },
-                                                { name: "tmp", mountPath: "/tmp" },
-                                                ...tls.mounts,
-                                            ],
-                                        },
-                                    ],
-                                    volumes: [
-                                        { name: "script", configMap: { name: script.metadata.name } },
-                                        { name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } },
-                                        scratchVolume("tmp"),
-                                        ...tls.volumes,
-                                    ],
-                                },
-                            },
+        this.cronJob = backupCronJob(`${name}-cronjob`, this, { ...meta, name: backupCronJobName }, args.schedule, {
+            securityContext: { ...podSecurity, fsGroup: mysqlUid },
+            containers: [
+                {
+                    name: "backup",
+                    image: args.image,
+                    command: ["bash", `${scriptMount}/backup.sh`, "backup"],
+                    env: [
+                        { name: "DB_HOST", value: c.host },
+                        { name: "DB_PORT", value: String(c.port) },
+                        { name: "DB_NAME", value: c.name },
+                        { name: "DB_USER", value: c.user },
+                        secretEnv("MYSQL_PWD", c.secretName, c.passwordKey),
+                        { name: "BACKUP_DIR", value: backupMount },
+                        { name: "RETENTION_DAYS", value: String(args.retentionDays) },
+                        ...(args.tls ? [{ name: "DB_TLS_CA", value: caFile }] : []),
+                    ],
+                    resources: containerResources(args.resources),
+                    securityContext: imageUserContainer(mysqlUid),
+                    volumeMounts: [
+                        { name: "script", mountPath: scriptMount, readOnly: true },
+                        { name: "backups", mountPath: backupMount },
+                        { name: "tmp", mountPath: "/tmp" },
+                        ...tls.mounts,
+                    ],
+                },
+            ],
+            volumes: [
+                { name: "script", configMap: { name: script.metadata.name } },
+                { name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } },
+                scratchVolume("tmp"),
+                ...tls.volumes,
+            ],
+        });
+
+        this.registerOutputs({ cronJob: this.cronJob, scriptConfigMapName: this.scriptConfigMapName });
+    }
+}
+
+/** Where backups land: a volume of their own, protected like the data they copy. */
+export function backupVolume(
+    resourceName: string,
+    parent: pulumi.Resource,
+    metadata: k8s.types.input.meta.v1.ObjectMeta,
+    size: { storageSize: string; storageClass?: string; protectData: boolean },
+): k8s.core.v1.PersistentVolumeClaim {
+    return new k8s.core.v1.PersistentVolumeClaim(
+        resourceName,
+        {
+            metadata,
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: size.storageClass, resources: { requests: { storage: size.storageSize } } },
+        },
+        { parent, ...protectedIf(size.protectData) },
+    );
+}
+
+/**
+ * A backup CronJob as every backup here runs: never two at once, a missed run (node down) still
+ * started within the hour, three Jobs of each outcome kept, two retries, no ServiceAccount token.
+ * `pod` is the rest of the pod spec; the Job's pods carry the CronJob's labels.
+ */
+export function backupCronJob(
+    resourceName: string,
+    parent: pulumi.Resource,
+    metadata: k8s.types.input.meta.v1.ObjectMeta & { labels: Record<string, string> },
+    schedule: string,
+    pod: Omit<k8s.types.input.core.v1.PodSpec, "restartPolicy" | "automountServiceAccountToken">,
+): k8s.batch.v1.CronJob {
+    return new k8s.batch.v1.CronJob(
+        resourceName,
+        {
+            metadata,
+            spec: {
+                schedule,
+                concurrencyPolicy: "Forbid",
+                startingDeadlineSeconds: 3600,
+                successfulJobsHistoryLimit: 3,
+                failedJobsHistoryLimit: 3,
+                jobTemplate: {
+                    metadata: { labels: metadata.labels },
+                    spec: {
+                        backoffLimit: 2,
+                        template: {
+                            metadata: { labels: metadata.labels },
+                            spec: { restartPolicy: "Never", automountServiceAccountToken: false, ...pod },
                         },
                     },
                 },
             },
-            { parent: this },
-        );
-
-        this.registerOutputs({ cronJob: this.cronJob, scriptConfigMapName: this.scriptConfigMapName });
-    }
+        },
+        { parent },
+    );
 }

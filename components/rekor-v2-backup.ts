@@ -16,7 +16,8 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { containerResources, ResourceBounds } from "../lib/resources";
-import { labels, podSecurity, protectedIf, restrictedContainer, scratchVolume, selector } from "./kube";
+import { backupCronJob, backupVolume } from "./backup";
+import { labels, podSecurity, restrictedContainer, scratchVolume, selector } from "./kube";
 import { rekorV2StorageMount } from "./rekor-v2";
 
 export const rekorV2BackupMount = "/backup";
@@ -49,6 +50,8 @@ export function rekorV2BackupName(service: string): string {
 
 export class RekorV2Backup extends pulumi.ComponentResource {
     readonly cronJobs: k8s.batch.v1.CronJob[];
+    /** The CronJobs' fixed names, one per log, oldest first: what the backup alerts watch. */
+    readonly cronJobNames: string[];
 
     constructor(name: string, args: RekorV2BackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:RekorV2Backup", name, {}, opts);
@@ -58,6 +61,7 @@ export class RekorV2Backup extends pulumi.ComponentResource {
             { parent: this },
         );
         this.cronJobs = args.logs.map((log) => this.logBackup(name, log, script, args));
+        this.cronJobNames = args.logs.map((log) => rekorV2BackupName(log.service));
         this.registerOutputs({ cronJobs: this.cronJobs });
     }
 
@@ -71,76 +75,44 @@ export class RekorV2Backup extends pulumi.ComponentResource {
         const suffix = log.service.slice("rekor-v2".length); // "" or "-g<N>": the log's own resource suffix
         const podLabels = labels(fixedName, "backup");
         const meta = { namespace: args.namespace, labels: podLabels };
-        const claim = new k8s.core.v1.PersistentVolumeClaim(
-            `${name}-volume${suffix}`,
-            {
-                metadata: { ...meta, name: `${fixedName}s` },
-                spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize } } },
-            },
-            { parent: this, ...protectedIf(args.protectData) },
-        );
-        return new k8s.batch.v1.CronJob(
-            `${name}-cronjob${suffix}`,
-            {
-                metadata: { ...meta, name: fixedName },
-                spec: {
-                    schedule: args.schedule,
-                    concurrencyPolicy: "Forbid",
-                    startingDeadlineSeconds: 3600,
-                    successfulJobsHistoryLimit: 3,
-                    failedJobsHistoryLimit: 3,
-                    jobTemplate: {
-                        metadata: { labels: podLabels },
-                        spec: {
-                            backoffLimit: 2,
-                            template: {
-                                metadata: { labels: podLabels },
-                                spec: {
-                                    restartPolicy: "Never",
-                                    automountServiceAccountToken: false,
-                                    securityContext: { ...podSecurity, fsGroup: serverUid },
-                                    // The log's volume is ReadWriteOnce: only a pod on its node can mount it beside the server.
-                                    affinity: {
-                                        podAffinity: {
-                                            requiredDuringSchedulingIgnoredDuringExecution: [
-                                                { labelSelector: { matchLabels: selector(log.service) }, topologyKey: "kubernetes.io/hostname" },
-                                            ],
-                                        },
-                                    },
-                                    containers: [
-                                        {
-                                            name: "backup",
-                                            image: args.image,
-                                            command: ["sh", `${scriptMount}/rekor-v2-backup.sh`, "backup"],
-                                            env: [
-                                                { name: "LOG_DIR", value: rekorV2StorageMount },
-                                                { name: "LOG_NAME", value: log.service },
-                                                { name: "BACKUP_DIR", value: rekorV2BackupMount },
-                                                { name: "RETENTION_DAYS", value: String(args.retentionDays) },
-                                            ],
-                                            resources: containerResources(args.resources),
-                                            securityContext: restrictedContainer,
-                                            volumeMounts: [
-                                                { name: "script", mountPath: scriptMount, readOnly: true },
-                                                { name: "log", mountPath: rekorV2StorageMount, readOnly: true },
-                                                { name: "backups", mountPath: rekorV2BackupMount },
-                                                { name: "tmp", mountPath: "/tmp" },
-                                            ],
-                                        },
-                                    ],
-                                    volumes: [
-                                        { name: "script", configMap: { name: script.metadata.name } },
-                                        { name: "log", persistentVolumeClaim: { claimName: log.claimName, readOnly: true } },
-                                        { name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } },
-                                        scratchVolume("tmp"),
-                                    ],
-                                },
-                            },
-                        },
-                    },
+        const claim = backupVolume(`${name}-volume${suffix}`, this, { ...meta, name: `${fixedName}s` }, args);
+        return backupCronJob(`${name}-cronjob${suffix}`, this, { ...meta, name: fixedName }, args.schedule, {
+            securityContext: { ...podSecurity, fsGroup: serverUid },
+            // The log's volume is ReadWriteOnce: only a pod on its node can mount it beside the server.
+            affinity: {
+                podAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: [
+                        { labelSelector: { matchLabels: selector(log.service) }, topologyKey: "kubernetes.io/hostname" },
+                    ],
                 },
             },
-            { parent: this },
-        );
+            containers: [
+                {
+                    name: "backup",
+                    image: args.image,
+                    command: ["sh", `${scriptMount}/rekor-v2-backup.sh`, "backup"],
+                    env: [
+                        { name: "LOG_DIR", value: rekorV2StorageMount },
+                        { name: "LOG_NAME", value: log.service },
+                        { name: "BACKUP_DIR", value: rekorV2BackupMount },
+                        { name: "RETENTION_DAYS", value: String(args.retentionDays) },
+                    ],
+                    resources: containerResources(args.resources),
+                    securityContext: restrictedContainer,
+                    volumeMounts: [
+                        { name: "script", mountPath: scriptMount, readOnly: true },
+                        { name: "log", mountPath: rekorV2StorageMount, readOnly: true },
+                        { name: "backups", mountPath: rekorV2BackupMount },
+                        { name: "tmp", mountPath: "/tmp" },
+                    ],
+                },
+            ],
+            volumes: [
+                { name: "script", configMap: { name: script.metadata.name } },
+                { name: "log", persistentVolumeClaim: { claimName: log.claimName, readOnly: true } },
+                { name: "backups", persistentVolumeClaim: { claimName: claim.metadata.name } },
+                scratchVolume("tmp"),
+            ],
+        });
     }
 }

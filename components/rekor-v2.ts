@@ -121,8 +121,8 @@ export class RekorV2 extends pulumi.ComponentResource {
             });
             return { log, retiredAt };
         });
-        this.services = [...retired.map((r) => r.log.service), active.service];
         this.volumes = [...retired.map((r) => r.log), active].map((log) => ({ service: log.service, claimName: log.claimName }));
+        this.services = this.volumes.map((v) => v.service);
         this.logs = pulumi
             .all([pulumi.all(retired.map((r) => pulumi.all([r.log.publicKeyPem, r.retiredAt]))), active.publicKeyPem])
             .apply(([old, activeKey]) => [

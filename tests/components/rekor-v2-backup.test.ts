@@ -7,8 +7,8 @@
 import "reflect-metadata";
 import * as assert from "node:assert/strict";
 import { rekorV2BackupScript } from "../../components/rekor-v2-backup";
-import { Evaluation, StackState } from "../support/mocks";
-import { evaluateRecorded, januaryDay, registration } from "../support/registrations";
+import { Evaluation } from "../support/mocks";
+import { evaluateRecorded, evaluateRotation, registration } from "../support/registrations";
 import { modelFor } from "../support/program";
 
 const prodOnV2 = { rekorVersion: "v2", rekorKeyGeneration: "2", rekorV2FromGeneration: "2", backupSchedule: "17 2 * * *" };
@@ -16,12 +16,10 @@ const cronJobs = (ev: Evaluation) => ev.cloud.ofType("kubernetes:batch/v1:CronJo
 
 describe("Rekor v2 backups (backupSchedule with rekorVersion v2)", function () {
     this.timeout(120_000);
-    const state: StackState = new Map();
     let first: Evaluation;
     let rotated: Evaluation;
     before(async () => {
-        first = await evaluateRecorded({ stack: "prod", state, overrides: prodOnV2, hooks: { now: januaryDay(1) } });
-        rotated = await evaluateRecorded({ stack: "prod", state, overrides: { ...prodOnV2, rekorKeyGeneration: "3" }, hooks: { now: januaryDay(20) } });
+        ({ first, rotated } = await evaluateRotation({ rekorKeyGeneration: "3" }, prodOnV2));
     });
 
     it("one CronJob per log, on the log's node, with the log's volume read-only and a backup volume of its own", () => {

@@ -9,9 +9,9 @@ import "reflect-metadata";
 import * as assert from "node:assert/strict";
 import { rekorV2LogId, rekorV2ReadPathConfig } from "../../lib/rekor-v2";
 import { upstreamImages } from "../../versions";
-import { Evaluation, rekorV1Overrides, StackState } from "../support/mocks";
+import { Evaluation, rekorV1Overrides } from "../support/mocks";
 import { urnOf } from "../support/program";
-import { evaluateRecorded, januaryDay, registration } from "../support/registrations";
+import { evaluateRecorded, evaluateRotation, registration } from "../support/registrations";
 import { checkArgs } from "../support/upstream-flags";
 
 /** The dev stack is on Rekor v2 (from key generation 2); prod moves the same way here. */
@@ -137,12 +137,10 @@ describe("Rekor v2 (rekorVersion v2)", function () {
     });
 
     describe("key rotation (rekorKeyGeneration 2 → 3): a new log takes the writes, the old one goes read-only", () => {
-        const state: StackState = new Map();
         let first: Evaluation;
         let rotated: Evaluation;
         before(async () => {
-            first = await evaluateRecorded({ stack: "prod", state, overrides: prodOnV2, hooks: { now: januaryDay(1) } });
-            rotated = await evaluateRecorded({ stack: "prod", state, overrides: { ...prodOnV2, rekorKeyGeneration: "3" }, hooks: { now: januaryDay(20) } });
+            ({ first, rotated } = await evaluateRotation({ rekorKeyGeneration: "3" }, prodOnV2));
         });
 
         it("the new log has its own origin, key, volume and Service; the signing config names only it", () => {

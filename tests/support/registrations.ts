@@ -150,12 +150,15 @@ export const januaryDay = (d: number) => () => new Date(Date.UTC(2026, 0, d, 12)
 
 /**
  * A rotation on the prod stack: evaluated on 1 January, then on the same state on 20 January with
- * `overrides` (e.g. a raised generation), as two `up`s would be.
+ * `overrides` (e.g. a raised generation), as two `up`s would be; both with `base` (e.g. prod moved to Rekor v2).
  */
-export async function evaluateRotation(overrides: Record<string, string>): Promise<{ first: Evaluation; rotated: Evaluation }> {
+export async function evaluateRotation(
+    overrides: Record<string, string>,
+    base: Record<string, string> = {},
+): Promise<{ first: Evaluation; rotated: Evaluation }> {
     const state = new Map();
-    const first = await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(1) } });
-    const rotated = await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(20) }, overrides });
+    const first = await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(1) }, overrides: base });
+    const rotated = await evaluateRecorded({ stack: "prod", state, hooks: { now: januaryDay(20) }, overrides: { ...base, ...overrides } });
     return { first, rotated };
 }
 
