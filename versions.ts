@@ -24,6 +24,19 @@ export const upstream = {
     rekorTiles: "v2.3.0",
     /** Redis for Rekor's index (the official image; any Redis >= 6 works). */
     redis: "7.4.2",
+    /** github.com/sigstore/policy-controller: the admission webhook (policyController: deploy) and its tester. */
+    policyController: "v0.13.1",
+} as const;
+
+/**
+ * Tools the end-to-end suite runs beside the servers, never deployed: the OCI registry images are
+ * pushed to and signed in, and the client that pushes them.
+ */
+export const testTools = {
+    /** github.com/distribution/distribution/v3: `registry`, the reference OCI registry. */
+    distribution: "v3.1.2",
+    /** github.com/google/go-containerregistry: `crane`, which pushes and inspects images. */
+    goContainerRegistry: "v0.22.1",
 } as const;
 
 /** Where each image lives upstream, without registry mirroring applied (see config.imageRef). */
