@@ -158,6 +158,7 @@ const trillian = new Trillian(
         ...ns,
         replicas: { logServer: config.trillian.serverReplicas, logSigner: config.trillian.signerReplicas },
         tuning: config.trillian.tuning,
+        election: config.trillian.election,
         pinnedTreeIds: { rekor: config.trillian.rekorTreeId, ctlog: config.trillian.ctlogTreeId },
         admin: {
             mode: config.trillian.createtree.mode,

@@ -50,6 +50,12 @@ export interface TrillianTuning {
     readonly mysqlMaxIdleConns: number;
 }
 
+/** The signers' lease election (Go durations): how long a Lease lasts, how often a follower tries to take one. */
+export interface SignerElection {
+    readonly leaseDuration: string;
+    readonly retryPeriod: string;
+}
+
 /**
  * port-forward runs the local createtree and updatetree binaries through `kubectl port-forward`; pod
  * runs `image`, which holds them at /createtree and /updatetree. Both use the kubeconfig and context
@@ -70,6 +76,8 @@ export interface TrillianArgs {
     readonly replicas: { logServer: number; logSigner: number };
     /** The signer's sequencing and the servers' MySQL pools (trillianSequencerInterval, trillianBatchSize, …). */
     readonly tuning: TrillianTuning;
+    /** The signers' lease election, with more than one signer. */
+    readonly election: SignerElection;
     /** Existing trees the first generation adopts instead of creating them (disaster recovery, migration). */
     readonly pinnedTreeIds: Partial<Record<TreeName, string>>;
     /** How the admin Commands (createtree, updatetree) reach Trillian and the cluster. */
@@ -421,7 +429,16 @@ function poolArgs(args: TrillianArgs): string[] {
 /** Exactly one sequencer per tree: forced with one replica, elected through a Lease with more. */
 function sequencerArgs(args: TrillianArgs): string[] {
     if (args.replicas.logSigner === 1) return ["--force_master=true"];
-    return ["--election_system=k8s", `--lock_namespace=${args.namespaceName}`, "--lock_holder_identity=$(POD_NAME)"];
+    // Trillian's k8s election takes the Lease's duration from --master_hold_jitter and a follower's
+    // retry period from --master_hold_interval (util/election2/k8s/provider.go).
+    const e = args.election;
+    return [
+        "--election_system=k8s",
+        `--lock_namespace=${args.namespaceName}`,
+        "--lock_holder_identity=$(POD_NAME)",
+        `--master_hold_jitter=${e.leaseDuration}`,
+        `--master_hold_interval=${e.retryPeriod}`,
+    ];
 }
 
 /** The script text is the command: trillian-admin.sh, then `script`; files keep both shell-checkable and readable. */

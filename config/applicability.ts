@@ -59,6 +59,11 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: fixed("only applies with ldapGroupBaseDn set (no group search without it)"),
     },
     {
+        keys: ["trillianSignerLeaseDuration", "trillianSignerLeaseRetryPeriod"],
+        applies: (s) => Number(s("trillianSignerReplicas")) > 1,
+        why: fixed("only applies with trillianSignerReplicas above 1 (one signer is forced master and elects nothing)"),
+    },
+    {
         keys: ["backupRetentionDays", "backupStorageSize", "backupStorageClass", "backupMaxAgeHours"],
         applies: (s) => s("backupSchedule") !== "",
         why: fixed("only applies with backupSchedule set (backups are off without it)"),

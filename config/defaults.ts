@@ -44,6 +44,10 @@ export const defaults = {
     databaseUser: "trillian",
     trillianServerReplicas: 1,
     trillianSignerReplicas: 1,
+    // Kubernetes' own components' lease election (kube-controller-manager: 15 s lease, 2 s retry);
+    // Trillian's defaults (120 s, 60 s) leave a lost leader's trees unsequenced for up to 3 minutes.
+    trillianSignerLeaseDuration: "15s",
+    trillianSignerLeaseRetryPeriod: "2s",
     trillianSequencerInterval: "100ms",
     trillianBatchSize: 1000,
     trillianNumSequencers: 10,

@@ -2,7 +2,7 @@
 import { defaults } from "./defaults";
 import { pathLike, treeId } from "./checks";
 import { Check, Reader } from "./reader";
-import { CreatetreeConfig, createtreeModes, TrillianConfig } from "./types";
+import { CreatetreeConfig, createtreeModes, SignerElection, TrillianConfig } from "./types";
 
 /** A Go duration the signer accepts, from 10ms to 1m: shorter burns CPU, longer delays every entry. */
 const sequencerInterval: Check = (v) => {
@@ -41,11 +41,30 @@ function readPool(r: Reader): { mysqlMaxConns: number; mysqlMaxIdleConns: number
     return { mysqlMaxConns, mysqlMaxIdleConns };
 }
 
+/** Whole seconds from 1 s to 10 min: the Lease records its duration in whole seconds. */
+const electionDuration: Check = (v) =>
+    /^\d+s$/.test(v) && Number(v.slice(0, -1)) >= 1 && Number(v.slice(0, -1)) <= 600 ? undefined : 'must be whole seconds from 1s to 600s, e.g. "15s"';
+
+/** A follower must try more often than a Lease lasts, or a dead leader's trees wait up to both added. */
+function readElection(r: Reader): SignerElection {
+    const leaseDuration = r.string("trillianSignerLeaseDuration", defaults.trillianSignerLeaseDuration, electionDuration);
+    const retryPeriod = r.string("trillianSignerLeaseRetryPeriod", defaults.trillianSignerLeaseRetryPeriod, electionDuration);
+    if (parseInt(retryPeriod) >= parseInt(leaseDuration)) {
+        r.reject(
+            "trillianSignerLeaseRetryPeriod",
+            retryPeriod,
+            `must be shorter than trillianSignerLeaseDuration (${leaseDuration}): followers try to take a lease more often than it lasts`,
+        );
+    }
+    return { leaseDuration, retryPeriod };
+}
+
 export function readTrillian(r: Reader): TrillianConfig {
     const createtree = readCreatetree(r);
     return {
         serverReplicas: r.int("trillianServerReplicas", defaults.trillianServerReplicas, 1, 20),
         signerReplicas: r.int("trillianSignerReplicas", defaults.trillianSignerReplicas, 1, 5),
+        election: readElection(r),
         tuning: {
             sequencerInterval: r.string("trillianSequencerInterval", defaults.trillianSequencerInterval, sequencerInterval),
             batchSize: r.int("trillianBatchSize", defaults.trillianBatchSize, 1, 100000),

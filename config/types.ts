@@ -98,9 +98,22 @@ export type CreatetreeConfig =
     | { mode: "port-forward"; binary: string; updatetreeBinary: string; image?: undefined }
     | { mode: "pod"; binary: string; updatetreeBinary: string; image: string };
 
+/**
+ * The signers' lease election (trillianSignerReplicas > 1). Trillian's k8s election maps its flags
+ * unusually: the Lease's duration is --master_hold_jitter and a follower's retry period is
+ * --master_hold_interval (util/election2/k8s/provider.go); the leader never renews, it resigns.
+ */
+export interface SignerElection {
+    /** Go duration: the Lease's duration, so a dead leader's trees wait at most about this long. */
+    leaseDuration: string;
+    /** Go duration: how often a follower tries to take a Lease. */
+    retryPeriod: string;
+}
+
 export interface TrillianConfig {
     serverReplicas: number;
     signerReplicas: number;
+    election: SignerElection;
     tuning: TrillianTuning;
     /** Adopt existing trees instead of creating them (disaster recovery, migration). */
     rekorTreeId?: string;

@@ -18,6 +18,8 @@ const sample: Record<string, string> = {
     databaseHost: "db.corp.example",
     databaseEngine: "postgresql",
     databasePort: "3307",
+    trillianSignerLeaseDuration: "30s",
+    trillianSignerLeaseRetryPeriod: "5s",
     databaseName: "logs",
     databaseUser: "logs",
     databaseEgressCidrs: "10.20.30.40/32",

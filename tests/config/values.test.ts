@@ -67,6 +67,26 @@ describe("config: loadConfig rejects bad values naming key, value and what is al
         );
     });
 
+    it("the signers' lease election: whole seconds, and a retry shorter than the lease", () => {
+        const two = { trillianSignerReplicas: "2" };
+        assert.deepEqual(load(two).trillian.election, { leaseDuration: "15s", retryPeriod: "2s" });
+        assert.deepEqual(load({ ...two, trillianSignerLeaseDuration: "30s", trillianSignerLeaseRetryPeriod: "5s" }).trillian.election, {
+            leaseDuration: "30s",
+            retryPeriod: "5s",
+        });
+        const wholeSeconds = /must be whole seconds from 1s to 600s/;
+        expectProblem({ ...two, trillianSignerLeaseDuration: "1500ms" }, "trillianSignerLeaseDuration", "1500ms", wholeSeconds);
+        expectProblem({ ...two, trillianSignerLeaseDuration: "0s" }, "trillianSignerLeaseDuration", "0s", wholeSeconds);
+        expectProblem({ ...two, trillianSignerLeaseRetryPeriod: "1h" }, "trillianSignerLeaseRetryPeriod", "1h", wholeSeconds);
+        expectProblem(
+            { ...two, trillianSignerLeaseDuration: "10s", trillianSignerLeaseRetryPeriod: "10s" },
+            "trillianSignerLeaseRetryPeriod",
+            "10s",
+            /must be shorter than trillianSignerLeaseDuration \(10s\)/,
+        );
+        expectProblem({ trillianSignerLeaseDuration: "30s" }, "trillianSignerLeaseDuration", "30s", /only applies with trillianSignerReplicas above 1/);
+    });
+
     it("storage sizes that are not Kubernetes quantities", () => {
         const allowed = /must be a Kubernetes storage quantity such as 10Gi or 500Mi/;
         expectProblem({ databaseStorageSize: "10GB" }, "databaseStorageSize", "10GB", allowed);

@@ -33,6 +33,9 @@ describeEachStack(({ prod, evaluation }) => {
             assert.ok(container.args.includes("--lock_namespace=sigstore"));
             assert.ok(container.args.includes("--lock_holder_identity=$(POD_NAME)"));
             assert.ok(!container.args.some((a: string) => a.startsWith("--force_master")), "no force_master with several signers");
+            // A dead leader's trees wait for its Lease to lapse: 15 s, not Trillian's 120 s (README, Failure behaviour).
+            assert.ok(container.args.includes("--master_hold_jitter=15s"), "the Lease's duration");
+            assert.ok(container.args.includes("--master_hold_interval=2s"), "a follower's retry period");
             assert.deepEqual(
                 container.env.find((e: any) => e.name === "POD_NAME"),
                 { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
@@ -59,7 +62,7 @@ describeEachStack(({ prod, evaluation }) => {
             const { resource, container } = workloadOf(ev, upstreamImages.trillianLogSigner);
             assert.equal(resource.inputs.spec.replicas, 1);
             assert.ok(container.args.includes("--force_master=true"));
-            assert.ok(!container.args.some((a: string) => a.startsWith("--election_system")));
+            assert.ok(!container.args.some((a: string) => a.startsWith("--election_system") || a.startsWith("--master_hold")));
             assert.deepEqual(resource.inputs.spec.strategy, { type: "Recreate" }, "a rolling update would briefly run two masters");
             assert.equal(ev.cloud.ofType("kubernetes:rbac.authorization.k8s.io/v1:Role").length, 0);
             assert.equal(ev.cloud.ofType("kubernetes:networking.k8s.io/v1:Ingress").length, 0, "no ingressClassName: no Ingress");
