@@ -14,7 +14,8 @@ export interface IssuanceResult {
     failures: string[];
 }
 
-function request(token: string, subject: string): string {
+/** A CreateSigningCertificateRequest for a fresh key, with its proof of possession of `subject`. */
+export function certificateRequest(token: string, subject: string): string {
     const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
     return JSON.stringify({
         credentials: { oidcIdentityToken: token },
@@ -27,7 +28,7 @@ function request(token: string, subject: string): string {
 
 /** `count` certificates for `subject` (the token's email) at `concurrency`; requests are prepared untimed. */
 export async function issuanceBurst(fulcioUrl: string, token: string, subject: string, count: number, concurrency: number): Promise<IssuanceResult> {
-    const bodies = Array.from({ length: count }, () => request(token, subject));
+    const bodies = Array.from({ length: count }, () => certificateRequest(token, subject));
     const latenciesMs: number[] = [];
     const failures: string[] = [];
     const seconds =

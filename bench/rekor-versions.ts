@@ -41,7 +41,6 @@
  * results (shown with samples), not failures of the run.
  */
 import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -49,7 +48,7 @@ import * as path from "node:path";
 import { Stack, startStack } from "../e2e/harness";
 import { runBenchmark } from "./runner";
 import { anyPod, freePort, RunningProcess } from "../e2e/local-cluster";
-import { BurstResult, hashedrekordEntry, timedBurst } from "./rekor";
+import { BurstResult, hashedrekordEntry, hashedrekordV2Request, timedBurst } from "./rekor";
 import { cpuSecondsOf, LevelStats } from "./sweep";
 import { percentile, table } from "./stats";
 
@@ -93,25 +92,6 @@ const log = (line: string) => console.log(`\n${new Date().toISOString().slice(11
 
 // ---------------------------------------------------------------------------------------------
 // Payloads
-
-/** Rekor v2's CreateEntryRequest for hashedrekord v0.0.2: the artifact's SHA-256, signed over that digest. */
-function hashedrekordV2Request(): string {
-    const artifact = crypto.randomBytes(64);
-    const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const signature = crypto.sign("sha256", artifact, privateKey); // ECDSA over SHA-256(artifact), DER
-    return JSON.stringify({
-        hashedRekordRequestV002: {
-            digest: crypto.createHash("sha256").update(artifact).digest("base64"),
-            signature: {
-                content: signature.toString("base64"),
-                verifier: {
-                    publicKey: { rawBytes: publicKey.export({ type: "spki", format: "der" }).toString("base64") },
-                    keyDetails: "PKIX_ECDSA_P256_SHA_256",
-                },
-            },
-        },
-    });
-}
 
 interface Target {
     name: "v1" | "v2";

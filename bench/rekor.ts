@@ -23,6 +23,25 @@ export function hashedrekordEntry(): string {
     });
 }
 
+/** Rekor v2's CreateEntryRequest for hashedrekord v0.0.2: the artifact's SHA-256, signed over that digest. */
+export function hashedrekordV2Request(): string {
+    const artifact = crypto.randomBytes(64);
+    const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const signature = crypto.sign("sha256", artifact, privateKey); // ECDSA over SHA-256(artifact), DER
+    return JSON.stringify({
+        hashedRekordRequestV002: {
+            digest: crypto.createHash("sha256").update(artifact).digest("base64"),
+            signature: {
+                content: signature.toString("base64"),
+                verifier: {
+                    publicKey: { rawBytes: publicKey.export({ type: "spki", format: "der" }).toString("base64") },
+                    keyDetails: "PKIX_ECDSA_P256_SHA_256",
+                },
+            },
+        },
+    });
+}
+
 export interface BurstResult {
     latenciesMs: number[];
     elapsedMs: number;

@@ -198,6 +198,18 @@ export interface Stack {
     stop(): Promise<void>;
 }
 
+/** Rekor v1's search index: the UUIDs of the entries for an artifact's SHA-256 (hex); fails unless Rekor answers 200. */
+export async function rekorIndexSearch(rekorUrl: string, sha256Hex: string): Promise<string[]> {
+    const res = await fetch(`${rekorUrl}/api/v1/index/retrieve`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ hash: `sha256:${sha256Hex}` }),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`Rekor's index search failed: ${res.status} ${text}`);
+    return JSON.parse(text) as string[];
+}
+
 const active = new Set<() => Promise<void>>();
 const runningGroups = new Set<number>();
 
@@ -437,16 +449,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
                 return next;
             },
             sql: (statement, database) => mysql(statement, database, dbServer),
-            rekorIndexSearch: async (sha256Hex) => {
-                const res = await fetch(`${rekorUrl}/api/v1/index/retrieve`, {
-                    method: "POST",
-                    headers: { "content-type": "application/json" },
-                    body: JSON.stringify({ hash: `sha256:${sha256Hex}` }),
-                });
-                const text = await res.text();
-                if (res.status !== 200) throw new Error(`Rekor's index search failed: ${res.status} ${text}\n${logs()}`);
-                return JSON.parse(text) as string[];
-            },
+            rekorIndexSearch: (sha256Hex) =>
+                rekorIndexSearch(rekorUrl, sha256Hex).catch((e) => {
+                    throw new Error(`${e.message}\n${logs()}`);
+                }),
             token: () => signer.token(),
             sh: (command, extraEnv = {}) => promisify(execFile)("bash", ["-c", command], { cwd: work, timeout: 120_000, env: { ...env, ...extraEnv } }),
             logs,

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { keyIdOf } from "../lib/trust-material";
+import { sctListOf, sctListOid } from "./ct-log";
 import { forBlob, shellResult, signBlob, Stack, startStack } from "./harness";
 
 /** A stack of the describe block's own on database `database`: started before its tests, stopped after. */
@@ -210,7 +211,7 @@ describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
     /** The log ID (base64) and time (ms) of the one SCT embedded in the bundle's certificate. */
     const embeddedSct = (bundle: any) => {
         const cert = new x509.X509Certificate(Buffer.from(bundle.verificationMaterial.certificate.rawBytes, "base64"));
-        const list = sctListOf(Buffer.from(cert.getExtension("1.3.6.1.4.1.11129.2.4.2")!.value));
+        const list = sctListOf(Buffer.from(cert.getExtension(sctListOid)!.value));
         assert.equal(list.length, 1, "one SCT");
         return list[0];
     };
@@ -266,24 +267,3 @@ describe("end-to-end: CT log key rotation by ctlogKeyGeneration", function () {
         assert.notEqual((await verify("before-ct", o.cosign.v3.verify)).status, 0, "verified without the old CT log's key");
     });
 });
-
-/**
- * The SCTs of an X.509 SCT list extension value (RFC 6962 §3.3: a DER OCTET STRING around the
- * TLS-encoded SignedCertificateTimestampList): each one's log ID (base64) and timestamp (ms).
- */
-function sctListOf(extensionValue: Buffer): Array<{ logId: string; timestampMs: number }> {
-    assert.equal(extensionValue[0], 0x04, "an OCTET STRING");
-    let offset = 2;
-    if (extensionValue[1] & 0x80) offset += extensionValue[1] & 0x7f; // long form length
-    const list = extensionValue.subarray(offset);
-    const end = 2 + list.readUInt16BE(0);
-    const scts: Array<{ logId: string; timestampMs: number }> = [];
-    for (let at = 2; at < end;) {
-        const length = list.readUInt16BE(at);
-        const sct = list.subarray(at + 2, at + 2 + length);
-        assert.equal(sct[0], 0, "SCT v1");
-        scts.push({ logId: sct.subarray(1, 33).toString("base64"), timestampMs: Number(sct.readBigUInt64BE(33)) });
-        at += 2 + length;
-    }
-    return scts;
-}
