@@ -20,6 +20,7 @@ import {
     verificationPolicyOutput,
 } from "./outputs";
 import { AdmissionPolicy } from "./components/admission-policy";
+import { PolicyController } from "./components/policy-controller";
 import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
 import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
@@ -384,13 +385,36 @@ if (config.monitoring) {
     );
 }
 
-if (config.policyControllerResources) {
+const policyController = config.policyController
+    ? new PolicyController(
+          "policy-controller",
+          {
+              namespace: config.policyController.namespace,
+              replicas: config.policyController.replicas,
+              image: images.policyController,
+              resources: config.resources.policyWebhook,
+              noMatchPolicy: config.policyController.noMatchPolicy,
+              network: config.network && {
+                  apiServerCidrs: config.network.apiServerEgressCidrs,
+                  apiServerPorts: config.network.apiServerEgressPorts,
+                  egressCidrs: config.policyController.egressCidrs,
+                  egressPorts: config.policyController.egressPorts,
+              },
+          },
+          opts,
+      )
+    : undefined;
+
+// A deployed policy-controller gets the policy once its webhook (which validates policies) is up.
+if (config.policyControllerResources || policyController) {
+    const viaTuf = config.policyController?.trust === "tuf";
     new AdmissionPolicy(
         "admission-policy",
         {
             name: config.publicDomain,
-            trustRootSpec: policy.trustRoot.spec,
-            clusterImagePolicySpec: policy.clusterImagePolicy.spec,
+            trustRoot: policy.apply((p) => (viaTuf ? p.trustRootRemote! : p.trustRoot)),
+            clusterImagePolicy: policy.clusterImagePolicy,
+            after: policyController?.ready,
         },
         opts,
     );
@@ -422,6 +446,8 @@ export const trustedRoot = client.trustedRoot;
 export const signingConfig = client.signingConfig;
 export const cosign = {
     v3: { sign: client.cosignV3SignCommand, verify: client.cosignV3VerifyCommand },
+    /** Container images by digest (set IMAGE=registry/repository@sha256:…), and whether policy-controller v0.13.1 admits them. */
+    images: { sign: client.cosignImageSignCommand, verify: client.cosignImageVerifyCommand, admission: client.imageAdmission },
     v2: { environment: client.cosignV2Environment, sign: client.cosignV2SignCommand, verify: client.cosignV2VerifyCommand },
 };
 /** The verification policy: issuer, identity regexp, and policy-controller TrustRoot + ClusterImagePolicy objects. */
@@ -433,7 +459,8 @@ export const imageList = listImages(
         (image !== "dex" || identity.provider === "dex") &&
         (image !== "timestampAuthority" || tsa !== undefined) &&
         (image !== "tufServer" || tuf !== undefined || rekorV2 !== undefined) &&
-        (image !== "rekorV2" || rekorV2 !== undefined),
+        (image !== "rekorV2" || rekorV2 !== undefined) &&
+        (image !== "policyController" || policyController !== undefined),
 );
 /** The database volume the expected signing rate needs (expectedSigningsPerDay, retentionYears), with its formula. */
 export const databaseCapacity = capacity.report;

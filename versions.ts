@@ -52,6 +52,7 @@ export const upstreamImages = {
     timestampAuthority: `ghcr.io/sigstore/timestamp-server:${upstream.timestampAuthority}`,
     tufServer: `docker.io/nginxinc/nginx-unprivileged:${upstream.tufServer}`,
     rekorV2: `ghcr.io/sigstore/rekor-tiles/posix:${upstream.rekorTiles}`,
+    policyController: `ghcr.io/sigstore/policy-controller/policy-controller:${upstream.policyController}`,
 } as const;
 
 export type ImageName = keyof typeof upstreamImages;

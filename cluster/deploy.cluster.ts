@@ -24,7 +24,10 @@ import * as path from "node:path";
 import "reflect-metadata";
 import { rekorV2Service } from "../components/rekor-v2";
 import { logSignerService } from "../components/trillian";
-import { mysql } from "../e2e/harness";
+import { mysql, rekorIndexSearch } from "../e2e/harness";
+import { FaultReport, rekorV1Load, throughFault } from "../e2e/faults";
+import { startRegistry } from "../e2e/registry";
+import { PodRunner } from "./pod-runner";
 import { ClusterLab, LiveDeployment, namespace, operation, stackOutputs, trees, unexpectedWarnings, workloadAdmissionWarnings } from "./deployment";
 import { Diagnostics } from "./pulumi-cli";
 import { languageHost } from "./toolchain";
@@ -378,10 +381,117 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 );
         });
 
+        it("the Rekor tree's lease holder lost mid-load (killed, never restarted: its node is gone): the other signer takes over within the lease, nothing acknowledged is lost, no fork", async function () {
+            const outputs = await stackOutputs(d);
+            const holderOf = (tree: string): string | undefined =>
+                JSON.parse(d.cp.kubectl(["get", "leases", "--namespace", namespace, "--output=json"])).items.find((l: any) => l.metadata.name.includes(tree))
+                    ?.spec.holderIdentity;
+            const holder = holderOf(outputs.rekorTreeId)!;
+            const processName = d.runner.cluster.processName(logSignerService, holder);
+            const victim = d.runner.cluster.processes.find((p) => p.name === processName && p.child.exitCode === null)!;
+            assert.ok(victim, `no running signer for the lease holder ${holder}`);
+            const rekorUrl = `http://127.0.0.1:${d.runner.cluster.localPort("rekor-server", 3000)}`;
+            const load = rekorV1Load({ rekorUrl, rekorIndexSearch: (digest) => rekorIndexSearch(rekorUrl, digest) }, 8);
+            const inject = async () => {
+                const killedAt = Date.now();
+                victim.child.kill("SIGKILL");
+                return killedAt;
+            };
+            let report: FaultReport;
+            try {
+                [report] = await throughFault(`lease holder ${holder}`, [load], inject, {
+                    concurrency: 8,
+                    durationMs: 30_000,
+                    maxRequests: 5000,
+                    faultAfterMs: 2000,
+                    downMs: 0,
+                });
+            } finally {
+                await victim.restart(); // its replacement pod, for the tests after this one
+            }
+            console.log(`      lease holder lost: ${JSON.stringify(report)}`);
+            assert.equal(report.lost, 0, "acknowledged entries are not in the log");
+            assert.ok(report.consistent, "the tree heads before and after the fault are not consistent: a fork");
+            assert.equal(report.duplicates, 0);
+            assert.equal(report.retried!.failedAgain, 0);
+            const leaseSeconds = 15 + 2; // trillianSignerLeaseDuration + trillianSignerLeaseRetryPeriod
+            assert.ok(report.recoveryMs < (leaseSeconds + 5) * 1000, `writes resumed only after ${report.recoveryMs} ms`);
+            assert.notEqual(holderOf(outputs.rekorTreeId), holder, "the lease did not move");
+        });
+
         it("cosign v3 signs through the chained CA and verifies", async function () {
             const result = await lab.signAndVerify(d);
             assert.match(result.verify, /Verified OK/);
             assert.notEqual(result.tampered, 0);
+        });
+
+        it("policyController deploy: the real webhook, registered with the API server, admits the signed image's Pod and denies the unsigned one, naming our policy; off again removes it", async function () {
+            const registry = await startRegistry(lab.binaries.registry, lab.binaries.crane, path.join(d.work, "registry"));
+            const webhookRunner = new PodRunner(d.cp, {
+                namespace: "cosign-system",
+                workDir: path.join(d.work, "policy-controller-pods"),
+                binaries: lab.binaries,
+                database: d.database,
+                portForwards: [],
+                log: (l) => console.log(`      [policy-controller] ${l}`),
+                sharesHost: true,
+            });
+            const optedIn = "signed-only";
+            try {
+                const signed = await registry.pushRandomImage("team/app", "v1");
+                const unsigned = await registry.pushRandomImage("team/unsigned", "v1");
+                await lab.signImage(d, signed);
+
+                webhookRunner.watch();
+                await d.stack.setConfig("sigstore:policyController", { value: "deploy" });
+                const up = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+                const changes = up.summary.resourceChanges ?? {};
+                // Namespace, ServiceAccount, ClusterRole + binding, Role + binding, the certs Secret, three
+                // ConfigMaps, four webhook configurations, Deployment, Service, NetworkPolicy, the component.
+                assert.deepEqual([changes.create, changes.replace, changes.delete], [18, undefined, undefined], JSON.stringify(changes));
+                await webhookRunner.settle();
+                // The webhook reconciles its configurations: rules and its own CA bundle.
+                let hook: any;
+                for (let i = 0; i < 60 && !(hook?.rules?.length && hook?.clientConfig?.caBundle); i++) {
+                    hook = JSON.parse(d.cp.kubectl(["get", "validatingwebhookconfiguration", "policy.sigstore.dev", "--output=json"])).webhooks[0];
+                    await new Promise((r) => setTimeout(r, 1000));
+                }
+                assert.ok(hook.rules.length > 0 && hook.clientConfig.caBundle, `the webhook did not reconcile its configuration: ${JSON.stringify(hook)}`);
+
+                d.cp.kubectl(["create", "namespace", optedIn]);
+                d.cp.kubectl(["label", "namespace", optedIn, "policy.sigstore.dev/include=true"]);
+                const runPod = (name: string, image: string, ns = optedIn) => {
+                    try {
+                        d.cp.kubectl(["run", name, `--image=${image}`, "--namespace", ns, "--restart=Never"]);
+                        return { admitted: true, message: "" };
+                    } catch (e: any) {
+                        return { admitted: false, message: String(e.stderr ?? e.message) };
+                    }
+                };
+                for (let i = 0; i < 30 && !d.cp.kubectl(["get", "serviceaccounts", "--namespace", optedIn]).includes("default"); i++)
+                    await new Promise((r) => setTimeout(r, 1000));
+                const admitted = runPod("signed", signed);
+                assert.ok(admitted.admitted, `the signed image was denied:\n${admitted.message}`);
+                const denied = runPod("unsigned", unsigned);
+                assert.ok(!denied.admitted, "the unsigned image was admitted");
+                const policyName = (await stackOutputs(d)).verificationPolicy.clusterImagePolicy.metadata.name;
+                assert.match(denied.message, /admission webhook "policy\.sigstore\.dev" denied the request/);
+                assert.ok(denied.message.includes(`failed policy: ${policyName}`), `the denial does not name our policy:\n${denied.message}`);
+                console.log(`      a denied Pod: ${denied.message.trim()}`);
+                assert.ok(runPod("unsigned", unsigned, "default").admitted, "a namespace that did not opt in was enforced");
+
+                // What the webhook wrote (certificates, reconciled ConfigMaps and configurations) is left to it.
+                await operation(d, (onEvent) => d.stack.refresh({ onEvent }));
+                await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
+            } finally {
+                d.cp.kubectl(["delete", "namespace", optedIn, "--ignore-not-found", "--wait=false"]);
+                d.cp.kubectl(["delete", "pod", "unsigned", "--namespace", "default", "--ignore-not-found"]);
+                await d.stack.setConfig("sigstore:policyController", { value: "off" });
+                const down = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+                await webhookRunner.stop();
+                await registry.stop();
+                assert.equal(down.summary.resourceChanges?.delete, 18, JSON.stringify(down.summary.resourceChanges));
+            }
         });
 
         it("ctlogKeyGeneration 2 (protected, internal TLS): one `up` makes a new log, freezes the old tree over TLS, Fulcio moves to the new log; signatures before and after verify", async function () {

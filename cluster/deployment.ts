@@ -313,6 +313,31 @@ export class ClusterLab {
         }
     }
 
+    /**
+     * Signs `image` (a digest reference) with the stack's image signing command as a developer runs it,
+     * and verifies it with its image verify command. The command names the public URLs: e2e/ingress.ts
+     * stands in for the ingress controller behind them.
+     */
+    async signImage(d: LiveDeployment, image: string): Promise<{ sign: string; verify: string }> {
+        const outputs = await stackOutputs(d);
+        const { dir, sh } = this.client(d, outputs);
+        const ingress = await startIngress(d.runner.cluster, path.join(dir, "ingress"));
+        try {
+            const env = {
+                IMAGE: image,
+                SSL_CERT_FILE: ingress.caFile,
+                ID_TOKEN: await this.getIdToken({ issuer: this.issuer!.issuer, clientId: "sigstore", user }),
+            };
+            const sign = await sh(`${outputs.cosign.images.sign} --identity-token="$ID_TOKEN"`, env);
+            assert.equal(sign.status, 0, `cosign sign ${image} failed:\n${sign.output}`);
+            const verify = await sh(outputs.cosign.images.verify, env);
+            assert.equal(verify.status, 0, `cosign verify ${image} failed:\n${verify.output}`);
+            return { sign: sign.output, verify: verify.output };
+        } finally {
+            await ingress.stop();
+        }
+    }
+
     /** Verifies the blob `<name>.txt` signed earlier with the stack's current verify command and trusted root. */
     async verify(d: LiveDeployment, name: string): Promise<{ status: number; output: string }> {
         const outputs = await stackOutputs(d);

@@ -14,8 +14,12 @@
  *    token (its in-cluster config), so RBAC and Lease election are the API server's;
  *  - the pod network for `kubectl port-forward`: a ClusterPortForward sends a port to a local proxy
  *    that holds each connection until the server behind that port is up (on a real node the pod
- *    would not be Ready before; kwok marks it Ready at once).
+ *    would not be Ready before; kwok marks it Ready at once);
+ *  - kube-proxy, for the one Service the API server itself calls (policy-controller's admission
+ *    webhook): the Service's ClusterIP is added to this host's loopback and a proxy there forwards
+ *    its port to the webhook, which reaches the API server with its ServiceAccount's kubeconfig.
  */
+import { execFileSync } from "node:child_process";
 import * as net from "node:net";
 import { BinaryName } from "../e2e/binaries";
 import { createTrillianDatabase, databaseRequiresTls, MysqlServer, ownDatabase, redisListenArgs, startOwnMariadb } from "../e2e/harness";
@@ -95,6 +99,7 @@ const binaryOfImage: Record<string, BinaryName | "redis-server"> = {
     ctfe: "ct_server",
     redis: "redis-server",
     "timestamp-server": "timestamp-server",
+    "policy-controller": "webhook",
 };
 
 /** Servers whose fixed ports collide with another's here (timestamp-server's :2112 with Rekor's): a network namespace of their own, as their pods have. */
@@ -136,6 +141,8 @@ export interface PodRunnerOptions {
     /** Container ports that `kubectl port-forward` must reach (e.g. Trillian's gRPC admin port), by app. */
     portForwards: Array<{ app: string; port: number }>;
     log?: (line: string) => void;
+    /** Another runner of the same cluster owns this host's pod networks: leave them (default: remove stale ones). */
+    sharesHost?: boolean;
 }
 
 export class PodRunner {
@@ -144,6 +151,8 @@ export class PodRunner {
     /** app → started (per pod for pod-named containers). */
     private readonly started = new Map<string, Promise<void>>();
     private readonly proxies: net.Server[] = [];
+    /** ClusterIPs added to this host's loopback (serveClusterIp), removed at stop. */
+    private readonly clusterIps: string[] = [];
     /** app → resolved once its server is ready (what held port-forward connections wait for). */
     private readonly readiness = new Map<string, { promise: Promise<void>; resolve: () => void }>();
     private timer?: NodeJS.Timeout;
@@ -158,7 +167,7 @@ export class PodRunner {
         private readonly options: PodRunnerOptions,
     ) {
         this.objects = new ApiObjects(cp, options.namespace);
-        removeStalePodNetworks();
+        if (!options.sharesHost) removeStalePodNetworks();
         this.cluster = new LocalCluster(this.objects, options.namespace, options.workDir);
     }
 
@@ -214,6 +223,7 @@ export class PodRunner {
     async stop(): Promise<void> {
         if (this.timer) clearTimeout(this.timer);
         for (const p of this.proxies) p.close();
+        for (const ip of this.clusterIps.splice(0)) execFileSync("ip", ["addr", "del", `${ip}/32`, "dev", "lo"], { stdio: "ignore" });
         await this.cluster.stopAll();
     }
 
@@ -279,12 +289,44 @@ export class PodRunner {
         const binaryName = binaryOfImage[image];
         if (!binaryName) throw new Error(`no local binary for image ${image}`);
         const binary = binaryName === "redis-server" ? "redis-server" : this.options.binaries[binaryName];
+        if (binaryName === "webhook") return this.startAdmissionWebhook(app, binary, serviceAccount!);
         this.mapDatabaseService();
         await this.cluster.allocateServicePorts();
         const args = [...this.databaseArgs(app), ...(await this.inClusterArgs(app, serviceAccount))];
         if (binaryName === "redis-server") args.push(...redisListenArgs(this.cluster, app));
         await Promise.all(podNames.map((podName, i) => this.cluster.start(app, binary, args, podName, i === 0, { ownNetwork: ownNetwork.has(binaryName) })));
         this.options.log?.(`${app}: ${binaryName} running${podNames[0] === anyPod ? "" : ` as ${podNames.join(", ")}`}`);
+    }
+
+    /**
+     * policy-controller's webhook as its pod runs it: the in-cluster config of its ServiceAccount
+     * (KUBECONFIG: its flags are parsed before knative registers --kubeconfig), its TLS port on the
+     * Service's local port, and the Service's ClusterIP answered here, where the API server dials it.
+     */
+    private async startAdmissionWebhook(app: string, binary: string, serviceAccount: string): Promise<void> {
+        await this.cluster.allocateServicePorts();
+        const service = this.objects.services().find((s) => s.spec.selector?.[appLabel] === app)!;
+        const port = service.spec.ports[0].port;
+        const env = {
+            KUBECONFIG: this.cp.serviceAccountKubeconfig(this.options.namespace, serviceAccount),
+            // Fixed ports in the image, moved off this shared host.
+            METRICS_PROMETHEUS_PORT: String(await freePort()),
+            PROFILING_PORT: String(await freePort()),
+        };
+        const ready = this.ready(app);
+        await this.serveClusterIp(service.spec.clusterIP, port, app);
+        await this.cluster.start(app, binary, [`--secure-port=${this.cluster.localPort(service.metadata.name, port)}`], anyPod, true, { env });
+        ready.resolve();
+        this.options.log?.(`${app}: policy-controller's webhook running, the API server reaching it at ${service.spec.clusterIP}:${port}`);
+    }
+
+    /** kube-proxy's part for one Service: its ClusterIP on this host's loopback, its port forwarded to the pod once ready. */
+    private async serveClusterIp(clusterIp: string, port: number, app: string): Promise<void> {
+        execFileSync("ip", ["addr", "replace", `${clusterIp}/32`, "dev", "lo"]);
+        this.clusterIps.push(clusterIp);
+        const server = net.createServer((client) => this.holdUntilReady(client, app, port));
+        await new Promise<void>((resolve, reject) => server.listen(port, clusterIp, resolve).once("error", reject));
+        this.proxies.push(server);
     }
 
     private needsDatabase(app: string): boolean {
@@ -318,22 +360,25 @@ export class PodRunner {
     /** A local port whose connections wait for `app` to be ready, then reach its `port`. */
     private async holdingProxy(app: string, port: number): Promise<number> {
         const proxyPort = await freePort();
-        const server = net.createServer((client) => {
-            client.pause();
-            this.ready(app)
-                .promise.then(() => {
-                    const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
-                        client.pipe(upstream);
-                        upstream.pipe(client);
-                        client.resume();
-                    });
-                    upstream.on("error", () => client.destroy());
-                    client.on("error", () => upstream.destroy());
-                })
-                .catch(() => client.destroy());
-        });
+        const server = net.createServer((client) => this.holdUntilReady(client, app, port));
         await new Promise<void>((resolve) => server.listen(proxyPort, "127.0.0.1", resolve));
         this.proxies.push(server);
         return proxyPort;
+    }
+
+    /** Holds a client's connection until `app` is ready, then joins it to the app's `port` here. */
+    private holdUntilReady(client: net.Socket, app: string, port: number): void {
+        client.pause();
+        this.ready(app)
+            .promise.then(() => {
+                const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
+                    client.pipe(upstream);
+                    upstream.pipe(client);
+                    client.resume();
+                });
+                upstream.on("error", () => client.destroy());
+                client.on("error", () => upstream.destroy());
+            })
+            .catch(() => client.destroy());
     }
 }

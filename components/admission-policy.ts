@@ -11,31 +11,54 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { policyControllerApiVersion } from "../lib/verification-policy";
 
+/** A policy-controller object as lib/verification-policy.ts makes it. */
+interface PolicyObject {
+    metadata: { name: string };
+    spec: object;
+}
+
 export interface AdmissionPolicyArgs {
-    /** The objects' name (both are cluster-scoped; the policy refers to the root by it). */
+    /** The ClusterImagePolicy's name (cluster-scoped). */
     readonly name: string;
-    readonly trustRootSpec: pulumi.Input<object>;
-    readonly clusterImagePolicySpec: pulumi.Input<object>;
+    /** The TrustRoot the policy names: the inline one, or the one that follows the TUF mirror. */
+    readonly trustRoot: pulumi.Input<PolicyObject>;
+    readonly clusterImagePolicy: pulumi.Input<PolicyObject>;
+    /** What must exist first: a deployed policy-controller's webhook, which validates both objects. */
+    readonly after?: pulumi.Resource[];
+}
+
+/** The policy's authorities, each naming `trustRootRef` (keyless and its Rekor alike). */
+export function withTrustRoot(spec: any, trustRootRef: string): object {
+    const ref = (o: any) => (o ? { ...o, trustRootRef } : o);
+    return { ...spec, authorities: spec.authorities.map((a: any) => ({ ...a, keyless: ref(a.keyless), ctlog: ref(a.ctlog) })) };
 }
 
 export class AdmissionPolicy extends pulumi.ComponentResource {
     constructor(name: string, args: AdmissionPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:AdmissionPolicy", name, {}, opts);
         // apiVersion and kind are plain strings: they make the resource's type token.
-        const apply = (role: string, kind: "TrustRoot" | "ClusterImagePolicy", spec: pulumi.Input<object>, dependsOn: pulumi.Resource[] = []) =>
+        const apply = (
+            role: string,
+            kind: "TrustRoot" | "ClusterImagePolicy",
+            objectName: pulumi.Input<string>,
+            spec: pulumi.Input<object>,
+            dependsOn: pulumi.Resource[] = [],
+        ) =>
             new k8s.apiextensions.CustomResource(
                 `${name}-${role}`,
                 {
                     apiVersion: policyControllerApiVersion,
                     kind,
-                    metadata: { name: args.name, labels: { "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" } },
+                    metadata: { name: objectName, labels: { "app.kubernetes.io/part-of": "sigstore", "app.kubernetes.io/managed-by": "pulumi" } },
                     spec,
                 },
                 { parent: this, dependsOn },
             );
-        const trustRoot = apply("trust-root", "TrustRoot", args.trustRootSpec);
+        const root = pulumi.output(args.trustRoot);
+        const trustRoot = apply("trust-root", "TrustRoot", root.metadata.name, root.spec, args.after);
         // The policy names the TrustRoot: create it first, so the policy never refers to a missing root.
-        apply("cluster-image-policy", "ClusterImagePolicy", args.clusterImagePolicySpec, [trustRoot]);
+        const spec = pulumi.all([args.clusterImagePolicy, root.metadata.name]).apply(([policy, rootName]) => withTrustRoot(policy.spec, rootName));
+        apply("cluster-image-policy", "ClusterImagePolicy", args.name, spec, [trustRoot]);
         this.registerOutputs({});
     }
 }

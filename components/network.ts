@@ -59,7 +59,7 @@ export const clusterDns: Peer = {
     namespaceSelector: { "kubernetes.io/metadata.name": "kube-system" },
     podSelector: { "k8s-app": "kube-dns" },
 };
-const dnsPorts: PortSpec[] = [
+export const dnsPorts: PortSpec[] = [
     { port: 53, protocol: "UDP" },
     { port: 53, protocol: "TCP" },
 ];
@@ -229,7 +229,7 @@ export function isApp(p: Peer): p is { app: string } {
 }
 
 /** The peer as a NetworkPolicy peer list (CIDRs become one ipBlock each). */
-function policyPeers(p: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer[] {
+export function policyPeers(p: Peer): k8s.types.input.networking.v1.NetworkPolicyPeer[] {
     if (isApp(p)) return [{ podSelector: { matchLabels: selector(p.app) } }];
     if ("cidrs" in p) return p.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
     return [{ namespaceSelector: { matchLabels: p.namespaceSelector }, podSelector: { matchLabels: p.podSelector } }];

@@ -59,6 +59,20 @@ export const applicabilityRules: readonly ApplicabilityRule[] = [
         why: fixed("only applies with ldapGroupBaseDn set (no group search without it)"),
     },
     {
+        keys: [
+            "policyControllerNamespace",
+            "policyControllerReplicas",
+            "policyControllerNoMatchPolicy",
+            "policyControllerTrust",
+            "policyControllerEgressCidrs",
+            "policyControllerEgressPorts",
+            "policyControllerTag",
+            "policyWebhookResources",
+        ],
+        applies: (s) => s("policyController") === "deploy",
+        why: fixed('only applies with policyController "deploy" (the program runs no policy-controller otherwise)'),
+    },
+    {
         keys: ["trillianSignerLeaseDuration", "trillianSignerLeaseRetryPeriod"],
         applies: (s) => Number(s("trillianSignerReplicas")) > 1,
         why: fixed("only applies with trillianSignerReplicas above 1 (one signer is forced master and elects nothing)"),

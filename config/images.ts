@@ -30,6 +30,7 @@ export function readImages(r: Reader): ImagesConfig {
         timestampAuthority: r.string("tsaTag", defaults.tsaTag, imageTag),
         tufServer: r.string("tufServerTag", defaults.tufServerTag, imageTag),
         rekorV2: r.string("rekorV2Tag", defaults.rekorV2Tag, imageTag),
+        policyController: r.string("policyControllerTag", defaults.policyControllerTag, imageTag),
     };
     const refs = {} as Record<ImageName, string>;
     for (const name of Object.keys(upstreamImages) as ImageName[]) {

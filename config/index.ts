@@ -20,6 +20,7 @@ import { readResources } from "./resources";
 import { readTrillian } from "./trillian";
 import { readTsa } from "./tsa";
 import { readTuf } from "./tuf";
+import { readPolicyController } from "./policy-controller";
 import { readRekorV2 } from "./rekor-v2";
 import { SigstoreConfig } from "./types";
 
@@ -44,6 +45,8 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
     const identity = readIdentity(r);
     const timestampAuthority = readTsa(r);
     const rekorKeyGeneration = r.int("rekorKeyGeneration", defaults.rekorKeyGeneration, 1, 100);
+    const rekorV2 = readRekorV2(r, timestampAuthority !== undefined, rekorKeyGeneration);
+    const tuf = readTuf(r);
     const config: SigstoreConfig = {
         cluster: {
             kubeconfig: r.optional("kubeconfig", pathLike),
@@ -78,8 +81,9 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), project 
         policyControllerResources: r.bool("policyControllerResources", defaults.policyControllerResources),
         monitoring: readMonitoring(r),
         timestampAuthority,
-        rekorV2: readRekorV2(r, timestampAuthority !== undefined, rekorKeyGeneration),
-        tuf: readTuf(r),
+        rekorV2,
+        tuf,
+        policyController: readPolicyController(r, rekorV2 !== undefined, tuf !== undefined),
     };
 
     if (r.problems.length > 0) {

@@ -185,6 +185,7 @@ export const workloads = [
     "tsa",
     "tuf",
     "rekorV2",
+    "policyWebhook",
 ] as const;
 export type Workload = (typeof workloads)[number];
 
@@ -242,6 +243,17 @@ export interface RekorV2Config {
     storageSize: string;
     /** Each log's backup volume (with backupSchedule). */
     backupStorageSize: string;
+}
+
+/** policy-controller's admission webhook, deployed by the program (policyController: deploy). */
+export interface PolicyControllerConfig {
+    namespace: string;
+    replicas: number;
+    noMatchPolicy: "deny" | "warn" | "allow";
+    trust: "inline" | "tuf";
+    /** Where the webhook may connect besides the API server (NetworkPolicies): registries and the TUF mirror. */
+    egressCidrs: string[];
+    egressPorts: number[];
 }
 
 /** The TUF repository (components/tuf-repository.ts); absent when tuf is false. */
@@ -307,6 +319,8 @@ export interface SigstoreConfig {
     internalTls: boolean;
     /** Apply the verification policy as policy-controller TrustRoot + ClusterImagePolicy (components/admission-policy.ts). */
     policyControllerResources: boolean;
+    /** policy-controller deployed by the program (components/policy-controller.ts); absent when off. */
+    policyController?: PolicyControllerConfig;
     /** Prometheus Operator ServiceMonitors and alert rules (components/monitoring.ts); absent when off. */
     monitoring?: MonitoringConfig;
     /** RFC 3161 timestamps (components/timestamp-authority.ts); absent when timestampAuthority is false. */

@@ -136,6 +136,8 @@ export interface ArgAdaptation {
     verbatim?: (file: string) => boolean;
     /** Which of the pod's containers this process is, by name (default: the first); a sidecar's process is `<app>-<container>`. */
     container?: string;
+    /** Environment a node gives the pod beyond its spec (e.g. KUBECONFIG for an in-cluster client), over the spec's. */
+    env?: Record<string, string>;
 }
 
 const hostsFile = "/etc/hosts";
@@ -302,7 +304,7 @@ export class LocalCluster {
             const rewritten = adapt.rewriteFile ? adapt.rewriteFile(path.relative(root, file), translated) : translated;
             if (rewritten !== text) fs.writeFileSync(file, rewritten);
         }
-        const env = this.podEnv(container, podName, mounts);
+        const env = { ...this.podEnv(container, podName, mounts), ...adapt.env };
         const own = (container.args ?? []).filter((a: string) => !adapt.drop?.(a));
         const args = [...(adapt.prefix ?? []), ...this.translateArgs(own, self, mounts).map((a) => expandVars(a, env)), ...extraArgs];
         const logFile = path.join(this.workDir, `${name}.log`);
@@ -410,6 +412,7 @@ export class LocalCluster {
             else if (e.valueFrom?.configMapKeyRef)
                 out[e.name] = this.objectData("ConfigMap", e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
             else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") out[e.name] = podName;
+            else if (e.valueFrom?.fieldRef?.fieldPath === "metadata.namespace") out[e.name] = this.namespace;
             if (out[e.name] === undefined) throw new Error(`env ${e.name}: referenced key is missing`);
         }
         return out;
@@ -448,7 +451,8 @@ export class LocalCluster {
             if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${tail(proc.logFile)}`);
             try {
                 if (probe?.httpGet) {
-                    if (await probeHttp(probe.httpGet.scheme === "HTTPS", portOf(probe.httpGet.port), probe.httpGet.path, this.address(self))) return;
+                    const { scheme, port, path: probePath, httpHeaders } = probe.httpGet;
+                    if (await probeHttp(scheme === "HTTPS", portOf(port), probePath ?? "/", this.address(self), httpHeaders)) return;
                 } else if (probe?.tcpSocket) {
                     await new Promise<void>((res, rej) => {
                         const s = net.connect(portOf(probe.tcpSocket.port), this.address(self), () => {
@@ -495,10 +499,18 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** A kubelet HTTP(S) probe: HTTPS probes do not verify the certificate (as the kubelet's). */
-function probeHttp(tls: boolean, port: number, probePath: string, host = "127.0.0.1"): Promise<boolean> {
-    if (!tls) return fetch(`http://${host}:${port}${probePath}`).then((r) => r.ok);
+/** An httpGet probe as the kubelet sends it: its headers, and for HTTPS no certificate check. */
+function probeHttp(
+    tls: boolean,
+    port: number,
+    probePath: string,
+    host = "127.0.0.1",
+    httpHeaders: Array<{ name: string; value: string }> = [],
+): Promise<boolean> {
+    const headers = Object.fromEntries(httpHeaders.map((h) => [h.name, h.value]));
+    if (!tls) return fetch(`http://${host}:${port}${probePath}`, { headers }).then((r) => r.ok);
     return new Promise((resolve, reject) => {
-        const req = https.get({ host, port, path: probePath, rejectUnauthorized: false }, (res) => {
+        const req = https.get({ host, port, path: probePath, headers, rejectUnauthorized: false }, (res) => {
             res.resume();
             resolve((res.statusCode ?? 500) < 400);
         });

@@ -14,6 +14,7 @@
  *   GOBIN=$BIN/ctgo-v1.3.3     go install github.com/google/certificate-transparency-go/trillian/ctfe/ct_server@v1.3.3
  *   GOBIN=$BIN/rekor-v1.5.4    go install github.com/sigstore/rekor/cmd/rekor-server@v1.5.4
  *   GOBIN=$BIN/fulcio-v1.8.8   go install github.com/sigstore/fulcio@v1.8.8
+ *   (policy-controller-v0.13.1/webhook: built from a wrapper module by e2e/binaries.ts)
  *
  * (`go install pkg@version` resolves dependencies from that module's own go.mod, so the
  * klog/glog flags are the ones the released images carry.)
@@ -70,6 +71,9 @@ const TARGETS: Target[] = [
         parser: "cobra",
         module: "github.com/sigstore/rekor-tiles/v2@v2.3.0",
     },
+    // policy-controller's webhook parses Go flags before knative registers its own (--kubeconfig among
+    // them), so only these are accepted on its command line.
+    { binary: "webhook", exe: "policy-controller-v0.13.1/webhook", parser: "go-flag", module: "github.com/sigstore/policy-controller@v0.13.1" },
 ];
 
 /** Accepted but absent from --help; read from the source at the pinned tags. */

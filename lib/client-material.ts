@@ -43,6 +43,11 @@ export interface ClientMaterial {
     signingConfig: string;
     cosignV3SignCommand: string;
     cosignV3VerifyCommand: string;
+    /** Container images, signed by digest ($IMAGE) into the registry beside them; see imageSigning. */
+    cosignImageSignCommand: string;
+    cosignImageVerifyCommand: string;
+    /** Whether policy-controller v0.13.1 can verify what cosignImageSignCommand signs, and why. */
+    imageAdmission: { policyControllerVerifies: boolean; why: string };
     cosignV2Environment: string;
     cosignV2SignCommand: string;
     cosignV2VerifyCommand: string;
@@ -86,6 +91,7 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
         cosignV3VerifyCommand:
             `cosign verify-blob --trusted-root=trusted_root.json --bundle=artifact.sigstore.json ` +
             `--certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${issuer} artifact`,
+        ...imageSigning(input, identity),
         cosignV2Environment: [
             "export SIGSTORE_ROOT_FILE=fulcio_chain.pem",
             "export SIGSTORE_REKOR_PUBLIC_KEY=rekor.pub",
@@ -97,6 +103,43 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
         cosignV2VerifyCommand:
             `cosign verify-blob --rekor-url=${shellQuote(input.urls.rekor)} --bundle=artifact.sigstore.json ` +
             `--certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${issuer} artifact`,
+    };
+}
+
+/**
+ * How images are signed. policy-controller v0.13.1, the newest release, verifies only cosign's
+ * legacy image signatures: a `sha256-<digest>.sig` tag whose Rekor v1 SET it checks offline (its
+ * cosign v2.5.0 answers "bundle support for image signatures is not yet implemented" to cosign v3's
+ * default bundles). cosign v3 writes that format with --new-bundle-format=false, which it allows only
+ * without a signing config (--use-signing-config=false), so the command names each service. A stack
+ * on Rekor v2 cannot log a legacy signature (its v1 tree is frozen, and a v2 entry has no SET): its
+ * images are signed as bundles, which cosign verifies and policy-controller v0.13.1 does not.
+ */
+function imageSigning(
+    input: ClientMaterialInput,
+    identity: string,
+): Pick<ClientMaterial, "cosignImageSignCommand" | "cosignImageVerifyCommand" | "imageAdmission"> {
+    const verify = `cosign verify --trusted-root=trusted_root.json --certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${shellQuote(input.urls.oidcIssuer)} "$IMAGE"`;
+    if (input.rekorV2?.length) {
+        return {
+            cosignImageSignCommand: `cosign sign --yes --signing-config=signing_config.json --trusted-root=trusted_root.json --oidc-client-id=${shellQuote(input.oidcClientId)} "$IMAGE"`,
+            cosignImageVerifyCommand: verify,
+            imageAdmission: {
+                policyControllerVerifies: false,
+                why: "Rekor v2 entries carry no SET and policy-controller v0.13.1 verifies only legacy signatures logged in Rekor v1; cosign verifies these bundles",
+            },
+        };
+    }
+    return {
+        cosignImageSignCommand:
+            `cosign sign --yes --new-bundle-format=false --use-signing-config=false --fulcio-url=${shellQuote(input.urls.fulcio)} ` +
+            `--rekor-url=${shellQuote(input.urls.rekor)} --oidc-issuer=${shellQuote(input.urls.oidcIssuer)} --oidc-client-id=${shellQuote(input.oidcClientId)} ` +
+            `--trusted-root=trusted_root.json "$IMAGE"`,
+        cosignImageVerifyCommand: verify,
+        imageAdmission: {
+            policyControllerVerifies: true,
+            why: "legacy signatures (a .sig tag with the Rekor v1 SET), which policy-controller v0.13.1 and cosign both verify",
+        },
     };
 }
 

@@ -15,8 +15,9 @@ describeEachStack(({ stack, evaluation }) => {
 
     it("runs exactly the images pinned in versions.ts and lists them in imageList", () => {
         // Dex runs only with identityProvider dex ("program: identityProvider dex"), Rekor v2 only with
-        // rekorVersion v2 (the dev stack; prod stays on v1).
-        const { dex: _dex, ...all }: Record<string, string> = { ...upstreamImages };
+        // rekorVersion v2 (the dev stack; prod stays on v1), policy-controller only with policyController
+        // deploy (tests/components/policy-controller.test.ts).
+        const { dex: _dex, policyController: _policyController, ...all }: Record<string, string> = { ...upstreamImages };
         const { rekorV2: _rekorV2, ...v1Only } = all;
         const expected = stack === "dev" ? all : v1Only;
         for (const [name, image] of Object.entries(expected)) {

@@ -33,7 +33,7 @@ describe("program: kubeconfig, context and registry mirror", () => {
     it("every container image comes from the mirror, keeping the upstream path", () => {
         const all = containers(ev);
         assert.ok(all.length >= 7);
-        const { dex: _dex, ...running } = upstreamImages;
+        const { dex: _dex, policyController: _policyController, ...running } = upstreamImages;
         const mirrored = new Set(Object.values(running).map((u) => `${mirror}/${u.slice(u.indexOf("/") + 1)}`));
         for (const { resource, container } of all) assert.ok(mirrored.has(container.image), `${resource.name}: ${container.image}`);
         assert.deepEqual(ev.outputs.imageList, [...mirrored].sort());

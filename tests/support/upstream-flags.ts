@@ -33,7 +33,8 @@ export type Binary =
   | "fulcio serve"
   | "ct_server"
   | "timestamp-server serve"
-  | "posix serve";
+  | "posix serve"
+  | "webhook";
 
 export interface FlagSet {
   /** module@version and how the list was extracted */
@@ -516,6 +517,21 @@ export const upstreamFlags: Record<Binary, FlagSet> = {
       "storage-dir": "value",
       "tlog-timeout": "value",
       "witness-policy-path": "value",
+    },
+  },
+  "webhook": {
+    source: "`webhook --help`, github.com/sigstore/policy-controller@v0.13.1 (go install, help output parsed by e2e/regenerate-upstream-flags.ts)",
+    parser: "go-flag",
+    flags: {
+      "disable-tuf": "bool",
+      "mutating-webhook-name": "value",
+      "policy-resync-period": "value",
+      "secure-port": "value",
+      "trustroot-resync-period": "value",
+      "tuf-mirror": "value",
+      "tuf-root": "value",
+      "validating-webhook-name": "value",
+      "webhook-name": "value",
     },
   },
 };
