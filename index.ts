@@ -21,6 +21,7 @@ import {
 } from "./outputs";
 import { AdmissionPolicy } from "./components/admission-policy";
 import { PolicyController } from "./components/policy-controller";
+import { remoteTrustRootName } from "./lib/verification-policy";
 import { backupClaimName, backupCronJobName, DatabaseBackup } from "./components/backup";
 import { CtLog, ctlogGenerationPrefix, ctLogUrl, ctlogService } from "./components/ctlog";
 import { Database, databaseService } from "./components/database";
@@ -407,15 +408,13 @@ const policyController = config.policyController
 
 // A deployed policy-controller gets the policy once its webhook (which validates policies) is up.
 if (config.policyControllerResources || policyController) {
-    const viaTuf = config.policyController?.trust === "tuf";
+    const trustRoot =
+        config.policyController?.trust === "tuf"
+            ? { name: remoteTrustRootName(config.publicDomain), spec: policy.apply((p) => p.trustRootRemote!.spec) }
+            : { name: config.publicDomain, spec: policy.trustRoot.spec };
     new AdmissionPolicy(
         "admission-policy",
-        {
-            name: config.publicDomain,
-            trustRoot: policy.apply((p) => (viaTuf ? p.trustRootRemote! : p.trustRoot)),
-            clusterImagePolicy: policy.clusterImagePolicy,
-            after: policyController?.ready,
-        },
+        { name: config.publicDomain, trustRoot, clusterImagePolicySpec: policy.clusterImagePolicy.spec, after: policyController?.ready },
         opts,
     );
 }

@@ -447,7 +447,8 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 const up = await operation(d, (onEvent) => d.stack.up({ onEvent }));
                 const changes = up.summary.resourceChanges ?? {};
                 // Namespace, ServiceAccount, ClusterRole + binding, Role + binding, the certs Secret, three
-                // ConfigMaps, four webhook configurations, Deployment, Service, NetworkPolicy, the component.
+                // ConfigMaps, four webhook configurations, Deployment, Service, NetworkPolicy, the component;
+                // the policies already there (policyControllerResources) now wait for the webhook: no change.
                 assert.deepEqual([changes.create, changes.replace, changes.delete], [18, undefined, undefined], JSON.stringify(changes));
                 await webhookRunner.settle();
                 // The webhook reconciles its configurations: rules and its own CA bundle.
@@ -484,13 +485,22 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                 await operation(d, (onEvent) => d.stack.refresh({ onEvent }));
                 await operation(d, (onEvent) => d.stack.preview({ expectNoChanges: true, onEvent }));
             } finally {
-                d.cp.kubectl(["delete", "namespace", optedIn, "--ignore-not-found", "--wait=false"]);
-                d.cp.kubectl(["delete", "pod", "unsigned", "--namespace", "default", "--ignore-not-found"]);
-                await d.stack.setConfig("sigstore:policyController", { value: "off" });
-                const down = await operation(d, (onEvent) => d.stack.up({ onEvent }));
-                await webhookRunner.stop();
-                await registry.stop();
-                assert.equal(down.summary.resourceChanges?.delete, 18, JSON.stringify(down.summary.resourceChanges));
+                try {
+                    d.cp.kubectl(["delete", "namespace", optedIn, "--ignore-not-found", "--wait=false"]);
+                    d.cp.kubectl(["delete", "pod", "unsigned", "--namespace", "default", "--ignore-not-found"]);
+                    // The webhook put its finalizer on the policies: they go in the same `up`, before it (they
+                    // depend on it), or nothing could delete them afterwards. Then the policies come back alone.
+                    await d.stack.setConfig("sigstore:policyController", { value: "off" });
+                    await d.stack.setConfig("sigstore:policyControllerResources", { value: "false" });
+                    const down = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+                    assert.equal(down.summary.resourceChanges?.delete, 21, JSON.stringify(down.summary.resourceChanges));
+                } finally {
+                    await webhookRunner.stop();
+                    await registry.stop();
+                }
+                await d.stack.setConfig("sigstore:policyControllerResources", { value: "true" });
+                const back = await operation(d, (onEvent) => d.stack.up({ onEvent }));
+                assert.equal(back.summary.resourceChanges?.create, 3, JSON.stringify(back.summary.resourceChanges));
             }
         });
 

@@ -16,8 +16,9 @@
  *    that holds each connection until the server behind that port is up (on a real node the pod
  *    would not be Ready before; kwok marks it Ready at once);
  *  - kube-proxy, for the one Service the API server itself calls (policy-controller's admission
- *    webhook): the Service's ClusterIP is added to this host's loopback and a proxy there forwards
- *    its port to the webhook, which reaches the API server with its ServiceAccount's kubeconfig.
+ *    webhook): the API server dials the Service's ClusterIP (with `webhook.<namespace>.svc` as the
+ *    TLS name), so that address is added to this host's loopback, where the webhook listens on every
+ *    address (removed at stop).
  */
 import { execFileSync } from "node:child_process";
 import * as net from "node:net";
@@ -151,7 +152,7 @@ export class PodRunner {
     /** app → started (per pod for pod-named containers). */
     private readonly started = new Map<string, Promise<void>>();
     private readonly proxies: net.Server[] = [];
-    /** ClusterIPs added to this host's loopback (serveClusterIp), removed at stop. */
+    /** ClusterIPs added to this host's loopback (the admission webhook's), removed at stop. */
     private readonly clusterIps: string[] = [];
     /** app → resolved once its server is ready (what held port-forward connections wait for). */
     private readonly readiness = new Map<string, { promise: Promise<void>; resolve: () => void }>();
@@ -300,33 +301,25 @@ export class PodRunner {
 
     /**
      * policy-controller's webhook as its pod runs it: the in-cluster config of its ServiceAccount
-     * (KUBECONFIG: its flags are parsed before knative registers --kubeconfig), its TLS port on the
-     * Service's local port, and the Service's ClusterIP answered here, where the API server dials it.
+     * (KUBECONFIG: its flags are parsed before knative registers --kubeconfig). It listens on :8443
+     * whatever it is told (v0.13.1 reads --secure-port after storing its options, cmd/webhook/main.go),
+     * so its Service's port is 8443 on this host too, and its ClusterIP is this host's.
      */
     private async startAdmissionWebhook(app: string, binary: string, serviceAccount: string): Promise<void> {
         await this.cluster.allocateServicePorts();
         const service = this.objects.services().find((s) => s.spec.selector?.[appLabel] === app)!;
-        const port = service.spec.ports[0].port;
+        const port = service.spec.ports.find((p: any) => p.name === "https").port;
+        this.cluster.ports.set(`${service.metadata.name}:${port}`, port);
         const env = {
             KUBECONFIG: this.cp.serviceAccountKubeconfig(this.options.namespace, serviceAccount),
-            // Fixed ports in the image, moved off this shared host.
+            // Its metrics and profiling ports, moved off this shared host.
             METRICS_PROMETHEUS_PORT: String(await freePort()),
             PROFILING_PORT: String(await freePort()),
         };
-        const ready = this.ready(app);
-        await this.serveClusterIp(service.spec.clusterIP, port, app);
-        await this.cluster.start(app, binary, [`--secure-port=${this.cluster.localPort(service.metadata.name, port)}`], anyPod, true, { env });
-        ready.resolve();
+        execFileSync("ip", ["addr", "replace", `${service.spec.clusterIP}/32`, "dev", "lo"]);
+        this.clusterIps.push(service.spec.clusterIP);
+        await this.cluster.start(app, binary, [], anyPod, true, { env });
         this.options.log?.(`${app}: policy-controller's webhook running, the API server reaching it at ${service.spec.clusterIP}:${port}`);
-    }
-
-    /** kube-proxy's part for one Service: its ClusterIP on this host's loopback, its port forwarded to the pod once ready. */
-    private async serveClusterIp(clusterIp: string, port: number, app: string): Promise<void> {
-        execFileSync("ip", ["addr", "replace", `${clusterIp}/32`, "dev", "lo"]);
-        this.clusterIps.push(clusterIp);
-        const server = net.createServer((client) => this.holdUntilReady(client, app, port));
-        await new Promise<void>((resolve, reject) => server.listen(port, clusterIp, resolve).once("error", reject));
-        this.proxies.push(server);
     }
 
     private needsDatabase(app: string): boolean {

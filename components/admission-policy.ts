@@ -11,18 +11,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { policyControllerApiVersion } from "../lib/verification-policy";
 
-/** A policy-controller object as lib/verification-policy.ts makes it. */
-interface PolicyObject {
-    metadata: { name: string };
-    spec: object;
-}
-
 export interface AdmissionPolicyArgs {
     /** The ClusterImagePolicy's name (cluster-scoped). */
     readonly name: string;
-    /** The TrustRoot the policy names: the inline one, or the one that follows the TUF mirror. */
-    readonly trustRoot: pulumi.Input<PolicyObject>;
-    readonly clusterImagePolicy: pulumi.Input<PolicyObject>;
+    /**
+     * The TrustRoot the policy names: the inline one, or the one that follows the TUF mirror. Names
+     * are plain strings, known at preview: an unknown name would make every preview show a replacement.
+     */
+    readonly trustRoot: { name: string; spec: pulumi.Input<object> };
+    readonly clusterImagePolicySpec: pulumi.Input<object>;
     /** What must exist first: a deployed policy-controller's webhook, which validates both objects. */
     readonly after?: pulumi.Resource[];
 }
@@ -54,10 +51,9 @@ export class AdmissionPolicy extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn },
             );
-        const root = pulumi.output(args.trustRoot);
-        const trustRoot = apply("trust-root", "TrustRoot", root.metadata.name, root.spec, args.after);
+        const trustRoot = apply("trust-root", "TrustRoot", args.trustRoot.name, args.trustRoot.spec, args.after);
         // The policy names the TrustRoot: create it first, so the policy never refers to a missing root.
-        const spec = pulumi.all([args.clusterImagePolicy, root.metadata.name]).apply(([policy, rootName]) => withTrustRoot(policy.spec, rootName));
+        const spec = pulumi.output(args.clusterImagePolicySpec).apply((policy) => withTrustRoot(policy, args.trustRoot.name));
         apply("cluster-image-policy", "ClusterImagePolicy", args.name, spec, [trustRoot]);
         this.registerOutputs({});
     }

@@ -176,6 +176,8 @@ export interface RekorV1Target {
     rekorUrl: string;
     /** Rekor's search index: the UUIDs of the entries for an artifact's SHA-256 (hex). */
     rekorIndexSearch(sha256Hex: string): Promise<string[]>;
+    /** Told each artifact that is in the log but not in the search index (to repair it afterwards). */
+    onUnindexed?: (sha256Hex: string) => void;
 }
 
 interface RekorV1Outcome extends Outcome {
@@ -258,7 +260,10 @@ export function rekorV1Load(target: RekorV1Target, concurrency: number): Load<Re
             for (const o of outcomes) {
                 const found = (await target.rekorIndexSearch(o.digest)).length;
                 if (found > 1) duplicates++;
-                if (found === 0) unindexed++; // every upload was acknowledged or retried until it was
+                if (found === 0) {
+                    unindexed++; // every upload was acknowledged, or retried until it was: it is in the log
+                    target.onUnindexed?.(o.digest);
+                }
             }
             return { lost, consistent: await consistent(before, latest), retried, retryErrors: [...retryErrors], duplicates, unindexed };
         },

@@ -41,6 +41,9 @@ function distinguishedName(cert: X509Certificate): { organization: string; commo
     return { organization: fields.O ?? "", commonName: fields.CN ?? "" };
 }
 
+/** The name of the TrustRoot that follows the TUF mirror, beside the inline one named `name`. */
+export const remoteTrustRootName = (name: string) => `${name}-tuf`;
+
 /** policy-controller's storage version of both kinds (v1beta1 would need its conversion webhook to be stored). */
 export const policyControllerApiVersion = "policy.sigstore.dev/v1alpha1";
 
@@ -88,7 +91,7 @@ export function verificationPolicy(i: VerificationPolicyInputs) {
         ? {
               apiVersion: policyControllerApiVersion,
               kind: "TrustRoot",
-              metadata: { name: `${i.name}-tuf` },
+              metadata: { name: remoteTrustRootName(i.name) },
               spec: { remote: { mirror: i.tuf.mirrorUrl, root: b64(i.tuf.initialRoot), trustedRootTarget: "trusted_root.json" } },
           }
         : undefined;
