@@ -353,25 +353,22 @@ export class PodRunner {
     /** A local port whose connections wait for `app` to be ready, then reach its `port`. */
     private async holdingProxy(app: string, port: number): Promise<number> {
         const proxyPort = await freePort();
-        const server = net.createServer((client) => this.holdUntilReady(client, app, port));
+        const server = net.createServer((client) => {
+            client.pause();
+            this.ready(app)
+                .promise.then(() => {
+                    const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
+                        client.pipe(upstream);
+                        upstream.pipe(client);
+                        client.resume();
+                    });
+                    upstream.on("error", () => client.destroy());
+                    client.on("error", () => upstream.destroy());
+                })
+                .catch(() => client.destroy());
+        });
         await new Promise<void>((resolve) => server.listen(proxyPort, "127.0.0.1", resolve));
         this.proxies.push(server);
         return proxyPort;
-    }
-
-    /** Holds a client's connection until `app` is ready, then joins it to the app's `port` here. */
-    private holdUntilReady(client: net.Socket, app: string, port: number): void {
-        client.pause();
-        this.ready(app)
-            .promise.then(() => {
-                const upstream = net.connect(this.cluster.localPort(app, port), "127.0.0.1", () => {
-                    client.pipe(upstream);
-                    upstream.pipe(client);
-                    client.resume();
-                });
-                upstream.on("error", () => client.destroy());
-                client.on("error", () => upstream.destroy());
-            })
-            .catch(() => client.destroy());
     }
 }

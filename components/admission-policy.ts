@@ -37,7 +37,7 @@ export class AdmissionPolicy extends pulumi.ComponentResource {
         const apply = (
             role: string,
             kind: "TrustRoot" | "ClusterImagePolicy",
-            objectName: pulumi.Input<string>,
+            objectName: string,
             spec: pulumi.Input<object>,
             dependsOn: pulumi.Resource[] = [],
         ) =>

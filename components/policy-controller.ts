@@ -35,6 +35,9 @@ export const policyWebhook = {
     includeLabel: "policy.sigstore.dev/include",
 } as const;
 
+/** Every object of the deployed policy-controller carries these. */
+const webhookLabels = labels(policyWebhook.service, "admission");
+
 /** The ConfigMaps the webhook watches: its settings, and the two its reconcilers write. */
 export const policyConfigMaps = { settings: "config-policy-controller", images: "config-image-policies", keys: "config-sigstore-keys" } as const;
 
@@ -64,14 +67,13 @@ export class PolicyController extends pulumi.ComponentResource {
     constructor(name: string, args: PolicyControllerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("sigstore:index:PolicyController", name, {}, opts);
         const child = { parent: this };
-        const appLabels = labels(policyWebhook.service, "admission");
         this.namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
             { metadata: { name: args.namespace, labels: { "app.kubernetes.io/part-of": "sigstore", ...podSecurityLabels } } },
             child,
         );
         const ns = this.namespace.metadata.name;
-        const meta = (extra: object = {}) => ({ namespace: ns, labels: appLabels, ...extra });
+        const meta = (extra: object = {}) => ({ namespace: ns, labels: webhookLabels, ...extra });
 
         const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata: meta({ name: policyWebhook.service }) }, child);
         const rbac = this.rbac(name, args.namespace, account.metadata.name, ns);
@@ -133,7 +135,7 @@ export class PolicyController extends pulumi.ComponentResource {
         const clusterRole = new k8s.rbac.v1.ClusterRole(
             `${name}-cluster-role`,
             {
-                metadata: { labels: labels(policyWebhook.service, "admission") },
+                metadata: { labels: webhookLabels },
                 rules: [
                     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
                     { apiGroups: [admission], resources: ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"], verbs: ["list", "watch"] },
@@ -174,7 +176,7 @@ export class PolicyController extends pulumi.ComponentResource {
         const clusterBinding = new k8s.rbac.v1.ClusterRoleBinding(
             `${name}-cluster-binding`,
             {
-                metadata: { labels: labels(policyWebhook.service, "admission") },
+                metadata: { labels: webhookLabels },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
                 subjects,
             },
@@ -183,7 +185,7 @@ export class PolicyController extends pulumi.ComponentResource {
         const role = new k8s.rbac.v1.Role(
             `${name}-role`,
             {
-                metadata: { namespace: ns, labels: labels(policyWebhook.service, "admission") },
+                metadata: { namespace: ns, labels: webhookLabels },
                 rules: [
                     { apiGroups: [""], resources: ["configmaps", "secrets"], verbs: ["get", "list", "update", "watch"] },
                     { apiGroups: [""], resources: ["configmaps"], resourceNames: [policyConfigMaps.images, policyConfigMaps.keys], verbs: ["create", "patch"] },
@@ -196,7 +198,7 @@ export class PolicyController extends pulumi.ComponentResource {
         const binding = new k8s.rbac.v1.RoleBinding(
             `${name}-binding`,
             {
-                metadata: { namespace: ns, labels: labels(policyWebhook.service, "admission") },
+                metadata: { namespace: ns, labels: webhookLabels },
                 roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
                 subjects,
             },
@@ -220,7 +222,7 @@ export class PolicyController extends pulumi.ComponentResource {
                 ? { namespaceSelector: { matchExpressions: [{ key: policyWebhook.includeLabel, operator: "In", values: ["true"] }] }, timeoutSeconds: 25 }
                 : { matchPolicy: "Equivalent" }),
         });
-        const meta = (n: string) => ({ name: n, labels: labels(policyWebhook.service, "admission") });
+        const meta = (n: string) => ({ name: n, labels: webhookLabels });
         const opts = { ...child, ignoreChanges: ["webhooks"] };
         return [
             new k8s.admissionregistration.v1.ValidatingWebhookConfiguration(
@@ -253,7 +255,7 @@ export class PolicyController extends pulumi.ComponentResource {
         new k8s.networking.v1.NetworkPolicy(
             `${name}-network`,
             {
-                metadata: { namespace: ns, labels: labels(policyWebhook.service, "admission") },
+                metadata: { namespace: ns, labels: webhookLabels },
                 spec: {
                     podSelector: {},
                     policyTypes: ["Ingress", "Egress"],

@@ -41,15 +41,17 @@ function readPool(r: Reader): { mysqlMaxConns: number; mysqlMaxIdleConns: number
     return { mysqlMaxConns, mysqlMaxIdleConns };
 }
 
+/** A duration written in whole seconds ("15s"), as a number of seconds; NaN for anything else. */
+const wholeSeconds = (v: string): number => (/^\d+s$/.test(v) ? Number(v.slice(0, -1)) : NaN);
+
 /** Whole seconds from 1 s to 10 min: the Lease records its duration in whole seconds. */
-const electionDuration: Check = (v) =>
-    /^\d+s$/.test(v) && Number(v.slice(0, -1)) >= 1 && Number(v.slice(0, -1)) <= 600 ? undefined : 'must be whole seconds from 1s to 600s, e.g. "15s"';
+const electionDuration: Check = (v) => (wholeSeconds(v) >= 1 && wholeSeconds(v) <= 600 ? undefined : 'must be whole seconds from 1s to 600s, e.g. "15s"');
 
 /** A follower must try more often than a Lease lasts, or a dead leader's trees wait up to both added. */
 function readElection(r: Reader): SignerElection {
     const leaseDuration = r.string("trillianSignerLeaseDuration", defaults.trillianSignerLeaseDuration, electionDuration);
     const retryPeriod = r.string("trillianSignerLeaseRetryPeriod", defaults.trillianSignerLeaseRetryPeriod, electionDuration);
-    if (parseInt(retryPeriod) >= parseInt(leaseDuration)) {
+    if (wholeSeconds(retryPeriod) >= wholeSeconds(leaseDuration)) {
         r.reject(
             "trillianSignerLeaseRetryPeriod",
             retryPeriod,

@@ -65,7 +65,7 @@ const wrappers = {
     policyController: {
         module: "github.com/sigstore/policy-controller",
         version: upstream.policyController,
-        // policy-controller v0.13.1's own go.mod, repeated as its README asks.
+        // The replace lines of policy-controller v0.13.1's own go.mod.
         replaces: [
             "github.com/golang/glog => github.com/jdolitsky/glog v0.0.0-20220729172235-78744e90d087",
             "k8s.io/code-generator => k8s.io/code-generator v0.29.4",

@@ -157,6 +157,33 @@ async function getJson(url: string): Promise<any> {
     return JSON.parse(text);
 }
 
+/**
+ * Sends every failed request once more (the server is back) and tallies what `judge` makes of each
+ * answer; a retry that failed again keeps its answer for the report.
+ */
+async function retryOnce<O extends Outcome>(
+    failed: O[],
+    concurrency: number,
+    resend: (o: O) => Promise<O>,
+    judge: (again: O) => "landed" | "duplicate" | "failed",
+): Promise<Required<Pick<LoadVerdict, "retried" | "retryErrors">>> {
+    const retried = { landed: 0, duplicate: 0, failedAgain: 0 };
+    const errors = new Set<string>();
+    await inParallel(failed, concurrency, async (o) => {
+        const again = await resend(o);
+        const verdict = judge(again);
+        if (verdict === "landed") retried.landed++;
+        else if (verdict === "duplicate") retried.duplicate++;
+        else {
+            retried.failedAgain++;
+            errors.add(`${again.status} ${again.error}`);
+        }
+    });
+    return { retried, retryErrors: [...errors] };
+}
+
+const hex = (h: string) => Buffer.from(h, "hex");
+
 /** Polls `read` until it stops changing for `quietMs` (the signer has integrated what was queued). */
 async function settled<T>(read: () => Promise<T>, size: (t: T) => number, quietMs = 3000, timeoutMs = 120_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -212,7 +239,6 @@ export function rekorV1Load(target: RekorV1Target, concurrency: number): Load<Re
     const consistent = async (older: RekorTreeHead, newer: RekorTreeHead): Promise<boolean> => {
         if (older.treeSize === 0) return true;
         const proof = await get(`/api/v1/log/proof?firstSize=${older.treeSize}&lastSize=${newer.treeSize}`);
-        const hex = (h: string) => Buffer.from(h, "hex");
         return verifyConsistency(older.treeSize, newer.treeSize, hex(older.rootHash), hex(newer.rootHash), proof.hashes.map(hex));
     };
     /** The acknowledged entry is at its index with the same body, and its inclusion proof leads into `latest`. */
@@ -220,7 +246,6 @@ export function rekorV1Load(target: RekorV1Target, concurrency: number): Load<Re
         const entry = Object.values<any>(await get(`/api/v1/log/entries?logIndex=${o.logIndex}`))[0];
         if (entry.body !== o.loggedBody) return false;
         const proof = entry.verification.inclusionProof;
-        const hex = (h: string) => Buffer.from(h, "hex");
         const included = verifyInclusion(
             Number(proof.logIndex),
             Number(proof.treeSize),
@@ -242,18 +267,13 @@ export function rekorV1Load(target: RekorV1Target, concurrency: number): Load<Re
             const acknowledged = outcomes.filter((o) => o.ok);
             let lost = 0;
             for (const o of acknowledged) if (!(await stillThere(o, latest))) lost++;
-            const failed = outcomes.filter((o) => !o.ok);
-            const retried = { landed: 0, duplicate: 0, failedAgain: 0 };
-            const retryErrors = new Set<string>();
-            await inParallel(failed, concurrency, async (o) => {
-                const again = await rekorUpload(target.rekorUrl, o.body);
-                if (again.ok) retried.landed++;
-                else if (again.status === 409) retried.duplicate++;
-                else {
-                    retried.failedAgain++;
-                    retryErrors.add(`${again.status} ${again.error}`);
-                }
-            });
+            // Rekor v1 refuses an entry it already has with 409 (Trillian's identity hash).
+            const retries = await retryOnce(
+                outcomes.filter((o) => !o.ok),
+                concurrency,
+                (o) => rekorUpload(target.rekorUrl, o.body),
+                (again) => (again.ok ? "landed" : again.status === 409 ? "duplicate" : "failed"),
+            );
             await settled(head, (h) => h.treeSize);
             let duplicates = 0;
             let unindexed = 0;
@@ -265,7 +285,7 @@ export function rekorV1Load(target: RekorV1Target, concurrency: number): Load<Re
                     target.onUnindexed?.(o.digest);
                 }
             }
-            return { lost, consistent: await consistent(before, latest), retried, retryErrors: [...retryErrors], duplicates, unindexed };
+            return { lost, consistent: await consistent(before, latest), ...retries, duplicates, unindexed };
         },
     };
 }
@@ -384,33 +404,30 @@ export function rekorV2Load(target: RekorV2Target, concurrency: number): Load<Re
         },
         send: () => rekorV2Upload(target.writeUrl, hashedrekordV2Request()),
         after: async (outcomes) => {
-            const failed = outcomes.filter((o) => !o.ok);
             const latest = await settled(checkpoint, (c) => c.size);
             const leaves = await leafHashesOf(target.readUrl, latest.size);
             const lost = outcomes.filter((o) => o.ok && !leaves[o.logIndex!]?.equals(o.leaf!)).length;
             const consistent =
                 merkleRoot(leaves).equals(latest.rootHash) &&
                 (before.size === 0 || verifyConsistency(before.size, latest.size, before.rootHash, latest.rootHash, consistencyProof(before.size, leaves)));
-            const retried = { landed: 0, duplicate: 0, failedAgain: 0 };
-            const retryErrors = new Set<string>();
             const known = new Set(leaves.map((l) => l.toString("hex")));
-            await inParallel(failed, concurrency, async (o) => {
-                const again = await rekorV2Upload(target.writeUrl, o.body);
-                // A duplicate is refused with 409 naming where the entry already is (persistent antispam).
-                const existing = again.status === 409 ? /already exists in the transparency log with index (\d+)/.exec(again.error ?? "") : null;
-                if (existing && Number(existing[1]) < latest.size) retried.duplicate++;
-                else if (again.ok && known.has(again.leaf!.toString("hex")) && again.logIndex! < latest.size) retried.duplicate++;
-                else if (again.ok) retried.landed++;
-                else {
-                    retried.failedAgain++;
-                    retryErrors.add(`${again.status} ${again.error}`);
-                }
-            });
+            const retries = await retryOnce(
+                outcomes.filter((o) => !o.ok),
+                concurrency,
+                (o) => rekorV2Upload(target.writeUrl, o.body),
+                (again) => {
+                    // A duplicate is refused with 409 naming where the entry already is (persistent antispam).
+                    const existing = again.status === 409 ? /already exists in the transparency log with index (\d+)/.exec(again.error ?? "") : null;
+                    if (existing && Number(existing[1]) < latest.size) return "duplicate";
+                    if (again.ok && known.has(again.leaf!.toString("hex")) && again.logIndex! < latest.size) return "duplicate";
+                    return again.ok ? "landed" : "failed";
+                },
+            );
             const final = await settled(checkpoint, (c) => c.size);
             const counts = new Map<string, number>();
             for (const l of await leafHashesOf(target.readUrl, final.size)) counts.set(l.toString("hex"), (counts.get(l.toString("hex")) ?? 0) + 1);
             const duplicates = [...counts.values()].filter((n) => n > 1).length;
-            return { lost, consistent, retried, retryErrors: [...retryErrors], duplicates };
+            return { lost, consistent, ...retries, duplicates };
         },
     };
 }

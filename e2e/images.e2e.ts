@@ -36,7 +36,7 @@ describe("container images: signed in a real registry, verified by cosign and by
         await sign(signed, await stack.token());
         const { getIdToken } = await oidc();
         await sign(outsider, await getIdToken({ issuer: stack.outputs.verificationPolicy.issuer, clientId: "sigstore", user: "mallory@elsewhere.example" }));
-        writeOtherTrust();
+        writeTrust();
     });
 
     after(async function () {
@@ -56,10 +56,14 @@ describe("container images: signed in a real registry, verified by cosign and by
     }
 
     /**
-     * Trust in another Sigstore: the stack's trusted root and TrustRoot with every Fulcio chain
-     * replaced by a CA of this run's own (everything else, the logs included, unchanged).
+     * What policy-controller is given: the exported ClusterImagePolicy and TrustRoot (cip.json,
+     * trustroot.json); and trust in another Sigstore: the stack's trusted root and TrustRoot with every
+     * Fulcio chain replaced by a CA of this run's own (everything else, the logs included, unchanged).
      */
-    function writeOtherTrust(): void {
+    function writeTrust(): void {
+        const policy = stack.outputs.verificationPolicy;
+        fs.writeFileSync(path.join(stack.work, "cip.json"), JSON.stringify(policy.clusterImagePolicy));
+        fs.writeFileSync(path.join(stack.work, "trustroot.json"), JSON.stringify(policy.trustRoot));
         const dir = path.join(stack.work, "other-ca");
         fs.mkdirSync(dir, { recursive: true });
         execFileSync("openssl", [
@@ -85,9 +89,6 @@ describe("container images: signed in a real registry, verified by cosign and by
 
     /** policy-controller's tester on `image`, under the exported ClusterImagePolicy and a TrustRoot file. */
     function tester(image: string, trustRootFile = "trustroot.json"): { status: number; stdout: string; stderr: string } {
-        const policy = stack.outputs.verificationPolicy;
-        fs.writeFileSync(path.join(stack.work, "cip.json"), JSON.stringify(policy.clusterImagePolicy));
-        fs.writeFileSync(path.join(stack.work, "trustroot.json"), JSON.stringify(policy.trustRoot));
         try {
             const stdout = execFileSync(binaryPath("tester"), ["-policy", "cip.json", "-trustroot", trustRootFile, "-image", image], {
                 cwd: stack.work,

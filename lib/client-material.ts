@@ -91,7 +91,7 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
         cosignV3VerifyCommand:
             `cosign verify-blob --trusted-root=trusted_root.json --bundle=artifact.sigstore.json ` +
             `--certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${issuer} artifact`,
-        ...imageSigning(input, identity),
+        ...imageSigning(input, identity, issuer),
         cosignV2Environment: [
             "export SIGSTORE_ROOT_FILE=fulcio_chain.pem",
             "export SIGSTORE_REKOR_PUBLIC_KEY=rekor.pub",
@@ -118,8 +118,9 @@ export function buildClientMaterial(input: ClientMaterialInput): ClientMaterial 
 function imageSigning(
     input: ClientMaterialInput,
     identity: string,
+    quotedIssuer: string,
 ): Pick<ClientMaterial, "cosignImageSignCommand" | "cosignImageVerifyCommand" | "imageAdmission"> {
-    const verify = `cosign verify --trusted-root=trusted_root.json --certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${shellQuote(input.urls.oidcIssuer)} "$IMAGE"`;
+    const verify = `cosign verify --trusted-root=trusted_root.json --certificate-identity-regexp=${shellQuote(identity)} --certificate-oidc-issuer=${quotedIssuer} "$IMAGE"`;
     if (input.rekorV2?.length) {
         return {
             cosignImageSignCommand: `cosign sign --yes --signing-config=signing_config.json --trusted-root=trusted_root.json --oidc-client-id=${shellQuote(input.oidcClientId)} "$IMAGE"`,
@@ -133,7 +134,7 @@ function imageSigning(
     return {
         cosignImageSignCommand:
             `cosign sign --yes --new-bundle-format=false --use-signing-config=false --fulcio-url=${shellQuote(input.urls.fulcio)} ` +
-            `--rekor-url=${shellQuote(input.urls.rekor)} --oidc-issuer=${shellQuote(input.urls.oidcIssuer)} --oidc-client-id=${shellQuote(input.oidcClientId)} ` +
+            `--rekor-url=${shellQuote(input.urls.rekor)} --oidc-issuer=${quotedIssuer} --oidc-client-id=${shellQuote(input.oidcClientId)} ` +
             `--trusted-root=trusted_root.json "$IMAGE"`,
         cosignImageVerifyCommand: verify,
         imageAdmission: {
