@@ -386,20 +386,32 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             const holderOf = (tree: string): string | undefined =>
                 JSON.parse(d.cp.kubectl(["get", "leases", "--namespace", namespace, "--output=json"])).items.find((l: any) => l.metadata.name.includes(tree))
                     ?.spec.holderIdentity;
-            const holder = holderOf(outputs.rekorTreeId)!;
-            const processName = d.runner.cluster.processName(logSignerService, holder);
-            const victim = d.runner.cluster.processes.find((p) => p.name === processName && p.child.exitCode === null)!;
-            assert.ok(victim, `no running signer for the lease holder ${holder}`);
+            /**
+             * The signer holding the Rekor tree's Lease now. A leader resigns every 10–25 s and takes its
+             * Lease back at once; in between the Lease names nobody, so wait for a holder.
+             */
+            const currentLeader = async () => {
+                for (let i = 0; i < 100; i++) {
+                    const holder = holderOf(outputs.rekorTreeId);
+                    const name = holder ? d.runner.cluster.processName(logSignerService, holder) : undefined;
+                    const process = d.runner.cluster.processes.find((p) => p.name === name && p.child.exitCode === null);
+                    if (holder && process) return { holder, process };
+                    await new Promise((r) => setTimeout(r, 100));
+                }
+                throw new Error(`no running signer holds the Rekor tree's Lease (${holderOf(outputs.rekorTreeId) ?? "no Lease"})`);
+            };
             const rekorUrl = `http://127.0.0.1:${d.runner.cluster.localPort("rekor-server", 3000)}`;
             const load = rekorV1Load({ rekorUrl, rekorIndexSearch: (digest) => rekorIndexSearch(rekorUrl, digest) }, 8);
+            let victim: Awaited<ReturnType<typeof currentLeader>> | undefined;
             const inject = async () => {
+                victim = await currentLeader(); // the leader at the moment of the fault
                 const killedAt = Date.now();
-                victim.child.kill("SIGKILL");
+                victim.process.child.kill("SIGKILL");
                 return killedAt;
             };
             let report: FaultReport;
             try {
-                [report] = await throughFault(`lease holder ${holder}`, [load], inject, {
+                [report] = await throughFault("the Rekor tree's lease holder", [load], inject, {
                     concurrency: 8,
                     durationMs: 30_000,
                     maxRequests: 5000,
@@ -407,7 +419,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
                     downMs: 0,
                 });
             } finally {
-                await victim.restart(); // its replacement pod, for the tests after this one
+                await victim?.process.restart(); // its replacement pod, for the tests after this one
             }
             console.log(`      lease holder lost: ${JSON.stringify(report)}`);
             assert.equal(report.lost, 0, "acknowledged entries are not in the log");
@@ -416,7 +428,7 @@ describe("cluster: the real Pulumi CLI deploys to a real API server, and cosign 
             assert.equal(report.retried!.failedAgain, 0);
             const leaseSeconds = 15 + 2; // trillianSignerLeaseDuration + trillianSignerLeaseRetryPeriod
             assert.ok(report.recoveryMs < (leaseSeconds + 5) * 1000, `writes resumed only after ${report.recoveryMs} ms`);
-            assert.notEqual(holderOf(outputs.rekorTreeId), holder, "the lease did not move");
+            assert.notEqual(holderOf(outputs.rekorTreeId), victim!.holder, "the lease did not move");
         });
 
         it("cosign v3 signs through the chained CA and verifies", async function () {
